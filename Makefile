@@ -1,0 +1,34 @@
+# make run   — start the wiki at http://127.0.0.1:5000 (creates .venv and the database first)
+# make test  — run the test suite
+# make serve — run it under Gunicorn at http://127.0.0.1:8000
+VENV   := .venv
+BIN    := $(VENV)/bin
+PYTHON ?= python3
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test serve lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,redis]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/flask --app wiki init
+	$(BIN)/flask --app wiki run --host 127.0.0.1 --port 5000
+
+test: install
+	$(BIN)/pytest
+
+serve: install
+	$(BIN)/flask --app wiki init
+	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,340 @@
+import time
+
+import pytest
+
+from wiki.services.diffing import Line, MergeResult, Segment, diff_texts, merge, unified
+
+
+def numbered(count: int, changed: dict[int, str] | None = None) -> str:
+    """A text of *count* lines ``line N``, with some lines replaced by number."""
+    changed = changed or {}
+    return "".join(changed.get(n, f"line {n}") + "\n" for n in range(1, count + 1))
+
+
+def shape(lines: tuple[Line, ...]) -> list[tuple[str, int | None, int | None]]:
+    return [(line.kind, line.old_number, line.new_number) for line in lines]
+
+
+def only_hunk(old: str, new: str):
+    diff = diff_texts(old, new)
+    assert len(diff.hunks) == 1
+    return diff.hunks[0]
+
+
+# --- line + word diff -------------------------------------------------------------------------
+
+
+def test_added_line():
+    diff = diff_texts("a\nb\n", "a\nx\nb\n")
+
+    assert (diff.added, diff.removed) == (1, 0)
+    [hunk] = diff.hunks
+    assert shape(hunk.lines) == [("equal", 1, 1), ("insert", None, 2), ("equal", 2, 3)]
+    assert hunk.lines[1].segments == (Segment("x", False),)
+
+
+def test_removed_line():
+    diff = diff_texts("a\nx\nb\n", "a\nb\n")
+
+    assert (diff.added, diff.removed) == (0, 1)
+    assert shape(diff.hunks[0].lines) == [("equal", 1, 1), ("delete", 2, None), ("equal", 3, 2)]
+
+
+def test_changed_line_highlights_the_changed_words():
+    hunk = only_hunk("The quick brown fox jumps.\n", "The quick red fox jumped!\n")
+
+    deleted, inserted = hunk.lines
+    assert deleted.segments == (
+        Segment("The quick ", False),
+        Segment("brown", True),
+        Segment(" fox ", False),
+        Segment("jumps.", True),
+    )
+    assert inserted.segments == (
+        Segment("The quick ", False),
+        Segment("red", True),
+        Segment(" fox ", False),
+        Segment("jumped!", True),
+    )
+
+
+def test_dissimilar_paired_line_is_changed_as_a_whole():
+    deleted, inserted = only_hunk("alpha beta gamma\n", "one two three\n").lines
+
+    assert deleted.segments == (Segment("alpha beta gamma", True),)
+    assert inserted.segments == (Segment("one two three", True),)
+
+
+def test_line_numbers_in_both_columns():
+    hunk = only_hunk("a\nb\nc\nd\ne\n", "a\nc\nd2\ne\nf\n")
+
+    assert (hunk.old_start, hunk.new_start) == (1, 1)
+    assert shape(hunk.lines) == [
+        ("equal", 1, 1),
+        ("delete", 2, None),
+        ("equal", 3, 2),
+        ("delete", 4, None),
+        ("insert", None, 3),
+        ("equal", 5, 4),
+        ("insert", None, 5),
+    ]
+
+
+def test_side_by_side_rows_pair_replaced_lines_and_leave_gaps_for_the_surplus():
+    old = "x\nold one\nold two\ny\n"
+    new = "x\nnew one\nnew two\nnew three\ny\n"
+
+    hunk = only_hunk(old, new)
+
+    texts = [(row.left and row.left.text, row.right and row.right.text) for row in hunk.rows]
+    assert texts == [
+        ("x", "x"),
+        ("old one", "new one"),
+        ("old two", "new two"),
+        (None, "new three"),
+        ("y", "y"),
+    ]
+    assert hunk.rows[1].left.segments == (Segment("old", True), Segment(" one", False))
+    assert hunk.rows[3].right.segments == (Segment("new three", False),)
+    # The inline view shows the whole replaced block's deletions before its insertions.
+    assert [line.kind for line in hunk.lines] == [
+        "equal", "delete", "delete", "insert", "insert", "insert", "equal",
+    ]  # fmt: skip
+
+
+def test_diff_in_reverse_is_the_inverse():
+    old = "one\ntwo\nthree\nfour\n"
+    new = "one\n2\nthree\nfour\nfive\n"
+    forward, backward = diff_texts(old, new), diff_texts(new, old)
+
+    def mirrored(line: Line | None) -> Line | None:
+        if line is None:
+            return None
+        kind = {"delete": "insert", "insert": "delete", "equal": "equal"}[line.kind]
+        return Line(kind, line.new_number, line.old_number, line.segments)
+
+    assert (backward.added, backward.removed) == (forward.removed, forward.added)
+    forward_rows = [row for hunk in forward.hunks for row in hunk.rows]
+    backward_rows = [row for hunk in backward.hunks for row in hunk.rows]
+    assert [(mirrored(row.right), mirrored(row.left)) for row in forward_rows] == [
+        (row.left, row.right) for row in backward_rows
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("", ""),
+        ("a\nb\n", "a\nb\n"),
+        ("a\r\nb\r\n", "a\nb\n"),  # line endings are not a change
+        ("a\nb", "a\nb\n"),  # nor is a missing final newline
+    ],
+)
+def test_identical_texts_have_no_hunks(old, new):
+    diff = diff_texts(old, new)
+
+    assert diff.identical
+    assert (diff.hunks, diff.added, diff.removed) == ((), 0, 0)
+
+
+def test_crlf_is_read_as_lf():
+    hunk = only_hunk("a\r\nb\r\nc\r\n", "a\nB\nc\n")
+
+    assert [line.text for line in hunk.lines] == ["a", "b", "B", "c"]
+
+
+def test_unchanged_runs_collapse_to_context_around_far_apart_changes():
+    diff = diff_texts(numbered(200), numbered(200, {50: "changed 50", 150: "changed 150"}))
+
+    assert [(hunk.old_start, hunk.new_start) for hunk in diff.hunks] == [(47, 47), (147, 147)]
+    first = diff.hunks[0]
+    assert [line.text for line in first.lines] == [
+        "line 47", "line 48", "line 49", "line 50", "changed 50", "line 51", "line 52", "line 53",
+    ]  # fmt: skip
+    assert (diff.added, diff.removed) == (2, 2)
+
+
+@pytest.mark.parametrize(("unchanged_between", "hunks"), [(4, 1), (6, 1), (7, 2)])
+def test_changes_close_together_share_a_hunk(unchanged_between, hunks):
+    second = 50 + unchanged_between + 1
+    new = numbered(200, {50: "changed", second: "changed"})
+
+    # Two hunks' context (3 + 3 lines) joins them; one more unchanged line splits them.
+    assert len(diff_texts(numbered(200), new).hunks) == hunks
+
+
+def test_context_is_configurable():
+    diff = diff_texts(numbered(20), numbered(20, {10: "changed"}), context=1)
+
+    assert shape(diff.hunks[0].lines) == [
+        ("equal", 9, 9), ("delete", 10, None), ("insert", None, 10), ("equal", 11, 11),
+    ]  # fmt: skip
+
+
+def markdown_page(lines: int) -> list[str]:
+    """About 1 MB of Markdown: paragraphs separated by blank lines, which repeat a lot."""
+    return [
+        "" if n % 4 == 0 else f"Paragraph {n}: the quick brown fox jumps over the lazy dog {n}."
+        for n in range(lines)
+    ]
+
+
+def test_a_large_page_with_edits_far_apart_diffs_and_merges_fast():
+    base = markdown_page(20_000)
+    mine, theirs, both = list(base), list(base), list(base)
+    for edited in (mine, both):
+        edited[100] = "A new first paragraph."
+    for edited in (theirs, both):
+        edited[15_001] += " And more."
+    for edited in (mine, both):
+        del edited[9_001:9_004]
+    base_text, mine_text, theirs_text, both_text = (
+        "\n".join(lines) + "\n" for lines in (base, mine, theirs, both)
+    )
+    assert len(base_text) > 1_000_000
+
+    started = time.perf_counter()
+    diff = diff_texts(base_text, mine_text)
+    merged = merge(base_text, mine_text, theirs_text)
+    elapsed = time.perf_counter() - started
+
+    assert elapsed < 1.0
+    assert (len(diff.hunks), diff.added, diff.removed) == (2, 1, 4)
+    assert merged == MergeResult(both_text, conflicted=False)
+
+
+def test_a_page_of_nothing_but_repeated_lines_still_diffs_fast():
+    base = ["| a | b |", "", "---", "text"] * 5_000
+    new = list(base)
+    new[10], new[19_000] = "x", "y"
+
+    started = time.perf_counter()
+    diff = diff_texts("\n".join(base), "\n".join(new))
+
+    assert time.perf_counter() - started < 1.0
+    # With no line unique to anchor on, the stretch between the two edits counts as replaced.
+    assert diff.hunks[0].old_start == 8
+    assert diff.added == diff.removed
+
+
+def test_unified():
+    text = unified("a\nb\nc\n", "a\nB\nc\nd", "revision 1", "revision 2")
+
+    assert text == ("--- revision 1\n+++ revision 2\n@@ -1,3 +1,4 @@\n a\n-b\n+B\n c\n+d\n")
+
+
+def test_unified_of_identical_texts_is_empty():
+    assert unified("a\r\n", "a\n", "old", "new") == ""
+
+
+# --- 3-way merge ------------------------------------------------------------------------------
+
+BASE = "# Title\n\nIntro.\n\nBody.\n\nEnd.\n"
+
+
+def test_non_overlapping_edits_are_both_kept():
+    mine = BASE.replace("Intro.", "Better intro.")
+    theirs = BASE.replace("End.", "The end.")
+
+    assert merge(BASE, mine, theirs) == MergeResult(
+        "# Title\n\nBetter intro.\n\nBody.\n\nThe end.\n", conflicted=False
+    )
+
+
+def test_overlapping_edits_conflict():
+    result = merge(BASE, BASE.replace("Body.", "My body."), BASE.replace("Body.", "Their body."))
+
+    assert result.conflicted
+    assert result.text == (
+        "# Title\n\nIntro.\n\n"
+        "<<<<<<< yours\nMy body.\n=======\nTheir body.\n>>>>>>> theirs\n"
+        "\nEnd.\n"
+    )
+
+
+def test_edits_of_adjacent_lines_conflict():
+    # merge3 needs an unchanged line between two edits to tell them apart.
+    result = merge("a\nb\nc\n", "a\nB\nc\n", "a\nb\nC\n")
+
+    assert result == MergeResult(
+        "a\n<<<<<<< yours\nB\nc\n=======\nb\nC\n>>>>>>> theirs\n", conflicted=True
+    )
+
+
+def test_identical_edits_merge_cleanly_once():
+    mine = BASE.replace("Body.", "New body.")
+
+    assert merge(BASE, mine, mine) == MergeResult(mine, conflicted=False)
+
+
+def test_the_same_deletion_on_both_sides_merges_cleanly():
+    mine = BASE.replace("Body.\n\n", "")
+
+    assert merge(BASE, mine, mine) == MergeResult(mine, conflicted=False)
+
+
+@pytest.mark.parametrize("edited_side", ["mine", "theirs"])
+def test_when_one_side_is_unchanged_the_other_wins(edited_side):
+    edited = BASE.replace("Intro.", "Changed.").replace("End.\n", "")
+    mine, theirs = (edited, BASE) if edited_side == "mine" else (BASE, edited)
+
+    assert merge(BASE, mine, theirs) == MergeResult(edited, conflicted=False)
+
+
+def test_different_appends_at_the_end_conflict():
+    result = merge("a\nb\n", "a\nb\nmine\n", "a\nb\ntheirs\n")
+
+    assert result == MergeResult(
+        "a\nb\n<<<<<<< yours\nmine\n=======\ntheirs\n>>>>>>> theirs\n", conflicted=True
+    )
+
+
+def test_the_same_append_at_the_end_merges_cleanly():
+    assert merge("a\n", "a\nb\n", "a\nb\n") == MergeResult("a\nb\n", conflicted=False)
+
+
+def test_texts_without_a_final_newline_merge():
+    assert merge("a\nm\nb", "A\nm\nb", "a\nm\nB") == MergeResult("A\nm\nB", conflicted=False)
+
+
+@pytest.mark.parametrize(
+    ("base", "mine", "theirs", "merged"),
+    [
+        ("a\nb", "a\nb\n", "a\nB", "a\nB\n"),  # one side adds the final newline
+        ("a\nb\n", "a\nb", "a\nB\n", "a\nB"),  # one side drops it
+    ],
+)
+def test_the_final_newline_does_not_clash_with_an_edit_of_the_last_line(base, mine, theirs, merged):
+    assert merge(base, mine, theirs) == MergeResult(merged, conflicted=False)
+
+
+def test_conflict_markers_start_on_their_own_line_without_a_final_newline():
+    result = merge("a\n", "a\nmine", "a\ntheirs")
+
+    assert result.conflicted
+    assert result.text == "a\n<<<<<<< yours\nmine\n=======\ntheirs\n>>>>>>> theirs"
+
+
+def test_crlf_is_normalised():
+    base = "a\r\nm\r\nb\r\n"
+
+    result = merge(base, "A\nm\nb\n", "a\r\nm\r\nB\r\n")
+
+    assert result == MergeResult("A\nm\nB\n", conflicted=False)
+
+
+@pytest.mark.parametrize(
+    ("mine", "theirs", "expected"),
+    [
+        ("Page\n", "Page\n", MergeResult("Page\n", False)),
+        ("Mine\n", "", MergeResult("Mine\n", False)),
+        ("", "Theirs\n", MergeResult("Theirs\n", False)),
+        (
+            "Mine\n",
+            "Theirs\n",
+            MergeResult("<<<<<<< yours\nMine\n=======\nTheirs\n>>>>>>> theirs\n", True),
+        ),
+    ],
+)
+def test_a_page_created_twice_at_once(mine, theirs, expected):
+    assert merge("", mine, theirs) == expected

@@ -1,0 +1,77 @@
+import os
+import stat
+
+from wiki import create_app
+
+
+def test_testing_flag_and_paths(app, tmp_path):
+    assert app.testing
+    assert app.instance_path == str(tmp_path / "instance")
+    assert os.path.isabs(app.template_folder) and os.path.isabs(app.static_folder)
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/wiki.sqlite")
+
+
+def test_config_layers_in_order(tmp_path, monkeypatch):
+    instance = tmp_path / "inst"
+    instance.mkdir()
+    (instance / "config.py").write_text(
+        'SITE_NAME = "From instance"\nPAGE_SIZE = 7\nREGISTRATION = "open"\n'
+    )
+    monkeypatch.setenv("WIKI_PAGE_SIZE", "9")
+    monkeypatch.setenv("WIKI_ANONYMOUS_READ", "false")
+    app = create_app({"INSTANCE_PATH": str(instance), "REGISTRATION": "closed"})
+    assert app.config["SITE_NAME"] == "From instance"  # instance file over defaults
+    assert app.config["PAGE_SIZE"] == 9  # environment over instance file
+    assert app.config["ANONYMOUS_READ"] is False  # env values are parsed as JSON
+    assert app.config["REGISTRATION"] == "closed"  # test mapping over everything
+    assert app.config["DEFAULT_ROLE"] == "reader"  # untouched default
+
+
+def test_database_url_selects_the_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'elsewhere.sqlite'}"
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": url})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == url
+
+
+def test_secret_key_generated_once_with_private_mode(tmp_path):
+    first = create_app({"INSTANCE_PATH": str(tmp_path)})
+    key_file = tmp_path / "secret_key"
+    assert key_file.exists()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(first.config["SECRET_KEY"]) >= 32
+    second = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert second.config["SECRET_KEY"] == first.config["SECRET_KEY"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".secret-")]
+
+
+def test_configured_secret_key_wins_and_no_file_is_written(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "from-config"})
+    assert app.config["SECRET_KEY"] == "from-config"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_no_default_secret_in_code():
+    from wiki import config
+
+    assert not hasattr(config, "SECRET_KEY")
+
+
+def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(app):
+    from sqlalchemy import text
+
+    from wiki.extensions import db
+
+    with app.app_context():
+        connection = db.session.connection()
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def test_importing_the_package_has_no_side_effects(tmp_path):
+    import subprocess
+    import sys
+
+    code = "import wiki, wiki.models, wiki.views.pages, wiki.cli"
+    subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,343 @@
+"""The Markdown renderer: features, wiki links, and that hostile input never yields live HTML.
+
+Assertions are made on the parsed DOM (stdlib ``html.parser``), not on substrings.
+"""
+
+import html
+import re
+import time
+from html.parser import HTMLParser
+
+import pytest
+
+from wiki.services.rendering import Heading, render, wikilink_targets
+
+Element = tuple[str, dict[str, str | None]]
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[Element] = []
+        self.raw_attributes: list[tuple[str, str | None]] = []  # keeps duplicates a dict drops
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+        self.raw_attributes.extend(attrs)
+
+    handle_startendtag = handle_starttag
+
+
+def parse(fragment: str) -> _Collector:
+    collector = _Collector()
+    collector.feed(fragment)
+    collector.close()
+    return collector
+
+
+def elements(markdown: str, **kwargs) -> list[Element]:
+    return parse(render(markdown, **kwargs).html).elements
+
+
+def find(found: list[Element], tag: str, **attrs: str) -> list[dict[str, str | None]]:
+    return [a for t, a in found if t == tag and all(a.get(k) == v for k, v in attrs.items())]
+
+
+def classes(attrs: dict[str, str | None]) -> set[str]:
+    return set((attrs.get("class") or "").split())
+
+
+# --- Markdown features ------------------------------------------------------------------------
+
+
+def test_table_alignment_becomes_a_class_not_a_style():
+    found = elements("| L | C | R |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n")
+    cells = find(found, "th") + find(found, "td")
+    assert [a.get("class") for a in cells] == ["align-left", "align-center", "align-right"] * 2
+    assert not any("style" in a for _, a in found)
+
+
+def test_strikethrough():
+    assert [t for t, _ in elements("~~gone~~")] == ["p", "s"]
+
+
+def test_task_list_renders_disabled_checkboxes():
+    found = elements("- [ ] todo\n- [x] done\n")
+    boxes = find(found, "input", type="checkbox")
+    assert len(boxes) == 2
+    assert all("disabled" in box for box in boxes)
+    assert ["checked" in box for box in boxes] == [False, True]
+
+
+def test_footnote_reference_and_back_link_point_at_each_other():
+    found = elements("Claim.[^src]\n\n[^src]: The source.\n")
+    (ref,) = [a for t, a in found if t == "a" and a.get("id")]
+    (back,) = [a for a in find(found, "a") if "footnote-backref" in classes(a)]
+    (note,) = [a for a in find(found, "li") if a.get("id")]
+    assert ref["href"] == f"#{note['id']}"
+    assert back["href"] == f"#{ref['id']}"
+    assert find(found, "sup", **{"class": "footnote-ref"})
+    assert find(found, "section", **{"class": "footnotes"})
+
+
+def test_heading_anchors_are_prefixed_and_deduplicated():
+    result = render(
+        "# What is Flask?\n\n## What is Flask?\n\n### What is Flask?\n\n## *Styled* `code`\n"
+    )
+    ids = [a["id"] for t, a in parse(result.html).elements if t in {"h1", "h2", "h3"}]
+    assert ids == ["h-what-is-flask", "h-what-is-flask-2", "h-what-is-flask-3", "h-styled-code"]
+    assert result.headings == (
+        Heading(1, "What is Flask?", "h-what-is-flask"),
+        Heading(2, "What is Flask?", "h-what-is-flask-2"),
+        Heading(3, "What is Flask?", "h-what-is-flask-3"),
+        Heading(2, "Styled code", "h-styled-code"),
+    )
+
+
+def test_heading_without_sluggable_text_still_gets_an_id():
+    (heading,) = find(elements("# !!!"), "h1")
+    assert heading["id"] == "h-section"
+
+
+def test_python_fence_is_highlighted_with_classes():
+    found = elements("```python\ndef f():\n    return 1\n```\n")
+    assert find(found, "div", **{"class": "highlight"})
+    span_classes = {a.get("class") for a in find(found, "span")}
+    assert {"k", "nf"} <= span_classes  # keyword, function name
+    assert not any("style" in a for _, a in found)
+
+
+@pytest.mark.parametrize("info", ["", "no-such-language", '"><script>'])
+def test_unknown_or_missing_language_is_plain_escaped_code(info):
+    result = render(f"```{info}\n<b>bold?</b>\n```\n")
+    assert parse(result.html).elements == [("pre", {}), ("code", {})]
+    assert "<b>bold?</b>" in html.unescape(result.html)
+
+
+def test_indented_code_is_plain():
+    assert elements("    x = 1\n") == [("pre", {}), ("code", {})]
+
+
+# --- wiki links -------------------------------------------------------------------------------
+
+
+def test_existing_wiki_link_both_forms():
+    result = render("[[Flask vs Web Server]] and [[Flask/Routing|routes]]")
+    links = find(parse(result.html).elements, "a")
+    assert [a["href"] for a in links] == ["/wiki/flask-vs-web-server", "/wiki/flask/routing"]
+    assert all(classes(a) == {"wikilink"} for a in links)
+    assert "Flask vs Web Server and routes" in result.text
+    assert result.links == {"flask-vs-web-server", "flask/routing"}
+
+
+def test_missing_page_is_a_red_link_to_the_editor():
+    result = render("See [[New & Shiny|this]].", existing=lambda slugs: set())
+    (link,) = find(parse(result.html).elements, "a")
+    assert classes(link) == {"wikilink", "wikilink-missing"}
+    assert link["title"] == "create this page"
+    assert link["href"] == "/edit/new-shiny?title=New+%26+Shiny"
+
+
+def test_existing_is_asked_once_with_every_target():
+    calls: list[set[str]] = []
+
+    def existing(slugs: set[str]) -> set[str]:
+        calls.append(set(slugs))
+        return {"alpha"}
+
+    found = elements("[[Alpha]] [[Beta]] [[alpha|again]]", existing=existing)
+    assert calls == [{"alpha", "beta"}]
+    assert [classes(a) for a in find(found, "a")] == [
+        {"wikilink"},
+        {"wikilink", "wikilink-missing"},
+        {"wikilink"},
+    ]
+
+
+def test_no_links_means_no_query():
+    def existing(slugs: set[str]) -> set[str]:
+        raise AssertionError("should not be called")
+
+    render("no links here", existing=existing)
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    ["`[[Inline]]`", "```\n[[Fenced]]\n```", "    [[Indented]]", "[[ ]]", "[[!!!]]", "[[a\nb]]"],
+)
+def test_text_that_is_not_a_wiki_link(markdown):
+    result = render(markdown)
+    assert find(parse(result.html).elements, "a") == []
+    assert result.links == frozenset()
+    assert wikilink_targets(markdown) == set()
+
+
+def test_wiki_link_inside_a_link_label_is_not_nested():
+    # As with [a [b](c)](d) in CommonMark, the inner link wins and the outer stays text.
+    found = elements("[see [[Other]]](https://example.com)")
+    assert [a["href"] for a in find(found, "a")] == ["/wiki/other"]
+
+
+def test_wikilink_targets_matches_render():
+    markdown = "# T\n\n[[One]], [[Two|2]], `[[Three]]`, [[Flask/Routing]]\n\n- [[Four]]\n"
+    assert wikilink_targets(markdown) == {"one", "two", "flask/routing", "four"}
+    assert render(markdown).links == wikilink_targets(markdown)
+
+
+def test_unicode_slug_is_url_quoted():
+    (link,) = find(elements("[[日本語]]"), "a")
+    assert link["href"] == "/wiki/%E6%97%A5%E6%9C%AC%E8%AA%9E"
+
+
+# --- plain text -------------------------------------------------------------------------------
+
+
+def test_text_is_words_without_markup():
+    result = render(
+        "# Title\n\nSome *emphasis*, **strong** and `code()`.\n\n"
+        "[a link](https://example.com) ![alt words](/x.png)\n\n```\nfenced code\n```\n"
+    )
+    assert result.text.split("\n") == [
+        "Title",
+        "Some emphasis, strong and code().",
+        "a link alt words",
+        "fenced code",
+    ]
+
+
+# --- hostile input ----------------------------------------------------------------------------
+
+FORBIDDEN_TAGS = {
+    "script", "style", "iframe", "svg", "form", "meta", "base", "object", "embed", "math",
+    "link", "frame", "frameset", "textarea", "button", "template",
+}  # fmt: skip
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "srcset", "xlink:href", "data", "poster"}
+SAFE_SCHEMES = {"http", "https", "mailto"}
+_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
+_IGNORED_BY_BROWSERS = re.compile(r"[\x00-\x20\x7f]+")
+
+
+def scheme_of(url: str) -> str | None:
+    """The scheme a browser would see: entities decoded, whitespace and controls dropped.
+
+    Percent-escapes are left alone on purpose: browsers never decode them in a scheme, so
+    ``%6Aavascript:x`` is a harmless relative path.
+    """
+    cleaned = _IGNORED_BY_BROWSERS.sub("", html.unescape(url)).lower()
+    match = _SCHEME.match(cleaned)
+    return match.group(1) if match else None
+
+
+B64 = "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="
+HOSTILE = [
+    # inline links, every spelling of javascript:
+    "[x](javascript:alert(1))",
+    "[x](JaVaScRiPt:alert(1))",
+    "[x](<java\tscript:alert(1)>)",
+    "[x](&#106;avascript:alert(1))",
+    "[x](&#x6A;avascript:alert(1))",
+    "[x](javascript&colon;alert(1))",
+    "[x](%6Aavascript:alert(1))",
+    "[x](   \njavascript:alert(1))",
+    "[x](<\x01javascript:alert(1)>)",
+    "[x](vbscript:msgbox(1))",
+    f"[x](data:text/html;base64,{B64})",
+    '[x](/ "\\" onmouseover=\\"alert(1)")',
+    # images
+    "![x](javascript:alert(1))",
+    f"![x](data:image/svg+xml;base64,{B64})",
+    "![x](data:image/png;base64,iVBORw0KGgo=)",
+    '![x" onerror="alert(1)](/a.png)',
+    # reference links and autolinks
+    "[x][r]\n\n[r]: javascript:alert(1)",
+    "[x][r]\n\n[r]: &#x6A;avascript:alert(1)",
+    "<javascript:alert(1)>",
+    "<JAVASCRIPT:alert(1)>",
+    f"<data:text/html;base64,{B64}>",
+    "<vbscript:msgbox(1)>",
+    # footnotes
+    "x[^1]\n\n[^1]: [y](javascript:alert(1)) <script>alert(1)</script>",
+    "x^[<img src=x onerror=alert(1)>]",
+    "x[^<script>]\n\n[^<script>]: y",
+    # raw HTML
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<svg onload=alert(1)>",
+    "<iframe src=javascript:alert(1)></iframe>",
+    '<a href="javascript:alert(1)">x</a>',
+    "<style>body{display:none}</style>",
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+    '<base href="javascript:alert(1)//">',
+    "<form action=javascript:alert(1)><button>x</button></form>",
+    '<object data="javascript:alert(1)"></object><embed src="javascript:alert(1)">',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    "<!-- <script>alert(1)</script> -->",
+    "text <b onclick=alert(1)>inline</b> <scr<script>ipt>alert(1)</script>",
+    # HTML in headings, wiki links, tables, task lists, fences
+    "# <script>alert(1)</script>\n\n## <img src=x onerror=alert(1)>",
+    "[[<script>alert(1)</script>|x]]",
+    "[[x|<img src=x onerror=alert(1)>]]",
+    '[[x" onmouseover="alert(1)|y]]',
+    "[[javascript:alert(1)]]",
+    "[[//evil.example/x]]",
+    "| <script>x</script> | <img src=x onerror=alert(1)> |\n|---|:-:|\n"
+    "| <svg onload=alert(1)> | [x](javascript:alert(1)) |",
+    "- [ ] <script>alert(1)</script>\n- [x] <img src=x onerror=alert(1)> [y](javascript:z)",
+    '```"><script>alert(1)</script>\nx\n```',
+    '```python" onmouseover="alert(1)\nx = 1\n```',
+    "```html\n<script>alert(1)</script>\n```",
+]
+
+
+@pytest.mark.parametrize("markdown", HOSTILE)
+def test_hostile_input_never_yields_live_html(markdown):
+    parsed = parse(render(markdown, existing=lambda slugs: set()).html)
+    assert not FORBIDDEN_TAGS & {tag for tag, _ in parsed.elements}
+    for name, value in parsed.raw_attributes:
+        assert not name.startswith("on"), name
+        assert name != "style"
+        if name in URL_ATTRIBUTES:
+            assert scheme_of(value or "") in SAFE_SCHEMES | {None}, value
+
+
+@pytest.mark.parametrize("markdown", HOSTILE)
+def test_hostile_wiki_link_targets_are_plain_slugs(markdown):
+    for slug in wikilink_targets(markdown):
+        assert re.fullmatch(r"[\w/-]+", slug), slug
+
+
+def test_raw_html_is_shown_as_text():
+    result = render("<script>alert(1)</script>")
+    assert parse(result.html).elements == [("p", {})]
+    assert "<script>alert(1)</script>" in html.unescape(result.html)
+
+
+# --- pathological input -----------------------------------------------------------------------
+
+PATHOLOGICAL = {
+    "nested quotes": ">" * 10_000,
+    "spaced nested quotes": "> " * 10_000,
+    "nested brackets": "[" * 10_000,
+    "unclosed wiki links": "[[" * 5_000,
+    "unclosed wiki links with text": "[[a" * 5_000,
+    "closed wiki links": "[[x]]" * 5_000,
+    "stars": "*" * 100_000,
+    "alternating emphasis": "*a **b" * 10_000,
+    "underscores": "_a" * 50_000,
+    "unclosed links": "[a](" * 5_000,
+    "images": "![" * 10_000,
+    "footnote refs": "[^" * 10_000,
+    "backticks": "`" * 50_000,
+    "angle brackets": "<" * 50_000,
+    "entities": "&#" * 30_000,
+    "nested lists": "".join("  " * i + "- x\n" for i in range(2_000)),
+    "table pipes": "|" * 10_000 + "\n" + "|-" * 5_000,
+}
+
+
+@pytest.mark.parametrize("markdown", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
+def test_pathological_input_renders_quickly(markdown):
+    start = time.perf_counter()
+    render(markdown)
+    assert time.perf_counter() - start < 1.0

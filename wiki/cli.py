@@ -1,0 +1,136 @@
+"""Command line: ``flask init``, ``flask user ...`` and ``flask pages ...``."""
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from wiki.extensions import db
+from wiki.models import Page, Role
+from wiki.services import accounts, importing
+
+user_cli = AppGroup("user", help="Manage accounts.")
+pages_cli = AppGroup("pages", help="Import and maintain pages.")
+ROLES = click.Choice([role.value for role in Role])
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(init_command)
+    app.cli.add_command(user_cli)
+    app.cli.add_command(pages_cli)
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create or upgrade the database; fill an empty wiki with the shipped notes."""
+    upgrade()
+    if db.session.scalar(select(func.count(Page.id))):
+        click.echo("The wiki is up to date.")
+    else:
+        report = importing.import_shipped_notes()
+        click.echo(f"Imported the shipped notes: {len(report.created)} pages.")
+    if not accounts.count_users():
+        click.echo("Next: open /login to create the first account (it becomes the administrator),\n"
+                   "or run: flask user create NAME --role admin")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _fail(error: Exception) -> None:
+    raise click.ClickException(str(error)) from error
+
+
+@user_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=ROLES, default=Role.EDITOR.value, show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(username: str, role: str, password_stdin: bool) -> None:
+    """Create an account; the password is asked for twice, hidden."""
+    try:
+        user = accounts.create_user(username, _read_password(password_stdin), Role(role))
+    except accounts.AccountError as error:
+        _fail(error)
+    click.echo(f"Created {user.username} ({user.role}).")
+
+
+@user_cli.command("list")
+def list_users() -> None:
+    """List accounts with their roles."""
+    for user in accounts.list_users():
+        state = "" if user.active else "  (deactivated)"
+        click.echo(f"{user.username:<24} {user.role:<8}{state}")
+
+
+def _user(username: str):
+    user = accounts.find_user(username)
+    if user is None:
+        raise click.ClickException(f"No account called {username!r}.")
+    return user
+
+
+@user_cli.command("set-role")
+@click.argument("username")
+@click.argument("role", type=ROLES)
+def set_role(username: str, role: str) -> None:
+    """Give an account another role."""
+    try:
+        accounts.set_role(_user(username).id, role)
+    except accounts.AccountError as error:
+        _fail(error)
+    click.echo(f"{username} is now {role}.")
+
+
+@user_cli.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def set_password(username: str, password_stdin: bool) -> None:
+    """Set a new password (signs the user out everywhere)."""
+    user = _user(username)
+    try:
+        accounts.set_password(user.id, _read_password(password_stdin))
+    except accounts.AccountError as error:
+        _fail(error)
+    click.echo(f"Password of {username} changed.")
+
+
+@user_cli.command("deactivate")
+@click.argument("username")
+def deactivate(username: str) -> None:
+    """Stop an account from signing in (signs it out everywhere)."""
+    try:
+        accounts.set_active(_user(username).id, False)
+    except accounts.AccountError as error:
+        _fail(error)
+    click.echo(f"{username} is deactivated.")
+
+
+@user_cli.command("activate")
+@click.argument("username")
+def activate(username: str) -> None:
+    """Let a deactivated account sign in again."""
+    accounts.set_active(_user(username).id, True)
+    click.echo(f"{username} is active again.")
+
+
+@pages_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--split-sections", is_flag=True,
+              help="Make a page of each ## section, linked from a page for the file.")
+def import_command(path: Path, split_sections: bool) -> None:
+    """Import a Markdown file, or a folder of them (sub-folders become sub-pages)."""
+    files = importing.markdown_files(path)
+    report = importing.ImportReport()
+    with click.progressbar(files, label="Importing", show_pos=True,
+                           item_show_func=lambda item: item.name if item else "") as bar:
+        for file in bar:
+            importing.import_file(file, path, split_sections, report)
+    click.echo(f"{len(report.created)} pages created, {len(report.skipped)} already there.")

@@ -1,0 +1,47 @@
+"""Default settings. Secrets never live here: see ``load_secret_key`` in the factory.
+
+Every name can be overridden in ``instance/config.py`` or by a ``WIKI_``-prefixed
+environment variable (``WIKI_ANONYMOUS_READ=false``, ``WIKI_DATABASE_URL=...``).
+"""
+
+SITE_NAME = "Notebook"
+
+# Where the wiki lives. None means a SQLite file in the instance folder.
+DATABASE_URL = None
+SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+# Who may do what (see wiki/permissions.py).
+ANONYMOUS_READ = True
+REGISTRATION = "closed"  # or "open"
+DEFAULT_ROLE = "reader"
+
+# A page body may be up to 1 MB; the form around it needs a little more.
+MAX_PAGE_BYTES = 1_000_000
+MAX_FORM_MEMORY_SIZE = 4 * 1024 * 1024
+MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+
+# Pagination.
+PAGE_SIZE = 50
+
+# Sessions and cookies. Set WIKI_SESSION_COOKIE_SECURE=true behind HTTPS.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_SECURE = False
+HSTS = False  # send Strict-Transport-Security (only behind HTTPS)
+PROXY_FIX = 0  # number of trusted reverse proxies in front of the app
+
+# A CSRF token lives as long as an edit may reasonably take; expiry keeps the user's text.
+WTF_CSRF_TIME_LIMIT = 6 * 3600
+
+# Login throttling (Flask-Limiter). Failed attempts only.
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = False
+LOGIN_FAILURES_PER_USERNAME = "10 per 15 minutes"
+LOGIN_FAILURES_PER_IP = "30 per 15 minutes"
+REGISTRATIONS_PER_IP = "5 per hour"
+
+# Static files are fingerprinted with ?v=<hash>, so they may be cached for a year.
+SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600

@@ -1,0 +1,46 @@
+"""Error pages inside the site layout; JSON for the API. No stack trace ever reaches a user."""
+
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from wiki.extensions import db
+
+TEMPLATES = {403: "errors/403.html", 404: "errors/404.html", 429: "errors/429.html"}
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected_error)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def handle_http_error(error: HTTPException):
+    if isinstance(error, RateLimitExceeded):
+        return too_many_attempts(error)
+    if error.response is not None:  # e.g. abort(redirect(...)) to the login page
+        return error.response
+    code = error.code or 500
+    if wants_json():
+        return jsonify(error=error.name, message=error.description), code
+    template = TEMPLATES.get(code, "errors/generic.html")
+    return render_template(template, error=error), code
+
+
+def too_many_attempts(error: RateLimitExceeded):
+    retry = error.limit.limit.get_expiry() if error.limit else 900
+    minutes = max(1, -(-retry // 60))
+    if wants_json():
+        return jsonify(error="Too Many Requests", retry_after_minutes=minutes), 429
+    body = render_template("errors/429.html", minutes=minutes)
+    return body, 429, {"Retry-After": str(retry)}
+
+
+def handle_unexpected_error(error: Exception):
+    """Log the error with its traceback, undo the half-done transaction, show a generic page."""
+    db.session.rollback()
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    return handle_http_error(InternalServerError())

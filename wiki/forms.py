@@ -1,0 +1,107 @@
+"""Every form of the wiki. Each validates its own CSRF token (Flask-WTF)."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import EqualTo, InputRequired, Length, Optional, ValidationError
+
+from wiki.models import Role
+from wiki.services import accounts
+from wiki.services.pages import MAX_TITLE_LENGTH
+
+ROLE_CHOICES = [(role.value, role.value.capitalize()) for role in Role]
+
+
+def acceptable_password(form, field) -> None:
+    if problem := accounts.password_problem(field.data or ""):
+        raise ValidationError(problem)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired(), Length(max=200)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=4096)])
+    remember = BooleanField("Keep me signed in on this device")
+    submit = SubmitField("Sign in")
+
+
+class NewAccountForm(FlaskForm):
+    """The first account, and self-registration when it is open."""
+
+    username = StringField(
+        "Username", validators=[InputRequired(), Length(max=accounts.USERNAME_MAX)]
+    )
+    password = PasswordField(
+        "Password",
+        validators=[InputRequired(), acceptable_password],
+        description=f"At least {accounts.PASSWORD_MIN} characters. "
+        "A few words you'll remember work well.",
+    )
+    confirm = PasswordField(
+        "Repeat password",
+        validators=[InputRequired(), EqualTo("password", "The passwords differ.")],
+    )
+    submit = SubmitField("Create account")
+
+    def validate_username(self, field) -> None:
+        if accounts.find_user(field.data):
+            raise ValidationError("That username is taken.")
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[InputRequired()])
+    password = PasswordField("New password", validators=[InputRequired(), acceptable_password])
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[InputRequired(), EqualTo("password", "The passwords differ.")],
+    )
+    submit = SubmitField("Change password")
+
+
+class PageForm(FlaskForm):
+    title = StringField("Title", validators=[InputRequired(), Length(max=MAX_TITLE_LENGTH)])
+    body = TextAreaField("Text (Markdown)")
+    summary = StringField(
+        "Edit summary", validators=[Optional(), Length(max=255)],
+        description="Briefly, what did you change?",
+    )
+    tags = StringField(
+        "Tags", validators=[Optional(), Length(max=1000)], description="Separated by commas."
+    )
+    minor = BooleanField("Minor edit")
+    base_revision = HiddenField()
+    preview = SubmitField("Preview")
+    submit = SubmitField("Save")
+
+
+class ConfirmForm(FlaskForm):
+    """A button that does one thing, with its CSRF token (delete, revert, logout...)."""
+
+    submit = SubmitField("Confirm")
+
+
+class RenameForm(FlaskForm):
+    title = StringField("New title", validators=[InputRequired(), Length(max=MAX_TITLE_LENGTH)])
+    rewrite_links = BooleanField("Update links to this page in other pages", default=True)
+    submit = SubmitField("Rename")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    submit = SubmitField("Change role")
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[InputRequired(), acceptable_password])
+    submit = SubmitField("Set password")
+
+
+class RevisionForm(FlaskForm):
+    rev = IntegerField("Revision", validators=[InputRequired()])

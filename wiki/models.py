@@ -1,0 +1,125 @@
+"""The wiki's data: accounts, pages with their full history, tags, links and redirects."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from wiki.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(enum.StrEnum):
+    READER = "reader"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40))
+    # Usernames are unique whatever their case: "Ada" and "ada" are one account.
+    username_key: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=Role.READER)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped to end every session of the user (logout, password change, deactivation).
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses to log in inactive users
+        return self.active
+
+    def get_id(self) -> str:
+        """The id stored in the session and remember cookie, tied to the session version."""
+        return f"{self.id}:{self.session_version}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.username!r} {self.role}>"
+
+
+page_tags = db.Table(
+    "page_tag",
+    db.Column("page_id", ForeignKey("page.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Page(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(255), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    # Number of the newest revision: the version checked by conflict-safe saves.
+    revision_number: Mapped[int] = mapped_column(default=0)
+    current_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("revision.id", use_alter=True, ondelete="SET NULL")
+    )
+    deleted: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    current_revision: Mapped[Revision | None] = relationship(
+        foreign_keys=[current_revision_id], post_update=True
+    )
+    tags: Mapped[list[Tag]] = relationship(
+        secondary=page_tags, order_by="Tag.name", back_populates="pages"
+    )
+
+
+    def __repr__(self) -> str:
+        return f"<Page {self.slug!r}>"
+
+
+class Revision(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)  # rendered once, when saved
+    summary: Mapped[str] = mapped_column(String(255), default="")
+    minor: Mapped[bool] = mapped_column(default=False)
+    size: Mapped[int] = mapped_column(default=0)  # body length in characters
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    page: Mapped[Page] = relationship(foreign_keys=[page_id])
+    author: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("page_id", "number", name="uq_revision_page_id_number"),
+        Index("ix_revision_author_id_created_at", "author_id", "created_at"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Revision {self.page_id}#{self.number}>"
+
+
+class Tag(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+    pages: Mapped[list[Page]] = relationship(secondary=page_tags, back_populates="tags")
+
+
+class Link(db.Model):
+    """A ``[[wiki link]]`` from a page to a slug, which may not exist yet (a red link)."""
+
+    from_page_id: Mapped[int] = mapped_column(
+        ForeignKey("page.id", ondelete="CASCADE"), primary_key=True
+    )
+    target_slug: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+
+
+class Redirect(db.Model):
+    """An old slug that answers with a redirect to the page after a rename."""
+
+    old_slug: Mapped[str] = mapped_column(String(255), primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id", ondelete="CASCADE"), index=True)

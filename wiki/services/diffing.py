@@ -1,0 +1,339 @@
+"""Comparing page revisions: line + word diffs for display, and 3-way merge for edit conflicts.
+
+Pure functions over strings. ``\\r\\n`` is read as ``\\n`` everywhere, so a browser's line
+endings never show up as a change.
+"""
+
+import difflib
+import re
+from bisect import bisect_left
+from collections import Counter
+from dataclasses import dataclass
+from itertools import zip_longest
+from typing import Literal
+
+from merge3 import Merge3
+
+LineKind = Literal["equal", "delete", "insert"]
+Opcode = tuple[str, int, int, int, int]  # as from SequenceMatcher.get_opcodes
+
+# Words, runs of whitespace and single punctuation marks; together they cover every character.
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+
+# Below this share of matching characters, word highlights would be confetti: mark the line.
+_MIN_SIMILARITY = 0.3
+
+# Exact matching of a stretch without unique anchors costs up to about the cube of its length
+# when items repeat; beyond this many (old, new) pairs the stretch is shown as replaced.
+_MAX_EXACT_GAP = 100_000
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of characters inside one line; ``changed`` runs are highlighted."""
+
+    text: str
+    changed: bool
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a hunk. Numbers are 1-based; the side a line is absent from has ``None``.
+
+    ``segments`` carry word-level highlights when a changed line is paired with its
+    counterpart on the other side; otherwise the line is one unchanged segment.
+    """
+
+    kind: LineKind
+    old_number: int | None
+    new_number: int | None
+    segments: tuple[Segment, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(segment.text for segment in self.segments)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A side-by-side row: old line on the left, new line on the right, ``None`` for a gap."""
+
+    left: Line | None
+    right: Line | None
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """A run of changes with its context; starts are the 1-based numbers of its first lines."""
+
+    old_start: int
+    new_start: int
+    lines: tuple[Line, ...]  # inline view: each replaced block's deletions before insertions
+    rows: tuple[Row, ...]  # side-by-side view
+
+
+@dataclass(frozen=True)
+class Diff:
+    hunks: tuple[Hunk, ...]
+    added: int
+    removed: int
+
+    @property
+    def identical(self) -> bool:
+        return not self.hunks
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """The outcome of a 3-way merge.
+
+    When ``conflicted``, ``text`` shows the clashing regions between ``<<<<<<< yours``,
+    ``=======`` and ``>>>>>>> theirs`` markers for information only: it is not to be saved.
+    """
+
+    text: str
+    conflicted: bool
+
+
+def diff_texts(old: str, new: str, context: int = 3) -> Diff:
+    """Diff *old* against *new* line by line, with ``context`` unchanged lines around changes.
+
+    A missing final newline is not shown as a change: ``"a"`` and ``"a\\n"`` are identical.
+    """
+    old_lines, new_lines = _split_lines(old), _split_lines(new)
+    matcher = _AnchoredMatcher(None, old_lines, new_lines)
+    hunks = tuple(
+        _hunk(group, old_lines, new_lines) for group in matcher.get_grouped_opcodes(context)
+    )
+    lines = [line for hunk in hunks for line in hunk.lines]
+    return Diff(
+        hunks=hunks,
+        added=sum(line.kind == "insert" for line in lines),
+        removed=sum(line.kind == "delete" for line in lines),
+    )
+
+
+def unified(old: str, new: str, old_label: str, new_label: str) -> str:
+    """Return a unified diff of *old* against *new* (``""`` when they are the same)."""
+    diff_lines = difflib.unified_diff(
+        _split_lines(old), _split_lines(new), old_label, new_label, lineterm=""
+    )
+    return "".join(line + "\n" for line in diff_lines)
+
+
+def merge(base: str, mine: str, theirs: str) -> MergeResult:
+    """Merge the changes *mine* and *theirs* each made to *base*; the text uses ``\\n``.
+
+    Every line is given a newline before merging, so that adding or dropping the final
+    newline does not clash with an edit of the last line; whether the result ends with one
+    is then merged on its own (the side that changed it from *base* wins).
+    """
+    base, mine, theirs = (_normalise_newlines(text) for text in (base, mine, theirs))
+    merger = Merge3(
+        *(_terminated_lines(text) for text in (base, mine, theirs)),
+        # merge3's default is difflib's SequenceMatcher with autojunk on: slow and crude.
+        sequence_matcher=_AnchoredMatcher,
+    )
+    conflicted = any(region[0] == "conflict" for region in merger.merge_regions())
+    text = "".join(merger.merge_lines(name_a="yours", name_b="theirs"))
+    if not _merged_final_newline(base, mine, theirs):
+        text = text.removesuffix("\n")
+    return MergeResult(text=text, conflicted=conflicted)
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n")
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines without their endings; only ``\\n`` ends a line, as in the editor."""
+    lines = _normalise_newlines(text).split("\n")
+    if lines[-1] == "":  # a final newline ends the last line rather than starting one
+        lines.pop()
+    return lines
+
+
+def _terminated_lines(text: str) -> list[str]:
+    return [line + "\n" for line in _split_lines(text)]
+
+
+def _merged_final_newline(base: str, mine: str, theirs: str) -> bool:
+    base_has, mine_has, theirs_has = (text.endswith("\n") for text in (base, mine, theirs))
+    return mine_has if mine_has != base_has else theirs_has
+
+
+def _hunk(opcodes: list[Opcode], old_lines: list[str], new_lines: list[str]) -> Hunk:
+    lines: list[Line] = []
+    rows: list[Row] = []
+    for tag, i1, i2, j1, j2 in opcodes:
+        olds, news = old_lines[i1:i2], new_lines[j1:j2]
+        if tag == "equal":
+            equal = [
+                Line("equal", i1 + k + 1, j1 + k + 1, (Segment(text, False),))
+                for k, text in enumerate(olds)
+            ]
+            lines += equal
+            rows += [Row(line, line) for line in equal]
+        else:
+            deletes, inserts = _changed_lines(olds, news, i1 + 1, j1 + 1)
+            lines += deletes + inserts
+            rows += [Row(left, right) for left, right in zip_longest(deletes, inserts)]
+    _, old_start, _, new_start, _ = opcodes[0]
+    return Hunk(old_start + 1, new_start + 1, tuple(lines), tuple(rows))
+
+
+def _changed_lines(
+    olds: list[str], news: list[str], old_number: int, new_number: int
+) -> tuple[list[Line], list[Line]]:
+    """Pair old and new lines one-to-one for word highlights; the surplus stand alone."""
+    old_segments = [(Segment(text, False),) for text in olds]
+    new_segments = [(Segment(text, False),) for text in news]
+    for k, (old, new) in enumerate(zip(olds, news, strict=False)):
+        old_segments[k], new_segments[k] = _highlight(old, new)
+    deletes = [
+        Line("delete", old_number + k, None, segments) for k, segments in enumerate(old_segments)
+    ]
+    inserts = [
+        Line("insert", None, new_number + k, segments) for k, segments in enumerate(new_segments)
+    ]
+    return deletes, inserts
+
+
+def _highlight(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segment, ...]]:
+    """Segments of a paired old and new line, marking the words that differ."""
+    old_tokens, new_tokens = _TOKEN.findall(old), _TOKEN.findall(new)
+    opcodes = _AnchoredMatcher(None, old_tokens, new_tokens).get_opcodes()
+    old_pieces, new_pieces = [], []
+    for tag, i1, i2, j1, j2 in opcodes:
+        changed = tag != "equal"
+        old_pieces.append(Segment("".join(old_tokens[i1:i2]), changed))
+        new_pieces.append(Segment("".join(new_tokens[j1:j2]), changed))
+    if _similarity(old_pieces, new_pieces) < _MIN_SIMILARITY:
+        return (Segment(old, True),), (Segment(new, True),)
+    return _joined(old_pieces), _joined(new_pieces)
+
+
+def _similarity(old_pieces: list[Segment], new_pieces: list[Segment]) -> float:
+    """Share of characters left unchanged, like ``SequenceMatcher.ratio`` but by characters,
+    so that the spaces two unrelated lines share do not make them look alike."""
+    total = sum(len(piece.text) for piece in old_pieces + new_pieces)
+    unchanged = sum(len(piece.text) for piece in old_pieces + new_pieces if not piece.changed)
+    return unchanged / total if total else 1.0
+
+
+def _joined(pieces: list[Segment]) -> tuple[Segment, ...]:
+    """Drop empty pieces and merge neighbours with the same ``changed`` flag."""
+    segments: list[Segment] = []
+    for piece in pieces:
+        if not piece.text:
+            continue
+        if segments and segments[-1].changed == piece.changed:
+            segments[-1] = Segment(segments[-1].text + piece.text, piece.changed)
+        else:
+            segments.append(piece)
+    return tuple(segments)
+
+
+class _AnchoredMatcher(difflib.SequenceMatcher):
+    """A SequenceMatcher made fast on long, repetitive texts, patience-diff style.
+
+    Plain ``SequenceMatcher`` without autojunk slows down with every repeated item (blank
+    lines, ``}``, spaces): three edits far apart in a 20,000-line page took seconds. With
+    autojunk on, it never anchors on frequent items, which mangles repetitive pages. So items
+    that occur once in each sequence are matched first as anchors, and the small gaps between
+    them are matched exactly, without autojunk.
+    """
+
+    def __init__(self, isjunk=None, a=(), b=()):
+        super().__init__(isjunk, a, b, autojunk=False)
+
+    def get_matching_blocks(self) -> list[tuple[int, int, int]]:
+        a, b = self.a, self.b
+        blocks = []
+        i, j = 0, 0
+        # Small inputs are matched exactly as one stretch: anchoring would only cost time.
+        anchors = _unique_anchors(a, b) if len(a) * len(b) > _MAX_EXACT_GAP else []
+        for anchor_i, anchor_j in anchors:
+            blocks += _gap_blocks(a[i:anchor_i], b[j:anchor_j], i, j)
+            blocks.append((anchor_i, anchor_j, 1))
+            i, j = anchor_i + 1, anchor_j + 1
+        blocks += _gap_blocks(a[i:], b[j:], i, j)
+        return [*_coalesced(blocks), (len(a), len(b), 0)]
+
+
+def _unique_anchors(a, b) -> list[tuple[int, int]]:
+    """Pairs (i, j) with a[i] == b[j] occurring once in each, the longest run in order."""
+    a_counts, b_counts = Counter(a), Counter(b)
+    b_unique = {item: j for j, item in enumerate(b) if b_counts[item] == 1}
+    pairs = [
+        (i, b_unique[item]) for i, item in enumerate(a) if a_counts[item] == 1 and item in b_unique
+    ]
+    return _longest_increasing(pairs)
+
+
+def _longest_increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest subsequence of *pairs* (sorted by i) whose j also increase (patience sort)."""
+    pile_tops: list[int] = []  # j ending the best run of each length so far
+    pile_top_indexes: list[int] = []
+    previous: list[int | None] = []
+    for index, (_, j) in enumerate(pairs):
+        pile = bisect_left(pile_tops, j)
+        previous.append(pile_top_indexes[pile - 1] if pile else None)
+        if pile == len(pile_tops):
+            pile_tops.append(j)
+            pile_top_indexes.append(index)
+        else:
+            pile_tops[pile] = j
+            pile_top_indexes[pile] = index
+    run = []
+    index = pile_top_indexes[-1] if pile_top_indexes else None
+    while index is not None:
+        run.append(pairs[index])
+        index = previous[index]
+    return run[::-1]
+
+
+def _gap_blocks(a, b, a_offset: int, b_offset: int) -> list[tuple[int, int, int]]:
+    """Matching blocks of a stretch between anchors, offset to their place in the whole.
+
+    Beyond its common ends, a large stretch counts as all changed: matching it exactly could
+    take seconds.
+    """
+    head = _common_prefix_length(a, b)
+    tail = _common_suffix_length(a, b, min(len(a), len(b)) - head)
+    blocks = [(a_offset, b_offset, head)]
+    a_middle, b_middle = a[head : len(a) - tail], b[head : len(b) - tail]
+    if a_middle and b_middle and len(a_middle) * len(b_middle) <= _MAX_EXACT_GAP:
+        matcher = difflib.SequenceMatcher(None, a_middle, b_middle, autojunk=False)
+        offset_i, offset_j = a_offset + head, b_offset + head
+        blocks += [(i + offset_i, j + offset_j, n) for i, j, n in matcher.get_matching_blocks()]
+    blocks.append((a_offset + len(a) - tail, b_offset + len(b) - tail, tail))
+    return blocks
+
+
+def _coalesced(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Drop empty blocks and join touching ones, as ``get_matching_blocks`` promises."""
+    joined: list[tuple[int, int, int]] = []
+    for i, j, size in blocks:
+        if not size:
+            continue
+        if joined and joined[-1][0] + joined[-1][2] == i and joined[-1][1] + joined[-1][2] == j:
+            joined[-1] = (joined[-1][0], joined[-1][1], joined[-1][2] + size)
+        else:
+            joined.append((i, j, size))
+    return joined
+
+
+def _common_prefix_length(a, b) -> int:
+    length = 0
+    while length < min(len(a), len(b)) and a[length] == b[length]:
+        length += 1
+    return length
+
+
+def _common_suffix_length(a, b, limit: int) -> int:
+    """Length of the common suffix, at most *limit* so that it cannot overlap the prefix."""
+    length = 0
+    while length < limit and a[-1 - length] == b[-1 - length]:
+        length += 1
+    return length

@@ -1,0 +1,97 @@
+"""Wiki links between pages: which slugs exist, who links where, and red links kept true."""
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from wiki.extensions import db
+from wiki.models import Link, Page, Redirect, Revision
+from wiki.services import rendering
+
+
+def existing_slugs(session: Session, slugs: Iterable[str]) -> set[str]:
+    """The subset of *slugs* that lead to a page: live pages and redirects left by renames."""
+    wanted = set(slugs)
+    if not wanted:
+        return set()
+    live = session.scalars(select(Page.slug).where(Page.slug.in_(wanted), Page.deleted.is_(False)))
+    moved = session.scalars(select(Redirect.old_slug).where(Redirect.old_slug.in_(wanted)))
+    return set(live) | set(moved)
+
+
+def render(session: Session, body: str, also_existing: Iterable[str] = ()) -> rendering.Rendered:
+    """Render *body*, asking the database (once) which of its link targets exist."""
+    extra = set(also_existing)
+
+    def existing(slugs: set[str]) -> set[str]:
+        return existing_slugs(session, slugs - extra) | (slugs & extra)
+
+    return rendering.render(body, existing)
+
+
+def set_links(session: Session, page: Page, targets: Iterable[str]) -> None:
+    session.execute(delete(Link).where(Link.from_page_id == page.id))
+    session.add_all(Link(from_page_id=page.id, target_slug=slug) for slug in set(targets))
+
+
+def rerender_linking_pages(session: Session, slugs: Iterable[str], exclude_page_id: int) -> int:
+    """Re-render the current revision of every page linking to *slugs*.
+
+    Called when those slugs start or stop existing, so the links to them turn red or back.
+    Returns how many pages were re-rendered.
+    """
+    linking = session.scalars(
+        select(Revision)
+        .join(Page, Page.current_revision_id == Revision.id)
+        .join(Link, Link.from_page_id == Page.id)
+        .where(Link.target_slug.in_(set(slugs)), Page.id != exclude_page_id)
+        .distinct()
+    ).all()
+    for revision in linking:
+        revision.html = render(session, revision.body).html
+    return len(linking)
+
+
+def backlink_count(page: Page) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Link).join(Page, Page.id == Link.from_page_id)
+        .where(Link.target_slug == page.slug, Page.deleted.is_(False), Page.id != page.id)
+    ) or 0
+
+
+def backlinks_query(page: Page):
+    return (
+        select(Page)
+        .join(Link, Link.from_page_id == Page.id)
+        .where(Link.target_slug == page.slug, Page.deleted.is_(False), Page.id != page.id)
+        .order_by(Page.title)
+    )
+
+
+def wanted_query():
+    """Slugs that pages link to but no page has, with how many pages want each."""
+    wants = func.count(Link.from_page_id).label("wants")
+    live_slugs = select(Page.slug).where(Page.deleted.is_(False))
+    return (
+        select(Link.target_slug, wants)
+        .join(Page, Page.id == Link.from_page_id)
+        .where(Page.deleted.is_(False), Link.target_slug.not_in(live_slugs),
+               Link.target_slug.not_in(select(Redirect.old_slug)))
+        .group_by(Link.target_slug)
+        .order_by(wants.desc(), Link.target_slug)
+    )
+
+
+def orphans_query():
+    """Live pages nothing links to (the home page excepted)."""
+    linked = (
+        select(Link.target_slug)
+        .join(Page, Page.id == Link.from_page_id)
+        .where(Page.deleted.is_(False))
+    )
+    return (
+        select(Page)
+        .where(Page.deleted.is_(False), Page.slug != "home", Page.slug.not_in(linked))
+        .order_by(Page.title)
+    )

@@ -1,0 +1,31 @@
+"""The slug rule: how a page title becomes its address (see the URL contract in the README)."""
+
+import re
+import unicodedata
+
+_NOT_SLUG_ASCII = re.compile(r"[^a-z0-9/]+")
+_NOT_WORD = re.compile(r"[^\w/]+")
+# Letters that do not decompose into an ASCII letter plus an accent.
+_LIGATURES = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o",
+                            "Ø": "O", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th"})
+
+
+def slugify(title: str) -> str:
+    """Return the slug of *title*: ``"Flask vs Web Server"`` → ``"flask-vs-web-server"``.
+
+    Accents fold to ASCII, case folds, every run of other characters becomes one ``-`` and
+    ``/`` separates sub-pages. A title with no ASCII letter or digit keeps its own lower-cased
+    letters, so ``"日本語"`` still gets an address. Returns ``""`` when nothing is left.
+    """
+    decomposed = unicodedata.normalize("NFKD", title.translate(_LIGATURES))
+    folded = "".join(char for char in decomposed if not unicodedata.combining(char)).lower()
+    slug = _clean(_NOT_SLUG_ASCII.sub("-", folded))
+    if not slug:
+        slug = _clean(_NOT_WORD.sub("-", unicodedata.normalize("NFC", title).lower()))
+    return slug
+
+
+def _clean(raw: str) -> str:
+    """Trim ``-`` around each ``/``-separated segment and drop empty segments."""
+    segments = (segment.strip("-_") for segment in raw.split("/"))
+    return "/".join(segment for segment in segments if segment)

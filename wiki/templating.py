@@ -1,0 +1,56 @@
+"""What every template can use: the permission policy, dates, fingerprinted static URLs."""
+
+import hashlib
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from wiki.permissions import Action, can
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(can=can, Action=Action, site_name=app.config["SITE_NAME"])
+    app.jinja_env.filters.update(isotime=isotime, exacttime=exacttime, ago=ago)
+    app.url_defaults(fingerprint_static)
+
+
+def fingerprint_static(endpoint: str, values: dict) -> None:
+    """Add ``?v=<content hash>`` to static URLs so they can be cached for a year."""
+    if endpoint == "static" and "filename" in values:
+        values.setdefault("v", _static_version(current_app.static_folder, values["filename"]))
+
+
+@cache
+def _static_version(folder: str, filename: str) -> str:
+    path = Path(folder, filename)
+    if not path.is_file():
+        return "0"
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they were stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def isotime(moment: datetime) -> str:
+    return _aware(moment).isoformat(timespec="seconds")
+
+
+def exacttime(moment: datetime) -> str:
+    return _aware(moment).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def ago(moment: datetime, now: datetime | None = None) -> str:
+    """``"5 minutes ago"``: how long ago *moment* was, in the largest whole unit."""
+    seconds = int(((now or datetime.now(UTC)) - _aware(moment)).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("year", 31_536_000), ("month", 2_592_000), ("day", 86_400),
+                       ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"

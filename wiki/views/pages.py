@@ -1,0 +1,154 @@
+"""Reading, creating, editing and deleting pages."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from wiki.extensions import db
+from wiki.forms import ConfirmForm, PageForm
+from wiki.models import Page, Revision
+from wiki.permissions import Action, require
+from wiki.services import diffing, links, pages
+from wiki.services.slugs import slugify
+
+bp = Blueprint("pages", __name__)
+
+
+def live_page(slug: str):
+    """A query for the live page at *slug*, its current revision and author loaded with it."""
+    return (
+        select(Page)
+        .options(joinedload(Page.current_revision).joinedload(Revision.author))
+        .where(Page.slug == slug, Page.deleted.is_(False))
+    )
+
+
+def get_page_or_404(slug: str) -> Page:
+    """The live page at *slug*.
+
+    :raises NotFound: there is no such page (a deleted page counts as missing).
+    """
+    return db.one_or_404(live_page(slug))
+
+
+@bp.get("/")
+def home():
+    return view(pages.HOME)
+
+
+@bp.get("/wiki/<path:slug>")
+def view(slug: str):
+    require(Action.READ)
+    page = db.session.scalar(live_page(slug))
+    if page is None:
+        return missing_page(slug)
+    return render_template(
+        "pages/view.html", page=page, revision=page.current_revision,
+        backlinks=links.backlink_count(page),
+    )
+
+
+def missing_page(slug: str):
+    """A slug without a page: follow a rename, fix a sloppy address, or 404 offering to create."""
+    if moved := pages.find_redirect(slug):
+        return redirect(url_for("pages.view", slug=moved.slug), 301)
+    canonical = slugify(slug)
+    if canonical and canonical != slug:
+        return redirect(url_for("pages.view", slug=canonical), 301)
+    title = request.args.get("title") or slug.replace("-", " ").capitalize()
+    return render_template("errors/404.html", missing_slug=slug, missing_title=title), 404
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    require(Action.CREATE)
+    form = PageForm(title=request.args.get("title", ""))
+    return edit_form(None, form)
+
+
+@bp.route("/edit/<path:slug>", methods=["GET", "POST"])
+def edit(slug: str):
+    page = pages.get_page(slug)
+    require(Action.EDIT if page else Action.CREATE, page)
+    if page is None and (moved := pages.find_redirect(slug)):
+        return redirect(url_for("pages.edit", slug=moved.slug), 301)
+    if page is None:
+        title = request.args.get("title") or slug.replace("-", " ").capitalize()
+        form = PageForm(title=title, base_revision="0")
+    else:
+        revision = page.current_revision
+        form = PageForm(
+            title=page.title, body=revision.body, base_revision=str(page.revision_number),
+            tags=", ".join(tag.name for tag in page.tags),
+        )
+    return edit_form(slug, form, page)
+
+
+def edit_form(slug: str | None, form: PageForm, page: Page | None = None):
+    """Show the editor; on a valid POST, save and redirect to the page (303)."""
+    if form.preview.data and form.is_submitted():
+        preview = links.render(db.session, pages.normalise_body(form.body.data or "")).html
+        return render_template("pages/edit.html", form=form, page=page, slug=slug, preview=preview)
+    if not form.validate_on_submit():
+        return render_template("pages/edit.html", form=form, page=page, slug=slug)
+    try:
+        result = pages.save(
+            slug, form.title.data, form.body.data or "", current_user,
+            summary=form.summary.data or "", tags=form.tags.data or "",
+            base_revision=_int_or_none(form.base_revision.data), minor=form.minor.data,
+        )
+    except pages.PageError as error:
+        getattr(form, error.field, form.title).errors.append(error.message)
+        return render_template("pages/edit.html", form=form, page=page, slug=slug,
+                               error_slug=error.slug), 422
+    except pages.EditConflict as conflict:
+        form.base_revision.data = str(conflict.current.number)
+        their_change = diffing.diff_texts(conflict.base_body, conflict.current.body)
+        return render_template("pages/edit.html", form=form, page=conflict.page, slug=slug,
+                               conflict=conflict, their_change=their_change), 409
+    flash_outcome(result)
+    return redirect(url_for("pages.view", slug=result.page.slug), 303)
+
+
+def flash_outcome(result: pages.SaveResult) -> None:
+    if result.outcome == "merged":
+        flash(f"Someone saved revision {result.merged_with} while you were editing; "
+              "your changes were merged with theirs.", "info")
+    elif result.outcome == "unchanged":
+        flash("No changes to save.", "info")
+    elif result.outcome == "created":
+        flash("Page created.", "success")
+    else:
+        flash("Saved.", "success")
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@bp.route("/delete/<path:slug>", methods=["GET", "POST"])
+def delete(slug: str):
+    page = get_page_or_404(slug)
+    require(Action.DELETE, page)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        pages.delete(slug, current_user)
+        flash(f"“{page.title}” was deleted. Its history is kept.", "success")
+        return redirect(url_for("pages.home"), 303)
+    return render_template("pages/delete.html", page=page, form=form)
+
+
+@bp.get("/pages")
+def index():
+    require(Action.READ)
+    listing = db.paginate(
+        select(Page).where(Page.deleted.is_(False)).order_by(Page.slug),
+        per_page=100, max_per_page=100, error_out=False,
+    )
+    if listing.page > 1 and not listing.items:
+        abort(404)
+    return render_template("pages/index.html", listing=listing)
