@@ -220,7 +220,7 @@ def test_a_page_of_nothing_but_repeated_lines_still_diffs_fast():
 def test_unified():
     text = unified("a\nb\nc\n", "a\nB\nc\nd", "revision 1", "revision 2")
 
-    assert text == ("--- revision 1\n+++ revision 2\n@@ -1,3 +1,4 @@\n a\n-b\n+B\n c\n+d\n")
+    assert text == "--- revision 1\n+++ revision 2\n@@ -1,3 +1,4 @@\n a\n-b\n+B\n c\n+d\n"
 
 
 def test_unified_of_identical_texts_is_empty():
