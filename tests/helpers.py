@@ -28,3 +28,12 @@ def save_page(client, slug: str, title: str, body: str, **extra):
     data = {"csrf_token": csrf_token(html), "title": title, "body": body,
             "base_revision": base.group(1) if base else "", "summary": "", "tags": "", **extra}
     return client.post(f"/edit/{slug}", data=data)
+
+
+def textarea(html: str, name: str = "body") -> str:
+    """The text a browser would show in the named textarea."""
+    import html as html_module
+
+    match = re.search(rf'<textarea[^>]*name="{name}"[^>]*>\r?\n?(.*?)</textarea>', html, re.S)
+    assert match, f"no textarea {name!r}"
+    return html_module.unescape(match.group(1))

@@ -98,9 +98,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from wiki.views import account, pages
+    from wiki.views import account, history, pages
 
-    for module in (pages, account):
+    for module in (pages, history, account):
         app.register_blueprint(module.bp)
 
 

@@ -27,7 +27,9 @@ def handle_http_error(error: HTTPException):
     if wants_json():
         return jsonify(error=error.name, message=error.description), code
     template = TEMPLATES.get(code, "errors/generic.html")
-    return render_template(template, error=error), code
+    # abort(404, "why") carries a message for the user; Werkzeug's stock text does not.
+    message = error.description if error.description != type(error).description else None
+    return render_template(template, error=error, message=message), code
 
 
 def too_many_attempts(error: RateLimitExceeded):

@@ -251,3 +251,31 @@ def delete(slug: str, author: User | None) -> Page:
         links.set_links(session, page, ())
         links.rerender_linking_pages(session, {slug}, exclude_page_id=page.id)
     return page
+
+
+def revert(slug: str, number: int, author: User | None) -> SaveResult:
+    """Save revision *number*'s text and title as a new revision; restores a deleted page.
+
+    :raises PageError: there is no such page or revision.
+    """
+    page = db.session.scalar(select(Page).where(Page.slug == slug))
+    target = get_revision(page, number) if page else None
+    if target is None:
+        raise PageError("rev", f"Revision {number} of this page does not exist.")
+    name = author.username if author else "the system"
+    # A revision from before a rename has a title that no longer fits this address.
+    title = target.title if slug == HOME or slugify(target.title) == slug else page.title
+    return save(
+        slug, title, target.body, author,
+        summary=f"Reverted to revision {number} by {name}",
+        tags=[tag.name for tag in page.tags], base_revision=page.revision_number,
+    )
+
+
+def get_any_page(slug: str) -> Page | None:
+    """The page at *slug*, deleted or not."""
+    return db.session.scalar(select(Page).where(Page.slug == slug))
+
+
+def deleted_pages_query():
+    return select(Page).where(Page.deleted.is_(True)).order_by(Page.updated_at.desc())

@@ -43,10 +43,21 @@ def view(slug: str):
     page = db.session.scalar(live_page(slug))
     if page is None:
         return missing_page(slug)
+    revision = page.current_revision
+    if "rev" in request.args:
+        revision = old_revision_or_404(page, request.args.get("rev", type=int))
     return render_template(
-        "pages/view.html", page=page, revision=page.current_revision,
-        backlinks=links.backlink_count(page),
+        "pages/view.html", page=page, revision=revision, backlinks=links.backlink_count(page),
     )
+
+
+def old_revision_or_404(page: Page, number: int | None) -> Revision:
+    """:raises NotFound: the page has no revision *number*."""
+    revision = pages.get_revision(page, number) if number is not None else None
+    if revision is None:
+        abort(404, f"“{page.title}” has no such revision. "
+                   f"It has revisions 1 to {page.revision_number}.")
+    return revision
 
 
 def missing_page(slug: str):

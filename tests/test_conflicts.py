@@ -1,0 +1,178 @@
+"""Conflict-safe editing: no save is ever lost, however edits interleave."""
+
+import re
+import threading
+import time
+
+from sqlalchemy import select
+
+from tests.helpers import PASSWORD, csrf_token, save_page, submit, textarea
+from wiki import create_app
+from wiki.extensions import db
+from wiki.models import Page, Revision
+from wiki.services import pages
+
+BASE_TEXT = "intro\n\nmiddle\n\nend\n"
+
+
+def open_editor(client, slug):
+    html = client.get(f"/edit/{slug}").get_data(as_text=True)
+    base = re.search(r'name="base_revision" type="hidden" value="(\d+)"', html).group(1)
+    return {"csrf_token": csrf_token(html), "base_revision": base, "title": slug.capitalize(),
+            "summary": "", "tags": ""}
+
+
+def second_editor(app, auth_name="admin"):
+    other = app.test_client()
+    submit(other, "/login", {"username": auth_name, "password": PASSWORD})
+    return other
+
+
+def revision_bodies(app, slug):
+    with app.app_context():
+        return list(db.session.scalars(
+            select(Revision.body).join(Page, Page.id == Revision.page_id)
+            .where(Page.slug == slug).order_by(Revision.number)))
+
+
+def test_the_edit_form_carries_the_base_revision(editor):
+    save_page(editor, "notes", "Notes", BASE_TEXT)
+    save_page(editor, "notes", "Notes", BASE_TEXT + "more\n")
+    assert open_editor(editor, "notes")["base_revision"] == "2"
+
+
+def test_non_overlapping_edits_are_merged(app, editor):
+    save_page(editor, "notes", "Notes", BASE_TEXT)
+    other = second_editor(app)
+    mine, theirs = open_editor(editor, "notes"), open_editor(other, "notes")
+    first = other.post("/edit/notes", data={**theirs, "body": "INTRO by them\n\nmiddle\n\nend\n"})
+    assert first.status_code == 303
+    second = editor.post("/edit/notes", data={**mine, "body": "intro\n\nmiddle\n\nEND by me\n"})
+    assert second.status_code == 303
+    assert revision_bodies(app, "notes")[-1] == "INTRO by them\n\nmiddle\n\nEND by me\n"
+    page = editor.get("/wiki/notes").get_data(as_text=True)
+    assert "merged" in page and "revision 2" in page
+
+
+def test_overlapping_edits_show_a_conflict_and_save_nothing(app, editor):
+    save_page(editor, "notes", "Notes", BASE_TEXT)
+    other = second_editor(app)
+    mine, theirs = open_editor(editor, "notes"), open_editor(other, "notes")
+    other.post("/edit/notes", data={**theirs, "body": "intro\n\nTHEIR middle\n\nend\n"})
+    my_text = "intro\n\nMY middle, carefully written\n\nend\n"
+    response = editor.post("/edit/notes", data={**mine, "body": my_text, "summary": "mine"})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "Someone else changed this page" in html
+    assert textarea(html) == my_text
+    assert "<ins>THEIR </ins>" in html  # the other edit, as a diff
+    assert 'name="base_revision" type="hidden" value="2"' in html
+    assert len(revision_bodies(app, "notes")) == 2
+    # Saving again from the conflict page goes through: the user has seen the other edit.
+    again = editor.post("/edit/notes", data={**mine, "base_revision": "2", "body": my_text,
+                                             "csrf_token": csrf_token(html)})
+    assert again.status_code == 303
+    assert revision_bodies(app, "notes")[-1] == my_text
+
+
+def test_resubmitting_the_same_text_is_not_a_conflict(app, editor):
+    save_page(editor, "notes", "Notes", BASE_TEXT)
+    form = {**open_editor(editor, "notes"), "body": BASE_TEXT + "addition\n"}
+    assert editor.post("/edit/notes", data=form).status_code == 303
+    retry = editor.post("/edit/notes", data=form)  # double-click: same base, same text
+    assert retry.status_code == 303
+    assert len(revision_bodies(app, "notes")) == 2
+
+
+def test_expired_csrf_token_keeps_a_long_edit(tmp_path, migrated_database):
+    import shutil
+
+    instance = tmp_path / "slow"
+    instance.mkdir()
+    shutil.copy(migrated_database, instance / "wiki.sqlite")
+    slow = create_app({"TESTING": True, "INSTANCE_PATH": str(instance),
+                       "WTF_CSRF_TIME_LIMIT": 1})
+    client = slow.test_client()
+    with slow.app_context():
+        from wiki.services import accounts
+
+        accounts.create_user("writer", PASSWORD, "editor")
+    submit(client, "/login", {"username": "writer", "password": PASSWORD})
+    form = open_editor(client, "essay")
+    time.sleep(2.1)  # itsdangerous counts whole seconds
+    text = "A long essay that took all afternoon.\n" * 50
+    response = client.post("/edit/essay", data={**form, "title": "Essay", "body": text,
+                                                "summary": "my summary", "tags": "long, essay"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Your session expired" in html
+    assert textarea(html) == text and 'value="my summary"' in html and 'value="long, essay"' in html
+    assert revision_bodies(slow, "essay") == []
+
+
+def test_concurrent_writers_on_two_engines_lose_nothing(tmp_path, migrated_database):
+    """Eight threads, split over two apps (two engines) on one SQLite file, each editing its
+    own line of the same page, retrying on conflict, as people would."""
+    import shutil
+
+    instance = tmp_path / "shared"
+    instance.mkdir()
+    shutil.copy(migrated_database, instance / "wiki.sqlite")
+    apps = [create_app({"TESTING": True, "INSTANCE_PATH": str(instance)}) for _ in range(2)]
+    writers, rounds = 8, 4
+    slots = "\n~\n".join(f"slot {i}: empty" for i in range(writers)) + "\n"
+    with apps[0].app_context():
+        pages.save("race", "Race", slots, None)
+
+    saved: list[tuple[int, int, int]] = []  # (writer, round, revision number)
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    start = threading.Barrier(writers)
+
+    def write(worker: int) -> None:
+        app = apps[worker % 2]
+        try:
+            start.wait()
+            for round_ in range(1, rounds + 1):
+                while True:
+                    with app.app_context():
+                        page = pages.get_page("race")
+                        base, body = page.revision_number, page.current_revision.body
+                        new = body.replace(f"slot {worker}: {_value(body, worker)}",
+                                           f"slot {worker}: w{worker}r{round_}")
+                        try:
+                            result = pages.save("race", "Race", new, None, base_revision=base)
+                        except pages.EditConflict:
+                            continue
+                        with lock:
+                            saved.append((worker, round_, result.revision.number))
+                        break
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert len(saved) == writers * rounds
+
+    final = revision_bodies(apps[0], "race")
+    assert len(final) == 1 + writers * rounds  # one revision per reported save, none lost
+    with apps[0].app_context():
+        numbers = list(db.session.scalars(
+            select(Revision.number).join(Page, Page.id == Revision.page_id)
+            .where(Page.slug == "race").order_by(Revision.number)))
+        assert numbers == list(range(1, writers * rounds + 2))  # no gaps, no duplicates
+        for worker in range(writers):
+            assert f"slot {worker}: w{worker}r{rounds}\n" in final[-1]
+        for worker, round_, number in saved:
+            assert f"slot {worker}: w{worker}r{round_}" in final[number - 1]
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _value(body: str, worker: int) -> str:
+    return re.search(rf"^slot {worker}: (.*)$", body, re.MULTILINE).group(1)

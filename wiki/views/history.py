@@ -1,0 +1,154 @@
+"""A page's history, diffs between revisions, reverts, recent changes and their feed."""
+
+import html
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from wiki.extensions import db
+from wiki.forms import ConfirmForm
+from wiki.models import Page, Revision, User
+from wiki.pagination import window
+from wiki.permissions import Action, can, require
+from wiki.services import diffing, pages
+
+bp = Blueprint("history", __name__)
+
+HISTORY_PAGE_SIZE = 50
+RECENT_PAGE_SIZE = 50
+FEED_SIZE = 30
+
+
+def get_page_with_history_or_404(slug: str) -> Page:
+    """The page at *slug*; a deleted one only for those who may restore it.
+
+    :raises NotFound: no such page, or deleted and the user may not restore pages.
+    """
+    page = pages.get_any_page(slug)
+    if page is None or not page.revision_number:
+        abort(404)
+    if page.deleted and not can(current_user, Action.RESTORE):
+        abort(404)
+    return page
+
+
+def get_revision_or_404(page: Page, number: int | None) -> Revision:
+    """:raises NotFound: with a message naming the revision that does not exist."""
+    revision = pages.get_revision(page, number) if number is not None else None
+    if revision is None:
+        abort(404, f"“{page.title}” has no revision {number if number is not None else ''}. "
+                   f"It has revisions 1 to {page.revision_number}.")
+    return revision
+
+
+@bp.get("/history/<path:slug>")
+def history(slug: str):
+    require(Action.READ)
+    page = get_page_with_history_or_404(slug)
+    listing = window(
+        select(Revision).options(joinedload(Revision.author))
+        .where(Revision.page_id == page.id).order_by(Revision.number.desc()),
+        HISTORY_PAGE_SIZE,
+    )
+    return render_template("history/history.html", page=page, listing=listing,
+                           size_changes=size_changes(page, listing.items))
+
+
+def size_changes(page: Page, revisions: list[Revision]) -> dict[int, int]:
+    """Characters added (+) or removed (−) by each revision, with one query for the sizes before."""
+    before = {revision.number - 1 for revision in revisions}
+    rows = db.session.execute(
+        select(Revision.number, Revision.size)
+        .where(Revision.page_id == page.id, Revision.number.in_(before))
+    )
+    sizes = {number: size for number, size in rows}
+    return {r.number: r.size - sizes.get(r.number - 1, 0) for r in revisions}
+
+
+@bp.get("/diff/<path:slug>")
+def diff(slug: str):
+    require(Action.READ)
+    page = get_page_with_history_or_404(slug)
+    to_number = request.args.get("to", page.revision_number, type=int)
+    from_number = request.args.get("from", to_number - 1, type=int)
+    new = get_revision_or_404(page, to_number)
+    old = pages.get_revision(page, from_number) if from_number != 0 else None
+    if from_number != 0 and old is None:
+        get_revision_or_404(page, from_number)
+    layout = "split" if request.args.get("view") == "split" else "inline"
+    changes = diffing.diff_texts(old.body if old else "", new.body)
+    return render_template("history/diff.html", page=page, old=old, new=new, diff=changes,
+                           layout=layout, from_number=from_number, to_number=to_number)
+
+
+@bp.route("/revert/<path:slug>", methods=["GET", "POST"])
+def revert(slug: str):
+    page = get_page_with_history_or_404(slug)
+    require(Action.RESTORE if page.deleted else Action.REVERT, page)
+    target = get_revision_or_404(page, request.args.get("rev", type=int))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        result = pages.revert(slug, target.number, current_user)
+        if result.outcome == "unchanged":
+            flash(f"The page already has the text of revision {target.number}.", "info")
+        else:
+            flash(f"Reverted to revision {target.number}.", "success")
+        return redirect(url_for("pages.view", slug=result.page.slug), 303)
+    current_body = "" if page.deleted else page.current_revision.body
+    changes = diffing.diff_texts(current_body, target.body)
+    return render_template("history/revert.html", page=page, target=target, diff=changes,
+                           form=form)
+
+
+@bp.get("/recent")
+def recent():
+    require(Action.READ)
+    username = request.args.get("user", "").strip()
+    hide_minor = request.args.get("hide_minor") == "1"
+    listing = window(recent_changes_query(username, hide_minor), RECENT_PAGE_SIZE)
+    return render_template("history/recent.html", listing=listing, username=username,
+                           hide_minor=hide_minor)
+
+
+def recent_changes_query(username: str = "", hide_minor: bool = False):
+    query = (
+        select(Revision)
+        .options(joinedload(Revision.author), joinedload(Revision.page))
+        .order_by(Revision.created_at.desc(), Revision.id.desc())
+    )
+    if username:
+        author = db.session.scalar(select(User.id).where(User.username_key == username.casefold()))
+        query = query.where(Revision.author_id == author)
+    if hide_minor:
+        query = query.where(Revision.minor.is_(False))
+    return query
+
+
+@bp.get("/recent.atom")
+def feed():
+    require(Action.READ)
+    changes = window(recent_changes_query(), FEED_SIZE, page=1).items
+    entries = [(revision, feed_diff(revision)) for revision in changes]
+    body = render_template("history/recent.atom.xml", entries=entries,
+                           updated=changes[0].created_at if changes else None)
+    return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
+
+
+def feed_diff(revision: Revision) -> str:
+    """The change a revision made as HTML: a unified diff, escaped, in a ``<pre>``.
+
+    The feed template escapes this HTML once more, as Atom's ``type="html"`` requires.
+    """
+    previous = pages.get_revision(revision.page, revision.number - 1)
+    change = diffing.unified(previous.body if previous else "", revision.body,
+                             f"revision {revision.number - 1}", f"revision {revision.number}")
+    return f"<pre>{html.escape(change)}</pre>"
+
+
+@bp.get("/deleted")
+def deleted():
+    require(Action.RESTORE)
+    listing = window(pages.deleted_pages_query(), HISTORY_PAGE_SIZE)
+    return render_template("history/deleted.html", listing=listing)
