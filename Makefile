@@ -1,12 +1,13 @@
 # make run   — start the wiki at http://127.0.0.1:5000 (creates .venv and the database first)
 # make test  — run the test suite
 # make serve — run it under Gunicorn at http://127.0.0.1:8000
+# make bench — measure it at 1,000 and 10,000 pages (BENCH_LARGE=1: 100,000 too); see bench/
 VENV   := .venv
 BIN    := $(VENV)/bin
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test serve lint clean
+.PHONY: install run test serve bench lint clean
 
 install: $(STAMP)
 
@@ -26,6 +27,9 @@ test: install
 serve: install
 	$(BIN)/flask --app wiki init
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
+
+bench: install
+	$(BIN)/python bench/run.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -28,7 +28,7 @@ def test_create_from_new_page_action(editor, app):
     page = editor.get("/wiki/blueprints-in-flask").get_data(as_text=True)
     assert "<h1>Blueprints in Flask</h1>" in page
     assert "Text." in page
-    assert '<span class="tag">flask</span>' in page and '<span class="tag">structure</span>' in page
+    assert 'href="/tags/flask">flask</a>' in page and 'href="/tags/structure">structure</a>' in page
 
 
 def test_create_from_a_missing_page(editor, app):
@@ -179,7 +179,6 @@ def test_all_pages_lists_titles_a_to_z(editor, notes):
     html = editor.get("/pages").get_data(as_text=True)
     positions = [html.index(title) for title in ("features", "Flask – Notes", "What is Flask?")]
     assert positions == sorted(positions)
-    assert "7 pages" in html
 
 
 def test_sloppy_addresses_redirect_to_the_canonical_slug(client, notes):

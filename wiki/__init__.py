@@ -85,12 +85,15 @@ def load_secret_key(instance: Path) -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from wiki import auth, database, security
+    from wiki import auth, database, security, timing
     from wiki.extensions import csrf, db, limiter, migrate
+    from wiki.services import search
 
     db.init_app(app)
     database.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    timing.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
+                     include_name=search.known_to_models)
     csrf.init_app(app)
     limiter.init_app(app)
     auth.init_app(app)
@@ -98,9 +101,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from wiki.views import account, history, pages
+    from wiki.views import account, admin, api, health, history, links, pages, search
 
-    for module in (pages, history, account):
+    for module in (pages, history, links, search, account, admin, api, health):
         app.register_blueprint(module.bp)
 
 

@@ -43,5 +43,13 @@ def sign_in(user: User, remember: bool = False) -> None:
 def sign_out(user: User) -> None:
     """End this session and every other session of *user*, remember-me cookies included."""
     accounts.end_sessions(user.id)
-    logout_user()
+    forget_this_browser()
+
+
+def forget_this_browser() -> None:
+    """Empty this session and have the browser drop its remember-me cookie.
+
+    Clearing comes first: ``logout_user`` leaves the note that deletes the cookie.
+    """
     session.clear()
+    logout_user()

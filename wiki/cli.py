@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from wiki.extensions import db
 from wiki.models import Page, Role
-from wiki.services import accounts, importing
+from wiki.services import accounts, backup, exporting, importing, search
 
 user_cli = AppGroup("user", help="Manage accounts.")
 pages_cli = AppGroup("pages", help="Import and maintain pages.")
@@ -22,6 +22,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(user_cli)
     app.cli.add_command(pages_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("init")
@@ -126,11 +128,80 @@ def activate(username: str) -> None:
 @click.option("--split-sections", is_flag=True,
               help="Make a page of each ## section, linked from a page for the file.")
 def import_command(path: Path, split_sections: bool) -> None:
-    """Import a Markdown file, or a folder of them (sub-folders become sub-pages)."""
-    files = importing.markdown_files(path)
+    """Import a Markdown file, or a folder of them (sub-folders become sub-pages).
+
+    A page's title is the file's first # heading, else the file name; a home.md at the
+    top becomes the Home page. Pages that already exist are left alone.
+    """
     report = importing.ImportReport()
-    with click.progressbar(files, label="Importing", show_pos=True,
-                           item_show_func=lambda item: item.name if item else "") as bar:
-        for file in bar:
-            importing.import_file(file, path, split_sections, report)
+    if path.is_dir():
+        files = importing.markdown_files(path)
+        with click.progressbar(files, label="Importing", show_pos=True,
+                               item_show_func=lambda file: _relative(file, path)) as bar:
+            for file in bar:
+                importing.import_file(file, path, split_sections, report)
+    else:
+        importing.import_file(path, path, split_sections, report)
     click.echo(f"{len(report.created)} pages created, {len(report.skipped)} already there.")
+    for failure in report.failed:
+        click.echo(f"Skipped {failure.source}: {failure.reason}", err=True)
+    if report.failed:
+        raise click.ClickException("Some files could not be imported; see the list above.")
+
+
+def _relative(file: Path | None, root: Path) -> str:
+    return file.relative_to(root).as_posix() if file else ""
+
+
+@pages_cli.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def export_command(directory: Path) -> None:
+    """Write every page to DIRECTORY as Markdown, ready for `flask pages import`.
+
+    One .md file per page, sub-pages in sub-folders, the title as the first # heading.
+    Files of the same name are replaced; other files are left alone.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    written = exporting.export_pages(directory)
+    click.echo(f"Exported {len(written)} pages to {directory}.")
+
+
+@pages_cli.command("reindex")
+def reindex_command() -> None:
+    """Rebuild the search index and the links of every page."""
+    rebuild = search.reindex()
+    with click.progressbar(rebuild, label="Reindexing", show_pos=True,
+                           item_show_func=lambda slug: slug or "") as bar:
+        for _ in bar:
+            pass
+    click.echo(f"Reindexed {len(rebuild)} pages.")
+
+
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(target: Path) -> None:
+    """Copy the live SQLite database to TARGET; safe while the wiki is in use."""
+    try:
+        info = backup.backup_database(target)
+    except backup.BackupError as error:
+        _fail(error)
+    click.echo(f"Backed up {info.pages} pages ({info.revisions} revisions) to {target}.")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Restore without asking for confirmation.")
+@with_appcontext
+def restore_command(source: Path, yes: bool) -> None:
+    """Replace the wiki's content with the backup SOURCE made by `flask backup`."""
+    try:
+        info = backup.inspect_backup(source)
+        if not yes:
+            click.confirm(f"Replace every page and account of this wiki with the {info.pages} "
+                          f"pages ({info.revisions} revisions) in {source}?", abort=True)
+        backup.restore_database(source)
+    except backup.BackupError as error:
+        _fail(error)
+    upgrade()  # a backup made by an older version of the wiki gets today's schema
+    click.echo(f"Restored {info.pages} pages from {source}.")

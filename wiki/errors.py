@@ -1,10 +1,13 @@
 """Error pages inside the site layout; JSON for the API. No stack trace ever reaches a user."""
 
+import math
+import time
+
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from wiki.extensions import db
+from wiki.extensions import db, limiter
 
 TEMPLATES = {403: "errors/403.html", 404: "errors/404.html", 429: "errors/429.html"}
 
@@ -24,21 +27,36 @@ def handle_http_error(error: HTTPException):
     if error.response is not None:  # e.g. abort(redirect(...)) to the login page
         return error.response
     code = error.code or 500
+    headers = extra_headers(error)
     if wants_json():
-        return jsonify(error=error.name, message=error.description), code
+        return jsonify(error=error.name, message=error.description), code, headers
     template = TEMPLATES.get(code, "errors/generic.html")
     # abort(404, "why") carries a message for the user; Werkzeug's stock text does not.
     message = error.description if error.description != type(error).description else None
-    return render_template(template, error=error, message=message), code
+    return render_template(template, error=error, message=message), code, headers
+
+
+def extra_headers(error: HTTPException) -> dict[str, str]:
+    """The headers the error itself calls for, such as ``Allow`` on a 405."""
+    return {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
 
 
 def too_many_attempts(error: RateLimitExceeded):
-    retry = error.limit.limit.get_expiry() if error.limit else 900
-    minutes = max(1, -(-retry // 60))
+    retry = seconds_until_retry(error)
+    minutes = math.ceil(retry / 60)
     if wants_json():
         return jsonify(error="Too Many Requests", retry_after_minutes=minutes), 429
     body = render_template("errors/429.html", minutes=minutes)
     return body, 429, {"Retry-After": str(retry)}
+
+
+def seconds_until_retry(error: RateLimitExceeded) -> int:
+    """How long until the limit that was hit lets requests through again."""
+    breached = limiter.current_limit
+    if breached is not None and breached.breached:
+        reset_time, _remaining = breached.window
+        return max(1, math.ceil(reset_time - time.time()))
+    return error.limit.limit.get_expiry() if error.limit else 900
 
 
 def handle_unexpected_error(error: Exception):

@@ -6,6 +6,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -17,12 +18,17 @@ from wiki.models import Role
 from wiki.services import accounts
 from wiki.services.pages import MAX_TITLE_LENGTH
 
-ROLE_CHOICES = [(role.value, role.value.capitalize()) for role in Role]
+ROLE_CHOICES = [SelectChoice(role.value, role.value.capitalize()) for role in Role]
 
 
 def acceptable_password(form, field) -> None:
     if problem := accounts.password_problem(field.data or ""):
         raise ValidationError(problem)
+
+
+def unused_username(form, field) -> None:
+    if accounts.find_user(field.data or ""):
+        raise ValidationError("That username is taken.")
 
 
 class LoginForm(FlaskForm):
@@ -36,7 +42,8 @@ class NewAccountForm(FlaskForm):
     """The first account, and self-registration when it is open."""
 
     username = StringField(
-        "Username", validators=[InputRequired(), Length(max=accounts.USERNAME_MAX)]
+        "Username",
+        validators=[InputRequired(), Length(max=accounts.USERNAME_MAX), unused_username],
     )
     password = PasswordField(
         "Password",
@@ -49,10 +56,6 @@ class NewAccountForm(FlaskForm):
         validators=[InputRequired(), EqualTo("password", "The passwords differ.")],
     )
     submit = SubmitField("Create account")
-
-    def validate_username(self, field) -> None:
-        if accounts.find_user(field.data):
-            raise ValidationError("That username is taken.")
 
 
 class ChangePasswordForm(FlaskForm):
@@ -99,8 +102,26 @@ class RoleForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[InputRequired(), acceptable_password])
+    password = PasswordField(
+        "New password", validators=[InputRequired(), acceptable_password],
+        description="Tell the person their new password; it signs them out everywhere.",
+    )
     submit = SubmitField("Set password")
+
+
+class CreateAccountForm(FlaskForm):
+    """An administrator creates an account for someone (registration is usually closed)."""
+
+    username = StringField(
+        "Username",
+        validators=[InputRequired(), Length(max=accounts.USERNAME_MAX), unused_username],
+    )
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.EDITOR.value)
+    password = PasswordField(
+        "Password", validators=[InputRequired(), acceptable_password],
+        description=f"At least {accounts.PASSWORD_MIN} characters.",
+    )
+    submit = SubmitField("Create account")
 
 
 class RevisionForm(FlaskForm):

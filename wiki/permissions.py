@@ -9,6 +9,7 @@ import enum
 from flask import abort, current_app
 from flask_login import current_user
 
+from wiki.errors import wants_json
 from wiki.extensions import login_manager
 from wiki.models import Page, Role
 
@@ -46,11 +47,12 @@ def can(user, action: Action | str, page: Page | None = None) -> bool:
 def require(action: Action | str, page: Page | None = None) -> None:
     """Abort unless the current user may do *action*.
 
-    :raises: a redirect to the login page for anonymous users (via Flask-Login),
-        ``403 Forbidden`` for a signed-in user without the permission.
+    :raises: for anonymous users a redirect to the login page (via Flask-Login), or
+        ``401 Unauthorized`` under ``/api/``; ``403 Forbidden`` for a signed-in user
+        without the permission.
     """
     if can(current_user, action, page):
         return
     if not current_user.is_authenticated:
-        abort(login_manager.unauthorized())
+        abort(401 if wants_json() else login_manager.unauthorized())
     abort(403)

@@ -90,12 +90,16 @@ def create_user(username: str, password: str, role: Role = Role.READER,
 def authenticate(username: str, password: str) -> Login | None:
     """The active account matching *username* and *password*, or None.
 
-    A hash made with an older method is replaced by a scrypt hash on success.
+    A hash made with an older method is replaced by a scrypt hash on success. An unknown
+    name costs a hash check too, so the answer's timing does not tell which names exist.
     """
+    if len(password) > PASSWORD_MAX:
+        return None  # no account has such a password; don't spend a hash on it
     user = find_user(username)
-    if user is None or not check_password_hash(user.password_hash, password[:PASSWORD_MAX]):
+    if user is None:
+        check_password_hash(_stand_in_hash(), password)
         return None
-    if not user.active:
+    if not check_password_hash(user.password_hash, password) or not user.active:
         return None
     rehashed = not user.password_hash.startswith(HASH_METHOD + ":")
     if rehashed:
@@ -103,6 +107,11 @@ def authenticate(username: str, password: str) -> Login | None:
             user = db.session.get(User, user.id)
             user.password_hash = generate_password_hash(password, HASH_METHOD)
     return Login(user, rehashed)
+
+
+@cache
+def _stand_in_hash() -> str:
+    return generate_password_hash("not a password of anyone", HASH_METHOD)
 
 
 def set_password(user_id: int, password: str) -> User:

@@ -11,16 +11,24 @@ from wiki.services import pages
 from wiki.services.slugs import slugify
 
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
+# An ATX heading; a closing run of ``#`` counts only after a space, so ``# C#`` is "C#".
+HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 SEPARATOR = re.compile(r"^ {0,3}([-*_])( *\1){2,} *$")
 SHIPPED_NOTES = "content/flask-notes.md"
 IMPORT_SUMMARY = "Imported"
+
+
+@dataclass(frozen=True)
+class Failure:
+    source: str  # the file, or the file and the page title, that could not be imported
+    reason: str
 
 
 @dataclass
 class ImportReport:
     created: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # already there: importing is idempotent
+    failed: list[Failure] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -90,43 +98,70 @@ def _tidy(lines: list[str]) -> str:
 
 def document_pages(markdown: str, fallback_title: str, *, split: bool, as_home: bool = False,
                    prefix: str = "") -> list[tuple[str, str, str]]:
-    """The pages a document becomes, as ``(slug, title, body)``; titles start with *prefix*.
+    """The pages a document becomes, as ``(slug, title, body)``; sub-pages of *prefix*.
 
     Unsplit, the document is one page titled by its first ``#`` heading. Split, the title
     and intro become one page (the home page, when *as_home*) linking to one page per section.
     """
     title, intro, sections = split_sections(markdown)
-    title = prefix + (title or fallback_title)
+    title = in_folder(title or fallback_title, prefix)
     index_slug = pages.HOME if as_home else slugify(title)
     if not split or not sections:
         return [(index_slug, title, _without_title(close_open_fences(markdown)))]
+    section_pages = [(in_folder(s.title, prefix), s) for s in sections]
     links = "\n".join(
-        f"- [[{prefix}{section.title}|{section.title}]]" if prefix else f"- [[{section.title}]]"
-        for section in sections
+        f"- [[{page_title}]]" if page_title == section.title
+        else f"- [[{page_title}|{section.title}]]"
+        for page_title, section in section_pages
     )
     index_body = f"{intro}\n{links}\n" if intro else f"{links}\n"
-    section_pages = [(slugify(prefix + s.title), prefix + s.title, s.body) for s in sections]
-    return [(index_slug, title, index_body), *section_pages]
+    return [(index_slug, title, index_body),
+            *((slugify(page_title), page_title, s.body) for page_title, s in section_pages)]
+
+
+def in_folder(title: str, prefix: str) -> str:
+    """*title* as a sub-page of the folder *prefix* (``"guides/"``).
+
+    A title that already names the folder (``Guides/Intro`` in ``guides/``, as ``flask pages
+    export`` writes it) is kept as it is, so an export imports back unchanged. A title without
+    a letter or digit is kept too, so the page rules refuse it instead of the folder name
+    making it valid.
+    """
+    slug = slugify(title)
+    if not prefix or not slug or slug.startswith(slugify(prefix) + "/"):
+        return title
+    return prefix + title
 
 
 def _without_title(markdown: str) -> str:
+    """The document without its leading ``#`` title line; the rest stays as written."""
     lines = markdown.split("\n")
     for index, line in enumerate(lines):
         if line.strip():
             heading = HEADING.match(line)
             if heading and len(heading.group(1)) == 1:
-                return _tidy(lines[index + 1:])
+                body = "\n".join(lines[index + 1:]).strip("\n")
+                return body + "\n" if body else ""
             break
     return markdown
 
 
-def import_pages(documents: list[tuple[str, str, str]], report: ImportReport) -> None:
-    """Create each page that does not exist yet; pages already there are left alone."""
+def import_pages(documents: list[tuple[str, str, str]], report: ImportReport,
+                 source: str = "") -> None:
+    """Create each page that does not exist yet; pages already there are left alone.
+
+    A page the page rules refuse (a title without a letter, a body over the size limit) is
+    recorded in *report* as failed, and the others are still imported.
+    """
     for slug, title, body in documents:
         if pages.get_page(slug) is not None or pages.find_redirect(slug) is not None:
             report.skipped.append(slug)
             continue
-        result = pages.save(slug, title, body, None, summary=IMPORT_SUMMARY)
+        try:
+            result = pages.save(slug, title, body, None, summary=IMPORT_SUMMARY)
+        except pages.PageError as error:
+            report.failed.append(Failure(f"{source} “{title}”".strip(), error.message))
+            continue
         report.created.append(result.page.slug)
 
 
@@ -139,14 +174,32 @@ def import_shipped_notes() -> ImportReport:
 
 
 def markdown_files(root: Path) -> list[Path]:
+    """*root* itself if it is a file, else the ``.md`` files under it (hidden ones left out)."""
     if root.is_file():
         return [root]
-    return sorted(path for path in root.rglob("*.md") if path.is_file())
+    return sorted(
+        path for path in root.rglob("*.md")
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts)
+    )
 
 
 def import_file(path: Path, root: Path, split: bool, report: ImportReport) -> None:
-    """Import one Markdown file; files in sub-folders of *root* become sub-pages."""
-    text = path.read_text(encoding="utf-8")
+    """Import one Markdown file found under *root* (or given as *root*).
+
+    Files in sub-folders become sub-pages (``guides/intro.md`` → ``guides/...``); a
+    ``home.md`` at the top becomes the Home page. A file that cannot be read as UTF-8 text
+    is recorded in *report* as failed.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # -sig: drop the BOM some editors write
+    except UnicodeDecodeError:
+        report.failed.append(Failure(str(path), "not UTF-8 text"))
+        return
+    except OSError as error:
+        report.failed.append(Failure(str(path), error.strerror or str(error)))
+        return
     folder = path.parent.relative_to(root).as_posix() if root.is_dir() else "."
     prefix = "" if folder == "." else folder + "/"
-    import_pages(document_pages(text, path.stem, split=split, prefix=prefix), report)
+    as_home = not prefix and slugify(path.stem) == pages.HOME
+    documents = document_pages(text, path.stem, split=split, as_home=as_home, prefix=prefix)
+    import_pages(documents, report, source=str(path))

@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from wiki.extensions import db
-from wiki.models import Link, Page, Redirect, Revision
+from wiki.models import Link, Page, Redirect, Revision, Tag, page_tags
 from wiki.services import rendering
 
 
@@ -60,12 +60,13 @@ def backlink_count(page: Page) -> int:
     ) or 0
 
 
-def backlinks_query(page: Page):
+def backlinks_query(slug: str):
+    """Live pages linking to *slug* (a page's links to itself left out)."""
     return (
         select(Page)
         .join(Link, Link.from_page_id == Page.id)
-        .where(Link.target_slug == page.slug, Page.deleted.is_(False), Page.id != page.id)
-        .order_by(Page.title)
+        .where(Link.target_slug == slug, Page.deleted.is_(False), Page.slug != slug)
+        .order_by(Page.slug)
     )
 
 
@@ -88,10 +89,60 @@ def orphans_query():
     linked = (
         select(Link.target_slug)
         .join(Page, Page.id == Link.from_page_id)
-        .where(Page.deleted.is_(False))
+        .where(Page.deleted.is_(False), Page.slug != Link.target_slug)  # self-links don't count
     )
     return (
         select(Page)
         .where(Page.deleted.is_(False), Page.slug != "home", Page.slug.not_in(linked))
         .order_by(Page.title)
+    )
+
+
+def children_query(page: Page):
+    """Live sub-pages one level below *page* (``flask/routing`` under ``flask``).
+
+    Sub-pages are the slugs between ``"flask/"`` and ``"flask0"`` (``"0"`` follows ``"/"``):
+    a range the slug index answers, where ``LIKE 'flask/%'`` would scan every page.
+    """
+    below = page.slug + "/"
+    deeper = below.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%/%"
+    return (
+        select(Page)
+        .where(Page.slug > below, Page.slug < page.slug + "0", Page.deleted.is_(False))
+        .where(Page.slug.not_like(deeper, escape="\\"))
+        .order_by(Page.slug)
+    )
+
+
+def breadcrumbs(slug: str) -> list[tuple[str, str]]:
+    """``(slug, title)`` of each parent of a sub-page, outermost first; missing parents keep
+    their last slug segment as title."""
+    parts = slug.split("/")[:-1]
+    parents = ["/".join(parts[: depth + 1]) for depth in range(len(parts))]
+    if not parents:
+        return []
+    rows = db.session.execute(
+        select(Page.slug, Page.title).where(Page.slug.in_(parents), Page.deleted.is_(False))
+    )
+    titles = {parent: title for parent, title in rows}
+    return [(parent, titles.get(parent, parent.rsplit("/", 1)[-1])) for parent in parents]
+
+
+def tag_counts_query():
+    pages_count = func.count(page_tags.c.page_id).label("pages")
+    return (
+        select(Tag.name, pages_count)
+        .join(page_tags, page_tags.c.tag_id == Tag.id)
+        .join(Page, Page.id == page_tags.c.page_id)
+        .where(Page.deleted.is_(False))
+        .group_by(Tag.name)
+        .order_by(Tag.name)
+    )
+
+
+def tagged_pages_query(tag: str):
+    return (
+        select(Page)
+        .where(Page.deleted.is_(False), Page.tags.any(Tag.name == tag))
+        .order_by(Page.slug)
     )

@@ -12,13 +12,14 @@ from datetime import datetime
 from typing import Literal
 
 from flask import current_app
+from sqlalchemy import delete as delete_rows
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from wiki.database import write_transaction
 from wiki.extensions import db
-from wiki.models import Page, Redirect, Revision, Tag, User, utcnow
-from wiki.services import diffing, links
+from wiki.models import Link, Page, Redirect, Revision, Tag, User, utcnow
+from wiki.services import diffing, links, rendering, search
 from wiki.services.slugs import slugify
 
 HOME = "home"
@@ -27,7 +28,7 @@ MAX_TAG_LENGTH = 40
 MAX_TITLE_LENGTH = 200
 SAVE_ATTEMPTS = 5
 
-Outcome = Literal["created", "saved", "merged", "unchanged"]
+Outcome = Literal["created", "saved", "merged", "retagged", "unchanged"]
 
 
 class PageError(ValueError):
@@ -82,11 +83,14 @@ def get_revision(page: Page, number: int) -> Revision | None:
 
 
 def normalise_tags(raw: str | list[str]) -> list[str]:
-    """``"Flask, web Dev,flask"`` → ``["flask", "web-dev"]``: lower case, unique, in order."""
+    """``"Flask, web Dev,flask"`` → ``["flask", "web-dev"]``: lower case, unique, in order.
+
+    Whitespace and ``/`` become ``-``, so every tag is one path segment of ``/tags/<tag>``.
+    """
     parts = raw.split(",") if isinstance(raw, str) else raw
     tags: list[str] = []
     for part in parts:
-        tag = re.sub(r"\s+", "-", part.strip().lower())[:MAX_TAG_LENGTH].strip("-")
+        tag = re.sub(r"[\s/]+", "-", part.strip().lower())[:MAX_TAG_LENGTH].strip("-")
         if tag and tag not in tags:
             tags.append(tag)
     return tags
@@ -157,9 +161,12 @@ def _save(session: Session, slug, title, body, author, summary, tags, base, mino
         if merge.conflicted:
             raise EditConflict(page, base_body, current, body)
         body, merged_with = merge.text, page.revision_number
-    _set_tags(session, page, tags)
+    retagged = _set_tags(session, page, tags)
     if not page.deleted and body == current.body and title == page.title:
-        return SaveResult(page, "unchanged")
+        if not retagged:
+            return SaveResult(page, "unchanged")
+        search.index_page(session, page, rendering.render(body).text, sorted(tags))
+        return SaveResult(page, "retagged")  # tags are not versioned: no new revision
     revision = _add_revision(session, page, title, body, author, summary, minor, when)
     if page.deleted:
         page.deleted = False
@@ -199,6 +206,8 @@ def _body_at(session: Session, page: Page, number: int) -> str:
 
 def _create(session, slug, title, body, author, summary, tags, when) -> SaveResult:
     page = Page(slug=slug, title=title, revision_number=0, updated_at=when)
+    # A page of its own now lives where a renamed page's redirect used to point from.
+    session.execute(delete_rows(Redirect).where(Redirect.old_slug == slug))
     session.add(page)
     session.flush()
     _set_tags(session, page, tags)
@@ -227,14 +236,17 @@ def _add_revision(session, page, title, body, author, summary, minor, when) -> R
     session.flush()
     page.current_revision = revision
     links.set_links(session, page, rendered.links)
+    search.index_page(session, page, rendered.text, [t.name for t in page.tags])
     return revision
 
 
-def _set_tags(session: Session, page: Page, names: list[str]) -> None:
+def _set_tags(session: Session, page: Page, names: list[str]) -> bool:
+    """Give *page* exactly these tags; returns whether they changed."""
     if [tag.name for tag in page.tags] == sorted(names):
-        return
+        return False
     known = {tag.name: tag for tag in session.scalars(select(Tag).where(Tag.name.in_(names)))}
     page.tags = [known.get(name) or Tag(name=name) for name in sorted(names)]
+    return True
 
 
 def delete(slug: str, author: User | None) -> Page:
@@ -249,6 +261,7 @@ def delete(slug: str, author: User | None) -> Page:
         page.deleted = True
         page.updated_at = utcnow()
         links.set_links(session, page, ())
+        search.remove_page(session, page.id)
         links.rerender_linking_pages(session, {slug}, exclude_page_id=page.id)
     return page
 
@@ -279,3 +292,64 @@ def get_any_page(slug: str) -> Page | None:
 
 def deleted_pages_query():
     return select(Page).where(Page.deleted.is_(True)).order_by(Page.updated_at.desc())
+
+
+def rename(slug: str, new_title: str, author: User | None, *, rewrite_links: bool) -> Page:
+    """Move a page to the slug of *new_title*, keeping its history.
+
+    The old address answers with a redirect from then on. With *rewrite_links*, every page
+    linking to the old slug gets a new revision pointing its links at the new title.
+
+    :raises PageError: no such page, an unusable title, or the new address is taken.
+    """
+    new_title = new_title.strip()
+    _check_content(new_title, "", [])
+    new_slug = slugify(new_title)
+    with write_transaction() as session:
+        page = session.scalar(select(Page).where(Page.slug == slug, Page.deleted.is_(False)))
+        if page is None:
+            raise PageError("title", "There is no such page.")
+        if slug == HOME and new_slug != HOME:
+            raise PageError("title", "The home page keeps its address; edit its title instead.")
+        if new_title == page.title:
+            raise PageError("title", "That is already the page's title.")
+        if new_slug != slug:
+            _move(session, page, new_slug)
+        old_title = page.title
+        summary = f"Renamed from “{old_title}” to “{new_title}”"
+        _add_revision(session, page, new_title, page.current_revision.body, author, summary,
+                      False, utcnow())
+        if rewrite_links and new_slug != slug:
+            _rewrite_links_to(session, page, slug, new_title, author)
+        links.rerender_linking_pages(session, {new_slug}, exclude_page_id=page.id)
+    return page
+
+
+def _move(session: Session, page: Page, new_slug: str) -> None:
+    """Give *page* the address *new_slug*, leaving a redirect at the old one.
+
+    :raises PageError: a page (even a deleted one, whose history it keeps) has *new_slug*.
+    """
+    taken = session.scalar(select(Page).where(Page.slug == new_slug))
+    if taken is not None:
+        state = " (deleted; an administrator can restore it)" if taken.deleted else ""
+        raise PageError("title", f"A page called “{taken.title}” already exists{state}.",
+                        slug=None if taken.deleted else new_slug)
+    session.execute(delete_rows(Redirect).where(Redirect.old_slug == new_slug))
+    session.add(Redirect(old_slug=page.slug, page_id=page.id))
+    page.slug = new_slug
+    session.flush()
+
+
+def _rewrite_links_to(session: Session, page: Page, old_slug: str, new_title: str,
+                      author: User | None) -> None:
+    summary = f"Updated links: “{old_slug}” was renamed to “{new_title}”"
+    linking = session.scalars(
+        select(Page).join(Link, Link.from_page_id == Page.id)
+        .where(Link.target_slug == old_slug, Page.deleted.is_(False), Page.id != page.id)
+    ).all()
+    for other in linking:
+        body = other.current_revision.body
+        rewritten = rendering.rewrite_wikilinks(body, old_slug, new_title)
+        if rewritten != body:
+            _add_revision(session, other, other.title, rewritten, author, summary, False, utcnow())

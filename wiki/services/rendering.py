@@ -33,7 +33,7 @@ HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 ALLOWED_TAGS = HEADINGS | {
     "p", "br", "hr", "strong", "em", "del", "s", "code", "pre", "kbd", "blockquote",
     "ul", "ol", "li", "dl", "dt", "dd", "a", "img", "sup", "sub", "span", "div", "section",
-    "table", "thead", "tbody", "tr", "th", "td", "input",
+    "table", "thead", "tbody", "tr", "th", "td", "input", "label",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     **{heading: {"id"} for heading in HEADINGS},
@@ -86,10 +86,11 @@ def render(
     links = _link_targets(tokens)
     env["existing"] = existing(set(links)) if links else set()
     html = _MD.renderer.render(tokens, _MD.options, env)
+    headings = tuple(env["headings"])
     return Rendered(
-        html=_sanitise(html),
+        html=_table_of_contents(headings) + _sanitise(html),
         links=frozenset(links),
-        headings=tuple(env["headings"]),
+        headings=headings,
         text=_plain_text(tokens),
     )
 
@@ -97,6 +98,52 @@ def render(
 def wikilink_targets(markdown: str) -> set[str]:
     """Slugs of the ``[[...]]`` targets in *markdown*, parsed exactly as :func:`render` does."""
     return _link_targets(_MD.parse(markdown, {}))
+
+
+def rewrite_wikilinks(markdown: str, old_slug: str, new_title: str) -> str:
+    """Point every ``[[...]]`` link to *old_slug* at *new_title*, keeping labels.
+
+    ``[[Old]]`` becomes ``[[New]]``, ``[[Old|see this]]`` becomes ``[[New|see this]]``.
+    Code blocks are left exactly as they are.
+    """
+    lines = markdown.split("\n")
+    in_code = set()
+    for token in _MD.parse(markdown, {}):
+        if token.type in {"fence", "code_block"} and token.map:
+            in_code.update(range(*token.map))
+
+    def retarget(match: re.Match) -> str:
+        title, bar, label = match.group(1).partition("|")
+        if slugify(title.strip()) != old_slug:
+            return match.group(0)
+        return f"[[{new_title}{bar}{label}]]"
+
+    return "\n".join(
+        line if number in in_code else _WIKILINK.sub(retarget, line)
+        for number, line in enumerate(lines)
+    )
+
+
+TOC_MIN_HEADINGS = 3
+
+
+def _table_of_contents(headings: tuple[Heading, ...]) -> str:
+    """A linked list of the headings, for pages with enough of them to need one.
+
+    Built from escaped heading text and our own anchors, so it needs no sanitising.
+    """
+    if len(headings) < TOC_MIN_HEADINGS:
+        return ""
+    top = min(heading.level for heading in headings)
+    items = "".join(
+        f'<li class="toc__level-{heading.level - top + 1}">'
+        f'<a href="#{escapeHtml(heading.anchor)}">{escapeHtml(heading.text)}</a></li>'
+        for heading in headings
+    )
+    return (
+        '<nav class="toc" aria-label="Contents"><h2 class="toc__title">Contents</h2>'
+        f"<ol>{items}</ol></nav>\n"
+    )
 
 
 def _sanitise(html: str) -> str:
@@ -243,7 +290,7 @@ def _build_markdown() -> MarkdownIt:
     md = (
         MarkdownIt("commonmark", {"html": False, "linkify": False})
         .enable(["table", "strikethrough"])
-        .use(tasklists_plugin)  # disabled checkboxes
+        .use(tasklists_plugin, label=True)  # disabled checkboxes, labelled by their item
         .use(footnote_plugin)
     )
     md.inline.ruler.before("link", "wikilink", _wikilink_rule)

@@ -1,6 +1,6 @@
 """Signing in and out, the first account, self-registration and one's own account."""
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -13,7 +13,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, fresh_login_required
+from flask_login import current_user, fresh_login_required, login_fresh
 
 from wiki import auth
 from wiki.extensions import limiter
@@ -27,17 +27,26 @@ bp = Blueprint("account", __name__)
 def safe_next(target: str | None) -> str:
     """*target* if it is a path on this site, else the home page.
 
-    Anything with a scheme, a host, a backslash, whitespace or a control character is
-    refused: browsers read ``/\\evil.example`` and ``/\\t//evil.example`` as other sites.
+    The path is checked as sent and once percent-decoded, so ``/%09/evil.example`` is
+    refused like ``/\\t/evil.example``.
     """
-    home = url_for("pages.home")
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return home
-    if any(char == "\\" or char.isspace() or ord(char) < 32 or ord(char) == 127
-           for char in target):
-        return home
+    if target and is_local_path(target) and is_local_path(unquote(urlsplit(target).path)):
+        return target
+    return url_for("pages.home")
+
+
+def is_local_path(target: str) -> bool:
+    """Whether *target* is a path on this site: one leading slash, no scheme, no host.
+
+    A backslash, whitespace or a control character anywhere refuses it: browsers read
+    ``/\\evil.example`` and ``/\\t//evil.example`` as other sites.
+    """
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    if any(char == "\\" or char.isspace() or not char.isprintable() for char in target):
+        return False
     parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else home
+    return not parts.scheme and not parts.netloc
 
 
 def _login_failed(_response) -> bool:
@@ -56,8 +65,8 @@ def _username_key() -> str:
 def login():
     if accounts.count_users() == 0:
         return first_account()
-    if current_user.is_authenticated and request.method == "GET":
-        return redirect(safe_next(request.args.get("next")))
+    if current_user.is_authenticated and login_fresh() and request.method == "GET":
+        return redirect(safe_next(request.args.get("next")))  # a remembered session signs in again
     form = LoginForm()
     if form.validate_on_submit():
         login = accounts.authenticate(form.username.data, form.password.data)
@@ -131,6 +140,7 @@ def account():
             form.current.errors.append("That is not your current password.")
         else:
             accounts.set_password(current_user.id, form.password.data)
+            auth.forget_this_browser()
             flash("Password changed. Sign in with your new password.", "success")
             return redirect(url_for("account.login"), 303)
     return render_template("account/account.html", form=form)

@@ -5,14 +5,20 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from wiki import caching
 from wiki.extensions import db
-from wiki.forms import ConfirmForm, PageForm
+from wiki.forms import ConfirmForm, PageForm, RenameForm
 from wiki.models import Page, Revision
+from wiki.pagination import window
 from wiki.permissions import Action, require
 from wiki.services import diffing, links, pages
 from wiki.services.slugs import slugify
 
 bp = Blueprint("pages", __name__)
+
+CHILDREN_SHOWN = 100
+PAGE_LIST_SIZE = 100
+LISTS = {"all", "wanted", "orphans"}
 
 
 def live_page(slug: str):
@@ -46,9 +52,13 @@ def view(slug: str):
     revision = page.current_revision
     if "rev" in request.args:
         revision = old_revision_or_404(page, request.args.get("rev", type=int))
-    return render_template(
-        "pages/view.html", page=page, revision=revision, backlinks=links.backlink_count(page),
+    context = dict(
+        page=page, revision=revision, backlinks=links.backlink_count(page),
+        breadcrumbs=links.breadcrumbs(page.slug),
+        children=db.session.scalars(links.children_query(page).limit(CHILDREN_SHOWN)).all(),
     )
+    return caching.respond(caching.page_validators(**context),
+                           lambda: render_template("pages/view.html", **context))
 
 
 def old_revision_or_404(page: Page, number: int | None) -> Revision:
@@ -128,6 +138,8 @@ def flash_outcome(result: pages.SaveResult) -> None:
               "your changes were merged with theirs.", "info")
     elif result.outcome == "unchanged":
         flash("No changes to save.", "info")
+    elif result.outcome == "retagged":
+        flash("Tags saved. The text had not changed, so no new revision was made.", "success")
     elif result.outcome == "created":
         flash("Page created.", "success")
     else:
@@ -153,13 +165,42 @@ def delete(slug: str):
     return render_template("pages/delete.html", page=page, form=form)
 
 
+@bp.route("/rename/<path:slug>", methods=["GET", "POST"])
+def rename(slug: str):
+    page = get_page_or_404(slug)
+    require(Action.RENAME, page)
+    form = RenameForm(title=page.title) if request.method == "GET" else RenameForm()
+    if form.validate_on_submit():
+        try:
+            renamed = pages.rename(slug, form.title.data, current_user,
+                                   rewrite_links=form.rewrite_links.data)
+        except pages.PageError as error:
+            form.title.errors.append(error.message)
+        else:
+            flash(f"Renamed. The old address now leads to “{renamed.title}”.", "success")
+            return redirect(url_for("pages.view", slug=renamed.slug), 303)
+    return render_template("pages/rename.html", page=page, form=form,
+                           backlinks=links.backlink_count(page))
+
+
 @bp.get("/pages")
 def index():
+    """All pages A–Z, or the wanted pages (red-link targets), or the orphans."""
     require(Action.READ)
-    listing = db.paginate(
-        select(Page).where(Page.deleted.is_(False)).order_by(Page.slug),
-        per_page=100, max_per_page=100, error_out=False,
-    )
-    if listing.page > 1 and not listing.items:
-        abort(404)
-    return render_template("pages/index.html", listing=listing)
+    show = request.args.get("show", "all")
+    if show not in LISTS:
+        show = "all"
+    if show == "wanted":
+        listing = window(links.wanted_query(), PAGE_LIST_SIZE, scalars=False)
+    elif show == "orphans":
+        listing = window(links.orphans_query(), PAGE_LIST_SIZE)
+    else:
+        listing = window(select(Page).where(Page.deleted.is_(False)).order_by(Page.slug),
+                         PAGE_LIST_SIZE)
+    return render_template("pages/index.html", listing=listing, show=show)
+
+
+@bp.get("/help/shortcuts")
+def shortcuts():
+    """The keyboard shortcuts that static/js/wiki.js adds."""
+    return render_template("help/shortcuts.html")

@@ -1,0 +1,661 @@
+"""``make bench``: how fast the wiki is at 1,000 and 10,000 pages (100,000 with ``--large``).
+
+For each wiki size it
+1. makes the wiki (bench/generate.py, through the wiki's own services) or reuses it;
+2. copies it to a scratch instance, runs ``flask init`` and starts ``gunicorn wsgi:app`` with
+   the project's ``gunicorn.conf.py``, two workers, as ``make serve`` does;
+3. starts the ceiling (bench/ceiling_app.py: bare Flask, a template of the same size) under
+   the same Gunicorn settings;
+4. drives both with wrk on loopback: every endpoint with 16 connections for throughput and
+   with one connection for unloaded latency, each run bounded in time and requests; saves
+   go one after another through the edit form, signed in, with its CSRF token;
+5. records worker memory, ``create_app()`` start-up time and the database size,
+and writes ``bench/results/latest.md`` and ``latest.json``, the targets marked met or missed.
+
+    python bench/run.py                  # 1k and 10k
+    python bench/run.py --large          # and 100k (or BENCH_LARGE=1)
+    python bench/run.py --sizes 1000 --seconds 2
+
+Only figures from one run compare: the machine is shared, and its speed varies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import generate
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+BIN = Path(sys.executable).parent
+RUN_DIR = generate.WORK / "run"
+RESULTS = BENCH / "results"
+WORKERS = 2
+CONNECTIONS = 16
+MAX_REQUESTS_PER_THREAD = 60_000
+SAVES = 60
+STARTUP_RUNS = 5
+
+
+# --- results ------------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    """One wrk run (or a series of saves): how many, how fast, how long each took."""
+
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int = 0
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class Measurement:
+    name: str
+    path: str  # one example of the paths requested
+    throughput: Load | None  # 16 connections
+    latency: Load  # 1 connection
+    queries: int | None = None  # statements per request, from Server-Timing
+    body_bytes: int | None = None
+
+
+@dataclass
+class WikiRun:
+    pages: int
+    revisions: int
+    database_mb: float
+    startup_s: float  # create_app(), median of STARTUP_RUNS fresh processes
+    ready_s: float  # Gunicorn start to the first answered request
+    measurements: list[Measurement] = field(default_factory=list)
+    ceiling_rps: list[float] = field(default_factory=list)  # before and after the page view
+    ceiling_latency: Load | None = None
+    worker_rss_mb: list[float] = field(default_factory=list)  # after the run
+    worker_peak_rss_mb: float = 0.0  # the most any worker had, sampled during the run
+
+    def find(self, name: str) -> Measurement | None:
+        return next((m for m in self.measurements if m.name == name), None)
+
+    @property
+    def view_ratio(self) -> float | None:
+        view = self.find("page view")
+        if not (view and view.throughput and self.ceiling_rps):
+            return None
+        return view.throughput.rps / statistics.mean(self.ceiling_rps)
+
+
+@dataclass
+class Machine:
+    cpu: str
+    cores: int
+    memory_gb: float
+    os: str
+    python: str
+    sqlite: str
+    gunicorn: str
+    wrk: str
+    date: str
+
+
+@dataclass
+class Target:
+    what: str
+    goal: str
+    measured: str
+    met: bool | None  # None: not measured
+
+
+@dataclass
+class Report:
+    machine: Machine
+    runs: list[WikiRun]
+    settings: dict
+    targets: list[Target] = field(default_factory=list)
+
+
+# --- the machine --------------------------------------------------------------------------
+
+
+def describe_machine() -> Machine:
+    cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown")
+    memory_kb = int(re.search(r"MemTotal:\s+(\d+)", _read("/proc/meminfo")).group(1))
+    gunicorn = subprocess.run([BIN / "gunicorn", "--version"], capture_output=True, text=True)
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    return Machine(
+        cpu=cpu, cores=os.cpu_count() or 0, memory_gb=round(memory_kb / 1024 ** 2, 1),
+        os=f"{platform.system()} {platform.release()}", python=platform.python_version(),
+        sqlite=sqlite3.sqlite_version, gunicorn=gunicorn.stdout.strip(),
+        wrk=(wrk.stdout or wrk.stderr).split("\n")[0].strip(),
+        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def _read(path: str) -> str:
+    return Path(path).read_text()
+
+
+# --- servers ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """A Gunicorn started with the project's config and two workers, stopped on exit."""
+
+    def __init__(self, app: str, log: Path, extra_env: dict[str, str],
+                 extra_args: tuple[str, ...] = ()) -> None:
+        self.port = free_port()
+        self.app, self.log, self.extra_env, self.extra_args = app, log, extra_env, extra_args
+        self.process: subprocess.Popen | None = None
+        self.ready_s = 0.0
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Server:
+        env = {**os.environ, **self.extra_env, "WEB_CONCURRENCY": str(WORKERS),
+               "WIKI_BIND": f"127.0.0.1:{self.port}"}
+        started = time.perf_counter()
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [BIN / "gunicorn", "--config", ROOT / "gunicorn.conf.py", *self.extra_args,
+                 self.app], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        self._wait_until_ready()
+        self.ready_s = time.perf_counter() - started
+        return self
+
+    def _wait_until_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.app} exited; see {self.log}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    pass
+                if len(self.workers()) == WORKERS and fetch(self.base, "/wiki/x").status < 500:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.app} did not start in {timeout} s; see {self.log}")
+
+    def workers(self) -> list[int]:
+        """Process ids of the Gunicorn workers (the children of the master we started)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                found.append(int(stat.parent.name))
+        return found
+
+    def worker_rss_mb(self) -> list[float]:
+        return [rss for pid in self.workers() if (rss := rss_mb(pid)) is not None]
+
+    def __exit__(self, *_exc) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"VmRSS:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else None
+
+
+class RssSampler(threading.Thread):
+    """Samples the workers' memory every half second; workers Gunicorn recycles count too."""
+
+    def __init__(self, server: Server) -> None:
+        super().__init__(daemon=True)
+        self.server, self.peak = server, 0.0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.5):
+            self.peak = max([self.peak, *self.server.worker_rss_mb()])
+
+    def stop(self) -> float:
+        self.stopped.set()
+        self.join()
+        return self.peak
+
+
+# --- HTTP ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: str
+    seconds: float
+
+
+def fetch(base: str, path: str, headers: dict | None = None) -> Answer:
+    return Browser(base).get(path, headers)
+
+
+class Browser:
+    """A keep-alive HTTP client that keeps cookies, reads forms and never follows redirects."""
+
+    def __init__(self, base: str) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        self.cookies: dict[str, str] = {}
+
+    def get(self, path: str, headers: dict | None = None) -> Answer:
+        return self.request("GET", path, None, headers)
+
+    def post(self, path: str, form: dict[str, str]) -> Answer:
+        return self.request("POST", path, urlencode(form),
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def request(self, method: str, path: str, body: str | None, headers: dict | None) -> Answer:
+        headers = {**(headers or {}), **self.cookie_header()}
+        started = time.perf_counter()
+        self.connection.request(method, path, body, headers)
+        response = self.connection.getresponse()
+        text = response.read().decode()
+        seconds = time.perf_counter() - started
+        for cookie in response.headers.get_all("Set-Cookie") or ():
+            name, _, rest = cookie.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return Answer(response.status, response.headers, text, seconds)
+
+    def cookie_header(self) -> dict[str, str]:
+        if not self.cookies:
+            return {}
+        return {"Cookie": "; ".join(f"{name}={value}" for name, value in self.cookies.items())}
+
+    def login(self, username: str, password: str) -> None:
+        form = FormFields.read(self.get("/login").body)
+        answer = self.post("/login", {**form, "username": username, "password": password})
+        if answer.status != 303:
+            raise RuntimeError(f"could not sign in as {username}: {answer.status}")
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class FormFields(HTMLParser):
+    """The values a browser would submit from a page's inputs and textareas (not buttons)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._textarea: str | None = None
+
+    @classmethod
+    def read(cls, html: str) -> dict[str, str]:
+        parser = cls()
+        parser.feed(html)
+        return parser.values
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        name = attributes.get("name")
+        if tag == "input" and name and attributes.get("type") not in ("submit", "checkbox"):
+            self.values.setdefault(name, attributes.get("value") or "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.values[name] = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.values[self._textarea] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            if self._textarea:  # a browser drops the newline right after <textarea>
+                self.values[self._textarea] = self.values[self._textarea].removeprefix("\n")
+            self._textarea = None
+
+
+def server_timing_queries(answer: Answer) -> int | None:
+    match = re.search(r'db;dur=[\d.]+;desc="(\d+) quer', answer.headers.get("Server-Timing", ""))
+    return int(match.group(1)) if match else None
+
+
+# --- load ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How long each load runs."""
+
+    seconds: float = 5.0
+    latency_seconds: float = 3.0
+    warmup_seconds: float = 1.0
+
+
+def wrk(base: str, paths: list[str], connections: int, seconds: float,
+        headers: dict[str, str] | None = None) -> Load:
+    paths_file = RUN_DIR / "paths.txt"
+    paths_file.write_text("\n".join(paths) + "\n")
+    threads = min(connections, 2)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(round(seconds), 1)}s",
+               "--timeout", "10s",
+               "-s", str(BENCH / "wrk.lua")]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    env = {**os.environ, "BENCH_PATHS": str(paths_file),
+           "BENCH_MAX_REQUESTS": str(MAX_REQUESTS_PER_THREAD)}
+    done = subprocess.run([*command, base], capture_output=True, text=True, env=env,
+                          timeout=seconds + 60, check=True)
+    line = next(line for line in done.stdout.splitlines() if line.startswith("BENCH_JSON "))
+    data = json.loads(line.removeprefix("BENCH_JSON "))
+    return Load(requests=data["requests"], seconds=data["duration_us"] / 1e6,
+                p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
+                errors=data["errors"] + data["timeouts"])
+
+
+def measure(base: str, name: str, paths: list[str], plan: Plan,
+            headers: dict[str, str] | None = None, throughput: bool = True) -> Measurement:
+    """Check every kind of path answers 200, warm up, then load with 16 and with 1 connection."""
+    sample = fetch(base, paths[0], headers)
+    if sample.status != 200:
+        raise RuntimeError(f"{name}: {paths[0]} answered {sample.status}")
+    wrk(base, paths, 2, plan.warmup_seconds, headers)
+    loaded = wrk(base, paths, CONNECTIONS, plan.seconds, headers) if throughput else None
+    unloaded = wrk(base, paths, 1, plan.latency_seconds, headers)
+    measurement = Measurement(name, paths[0], loaded, unloaded, server_timing_queries(sample),
+                              len(sample.body.encode()))
+    print(f"    {name:<28} {_describe(measurement)}", file=sys.stderr)
+    return measurement
+
+
+def _describe(m: Measurement) -> str:
+    rps = f"{m.throughput.rps:8,.0f} req/s" if m.throughput else " " * 14
+    return f"{rps}  p50 {m.latency.p50_ms:7.2f} ms  p99 {m.latency.p99_ms:7.2f} ms"
+
+
+def measure_saves(base: str, manifest: generate.Manifest, count: int) -> Measurement:
+    """Edit *count* pages one after another as a signed-in editor: open the editor, post."""
+    browser = Browser(base)
+    browser.login(manifest.user, manifest.password)
+    posts: list[float] = []
+    errors = 0
+    for number in range(count):
+        slug = manifest.sample_slugs[number % len(manifest.sample_slugs)]
+        path = "/edit/" + quote(slug)
+        form = FormFields.read(browser.get(path).body)
+        form["body"] += f"\nBenchmark edit {number}.\n"
+        form["summary"] = f"benchmark edit {number}"
+        answer = browser.post(path, form)
+        errors += answer.status != 303
+        posts.append(answer.seconds)
+        browser.get(answer.headers.get("Location", "/"))  # where a browser goes next
+    browser.close()
+    load = Load(len(posts), sum(posts), _percentile(posts, 50) * 1000,
+                _percentile(posts, 99) * 1000, errors)
+    measurement = Measurement("save (sequential)", f"POST /edit/{manifest.sample_slugs[0]}",
+                              None, load)
+    print(f"    {'save (sequential)':<28} {_describe(measurement)}", file=sys.stderr)
+    return measurement
+
+
+def _percentile(values: list[float], percent: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(len(ordered) * percent / 100), len(ordered) - 1)]
+
+
+# --- one wiki -----------------------------------------------------------------------------
+
+
+def endpoints(manifest: generate.Manifest, pages: int) -> list[tuple[str, list[str]]]:
+    history = quote(manifest.history_slug)
+    views = [f"/wiki/{quote(slug)}" for slug in manifest.sample_slugs]
+    revisions = range(2, manifest.history_revisions + 1)
+    return [
+        ("page view", views),
+        ("search: common word", [f"/search?q={manifest.common_word}"]),
+        ("search: rare word", [f"/search?q={manifest.rare_word}"]),
+        ("search: phrase", ["/search?" + urlencode({"q": f'"{manifest.phrase}"'})]),
+        ("page list", ["/pages"]),
+        ("page list, middle page", [f"/pages?page={max(pages // 200, 1)}"]),
+        ("history (500 revisions)", [f"/history/{history}"]),
+        ("recent changes", ["/recent"]),
+        ("diff", [f"/diff/{history}?from={n - 1}&to={n}" for n in revisions]),
+        ("quick-jump titles", ["/api/v1/titles?" + urlencode({"q": prefix})
+                               for prefix in manifest.title_prefixes]),
+    ]
+
+
+def prepare_instance(size: int) -> Path:
+    """A scratch copy of the generated wiki, migrated as ``make serve`` does (flask init)."""
+    instance = RUN_DIR / f"instance-{size}"
+    shutil.rmtree(instance, ignore_errors=True)
+    instance.mkdir(parents=True)
+    shutil.copy(generate.wiki_folder(size) / "instance" / "wiki.sqlite", instance)
+    subprocess.run([BIN / "flask", "--app", "wiki", "init"], cwd=ROOT, check=True,
+                   env={**os.environ, "WIKI_INSTANCE_PATH": str(instance)},
+                   capture_output=True)
+    return instance
+
+
+def startup_seconds(instance: Path) -> float:
+    """``create_app()`` in a fresh interpreter (imports included), median of several runs."""
+    code = ("import time; t = time.perf_counter(); from wiki import create_app; create_app(); "
+            "print(time.perf_counter() - t)")
+    env = {**os.environ, "WIKI_INSTANCE_PATH": str(instance)}
+    runs = [float(subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
+                                 capture_output=True, text=True).stdout)
+            for _ in range(STARTUP_RUNS)]
+    return statistics.median(runs)
+
+
+def database_facts(instance: Path) -> tuple[int, float]:
+    database = instance / "wiki.sqlite"
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        revisions = connection.execute("SELECT count(*) FROM revision").fetchone()[0]
+    connection.close()
+    return revisions, database.stat().st_size / 1024 ** 2
+
+
+def run_wiki(size: int, plan: Plan, saves: int) -> WikiRun:
+    print(f"Wiki of {size:,} pages", file=sys.stderr)
+    manifest = generate.ensure(size)
+    instance = prepare_instance(size)
+    revisions, database_mb = database_facts(instance)
+    env = {"WIKI_INSTANCE_PATH": str(instance)}
+    with Server("wsgi:app", RUN_DIR / f"wiki-{size}.log", env) as wiki:
+        sampler = RssSampler(wiki)
+        sampler.start()
+        run = WikiRun(size, revisions, round(database_mb, 1), startup_seconds(instance),
+                      wiki.ready_s)
+        page_bytes = len(fetch(wiki.base, f"/wiki/{quote(manifest.sample_slugs[0])}").body)
+        ceiling_env = {"CEILING_PAGE_BYTES": str(page_bytes)}
+        with Server("ceiling_app:app", RUN_DIR / "ceiling.log", ceiling_env,
+                    ("--pythonpath", str(BENCH))) as ceiling:
+            ceiling_paths = [f"/wiki/{quote(slug)}" for slug in manifest.sample_slugs]
+            first = measure(ceiling.base, "ceiling", ceiling_paths, plan)
+            for name, paths in endpoints(manifest, size):
+                run.measurements.append(measure(wiki.base, name, paths, plan))
+                if name == "page view":
+                    after = measure(ceiling.base, "ceiling (again)", ceiling_paths, plan)
+                    run.ceiling_rps = [first.throughput.rps, after.throughput.rps]
+                    run.ceiling_latency = first.latency
+                    run.measurements.append(signed_in_view(wiki.base, manifest, plan))
+        run.measurements.append(measure_saves(wiki.base, manifest, saves))
+        run.worker_rss_mb = [round(rss, 1) for rss in wiki.worker_rss_mb()]
+        run.worker_peak_rss_mb = round(sampler.stop(), 1)
+    return run
+
+
+def signed_in_view(base: str, manifest: generate.Manifest, plan: Plan) -> Measurement:
+    browser = Browser(base)
+    browser.login(manifest.user, manifest.password)
+    cookies = browser.cookie_header()
+    browser.close()
+    views = [f"/wiki/{quote(slug)}" for slug in manifest.sample_slugs]
+    return measure(base, "page view, signed in", views, plan, cookies)
+
+
+# --- targets ------------------------------------------------------------------------------
+
+
+def check_targets(runs: list[WikiRun]) -> list[Target]:
+    """The issue's targets, checked on the largest wiki measured (they are set for 100k)."""
+    run = max(runs, key=lambda r: r.pages)
+    at = f" at {run.pages:,} pages"
+    targets = []
+
+    def latency(name: str, goal_ms: float, percentile: str = "p50") -> None:
+        found = run.find(name)
+        value = getattr(found.latency, f"{percentile}_ms") if found else None
+        targets.append(Target(f"{name}, {percentile}{at}", f"< {goal_ms:g} ms",
+                              f"{value:.1f} ms" if value is not None else "not measured",
+                              None if value is None else value < goal_ms))
+
+    ratio = run.view_ratio
+    targets.append(Target(f"page view throughput / ceiling{at}", "≥ 60%",
+                          f"{ratio:.0%}" if ratio is not None else "not measured",
+                          None if ratio is None else ratio >= 0.6))
+    latency("search: rare word", 10)
+    latency("search: common word", 50)
+    for name in ("search: rare word", "search: common word", "search: phrase"):
+        latency(name, 100, "p99")
+    latency("save (sequential)", 30)
+    for name in ("history (500 revisions)", "recent changes", "page list"):
+        latency(name, 20)
+    peak = max(r.worker_peak_rss_mb for r in runs)
+    targets.append(Target("worker RSS (peak, any size)", "< 120 MB", f"{peak:.0f} MB",
+                          peak < 120))
+    startup = max(r.startup_s for r in runs)
+    targets.append(Target("create_app() (slowest size)", "< 0.5 s", f"{startup:.2f} s",
+                          startup < 0.5))
+    return targets
+
+
+# --- writing the results ------------------------------------------------------------------
+
+
+def write_results(report: Report) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    data = asdict(report)
+    for run, run_data in zip(report.runs, data["runs"], strict=True):
+        run_data["view_ratio"] = run.view_ratio
+    (RESULTS / "latest.json").write_text(json.dumps(data, indent=1) + "\n")
+    (RESULTS / "latest.md").write_text(markdown(report))
+
+
+def markdown(report: Report) -> str:
+    m = report.machine
+    lines = [
+        "# Benchmark results", "",
+        f"Run {m.date} on {m.cpu}, {m.cores} cores, {m.memory_gb:g} GB RAM, {m.os}; "
+        f"Python {m.python}, SQLite {m.sqlite}, {m.gunicorn}, {m.wrk}.", "",
+        f"`gunicorn wsgi:app` with `gunicorn.conf.py` and {WORKERS} sync workers; throughput "
+        f"with {CONNECTIONS} connections for {report.settings['seconds']:g} s, latency with 1 "
+        f"connection for {report.settings['latency_seconds']:g} s (unloaded), wrk on loopback. "
+        "Page views ask for a random page of a sample of 1,000; saves go one after another "
+        "through the edit form. The machine is shared: compare figures within one run only.",
+        "", "## Targets", "", "| target | goal | measured | |", "| --- | --- | --- | --- |",
+    ]
+    lines += [f"| {t.what} | {t.goal} | {t.measured} | "
+              f"{'met' if t.met else 'not measured' if t.met is None else '**missed**'} |"
+              for t in report.targets]
+    for run in report.runs:
+        lines += ["", *_run_table(run)]
+    return "\n".join(lines) + "\n"
+
+
+def _run_table(run: WikiRun) -> list[str]:
+    ratio = run.view_ratio
+    ceiling = " / ".join(f"{rps:,.0f}" for rps in run.ceiling_rps)
+    lines = [
+        f"## {run.pages:,} pages", "",
+        f"{run.revisions:,} revisions; database {run.database_mb:,.0f} MB; `create_app()` "
+        f"{run.startup_s:.2f} s; Gunicorn ready in {run.ready_s:.1f} s; worker RSS after the "
+        f"run {', '.join(f'{rss:.0f}' for rss in run.worker_rss_mb)} MB "
+        f"(peak {run.worker_peak_rss_mb:.0f} MB). Ceiling {ceiling} req/s (before / after "
+        f"the page view)" + (f"; page view at {ratio:.0%} of it." if ratio else "."), "",
+        "| endpoint | req/s (16 conn.) | p50 ms | p99 ms | queries | KB | errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    if run.ceiling_latency:
+        c = run.ceiling_latency
+        lines.append(f"| ceiling (bare Flask) | {statistics.mean(run.ceiling_rps):,.0f} | "
+                     f"{c.p50_ms:.2f} | {c.p99_ms:.2f} | – | – | {c.errors} |")
+    for m in run.measurements:
+        loaded = m.throughput
+        errors = m.latency.errors + (loaded.errors if loaded else 0)
+        lines.append(
+            f"| {m.name} | {f'{loaded.rps:,.0f}' if loaded else f'{m.latency.rps:,.0f} (1 conn.)'}"
+            f" | {m.latency.p50_ms:.2f} | {m.latency.p99_ms:.2f} | "
+            f"{m.queries if m.queries is not None else '–'} | "
+            f"{f'{m.body_bytes / 1024:.0f}' if m.body_bytes else '–'} | {errors} |"
+        )
+    return lines
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--large", action="store_true", default=bool(os.environ.get(
+        "BENCH_LARGE")), help=f"also the {generate.LARGE_SIZE:,}-page wiki")
+    parser.add_argument("--sizes", type=int, nargs="+", help="page counts to measure")
+    parser.add_argument("--seconds", type=float, default=5.0, help="each throughput run")
+    parser.add_argument("--latency-seconds", type=float, default=3.0, help="each latency run")
+    parser.add_argument("--saves", type=int, default=SAVES, help="saves per wiki")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk")
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    plan = Plan(args.seconds, args.latency_seconds)
+    machine = describe_machine()
+    runs = [run_wiki(size, plan, args.saves)
+            for size in generate.sizes_wanted(args.large, args.sizes)]
+    report = Report(machine, runs, asdict(plan) | {"saves": args.saves})
+    report.targets = check_targets(runs)
+    write_results(report)
+    print((RESULTS / "latest.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

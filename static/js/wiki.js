@@ -1,0 +1,538 @@
+/*
+ * Notebook wiki: progressive enhancement, nothing more. Without this file every page is
+ * plain HTML: the editor has a server-side Preview button, search is a GET form.
+ *
+ * What it adds:
+ *   - the editor: a live preview rendered by the server, Ctrl/Cmd+S to save, Esc to close
+ *     the preview, a question before leaving unsaved changes, and a draft kept in
+ *     localStorage and offered back after a crash or a closed tab;
+ *   - everywhere: "/" focuses the search box, and a key in [data-shortcut] clicks its
+ *     element ("e" edits the page being read);
+ *   - the header search box: a type-ahead list of page titles (an ARIA combobox).
+ *
+ * Every control that only works with JavaScript is created here.
+ */
+(function () {
+  'use strict';
+
+  const DRAFT_PREFIX = 'notebook:draft:';
+  const SAVING_KEY = 'notebook:saving'; // sessionStorage: the draft whose form was just sent
+  const PREVIEW_CHOICE_KEY = 'notebook:live-preview'; // "on" or "off"
+  const PREVIEW_DELAY_MS = 400;
+  const DRAFT_DELAY_MS = 500;
+  const TITLES_DELAY_MS = 150;
+  const WIDE_SCREEN = '(min-width: 64rem)';
+  const NON_TEXT_INPUTS = new Set(['button', 'checkbox', 'color', 'file', 'hidden', 'image',
+    'radio', 'range', 'reset', 'submit']);
+  const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform);
+
+  // --- small helpers -------------------------------------------------------------------------
+
+  /** localStorage or sessionStorage, or null where the browser refuses them. */
+  function storage(kind) {
+    try {
+      return window[kind];
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function readItem(kind, key) {
+    try {
+      const store = storage(kind);
+      return store ? store.getItem(key) : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function writeItem(kind, key, value) {
+    try {
+      const store = storage(kind);
+      if (store) store.setItem(key, value);
+    } catch (error) {
+      // Full or forbidden: the draft is a convenience, the form still works.
+    }
+  }
+
+  function removeItem(kind, key) {
+    try {
+      const store = storage(kind);
+      if (store) store.removeItem(key);
+    } catch (error) {
+      // Nothing to do.
+    }
+  }
+
+  function debounce(action, delay) {
+    let timer = null;
+    function debounced() {
+      clearTimeout(timer);
+      timer = setTimeout(action, delay);
+    }
+    debounced.cancel = function () {
+      clearTimeout(timer);
+    };
+    return debounced;
+  }
+
+  /** An element with attributes (className and hidden as properties) and children. */
+  function element(tag, attributes, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) {
+      if (name === 'className') node.className = value;
+      else if (name === 'hidden') node.hidden = value;
+      else node.setAttribute(name, value);
+    }
+    node.append(...children);
+    return node;
+  }
+
+  /** Whether keys pressed in *target* are text being typed (so not shortcuts). */
+  function isTypingIn(target) {
+    if (!(target instanceof Element)) return false;
+    if (target.isContentEditable) return true;
+    if (target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
+    return target instanceof HTMLInputElement && !NON_TEXT_INPUTS.has(target.type);
+  }
+
+  function hasModifier(event) {
+    return event.altKey || event.ctrlKey || event.metaKey;
+  }
+
+  /** A same-site URL from *href*, or null: type-ahead answers must not send anyone away. */
+  function sameSiteUrl(href) {
+    try {
+      const url = new URL(href, window.location.href);
+      return url.origin === window.location.origin ? url : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // --- keyboard shortcuts anywhere: "/" and [data-shortcut] ----------------------------------
+
+  function onShortcutKey(event) {
+    if (event.defaultPrevented || event.isComposing || hasModifier(event)) return;
+    if (isTypingIn(event.target)) return;
+    if (event.key === '/') {
+      const searchBox = document.getElementById('site-search');
+      if (searchBox) {
+        event.preventDefault();
+        searchBox.focus();
+        searchBox.select();
+      }
+      return;
+    }
+    const target = document.querySelector(`[data-shortcut="${CSS.escape(event.key)}"]`);
+    if (target) {
+      event.preventDefault();
+      target.click();
+    }
+  }
+
+  function announceShortcuts() {
+    for (const target of document.querySelectorAll('[data-shortcut]')) {
+      target.setAttribute('aria-keyshortcuts', target.dataset.shortcut);
+    }
+    const searchBox = document.getElementById('site-search');
+    if (searchBox) searchBox.setAttribute('aria-keyshortcuts', '/');
+  }
+
+  // --- boxes that scroll sideways (wide tables, long code lines) ------------------------------
+
+  const SCROLL_BOXES = '.markdown pre, .markdown table, .table-scroll, .diff-scroll';
+
+  /** Let keyboard users focus, and so scroll, each box that is wider than the screen. */
+  function makeScrollBoxesFocusable(root) {
+    for (const box of root.querySelectorAll(SCROLL_BOXES)) {
+      const scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute('tabindex')) {
+        box.tabIndex = 0;
+        box.dataset.scrollBox = '';
+      } else if (!scrolls && 'scrollBox' in box.dataset) {
+        box.removeAttribute('tabindex');
+        delete box.dataset.scrollBox;
+      }
+    }
+  }
+
+  // --- the editor: drafts ------------------------------------------------------------------------
+
+  /** After a save, the page view (marked with data-page-slug) forgets the saved draft. */
+  function forgetSavedDraft() {
+    const key = readItem('sessionStorage', SAVING_KEY);
+    if (key === null) return;
+    removeItem('sessionStorage', SAVING_KEY);
+    if (document.querySelector('[data-page-slug]')) removeItem('localStorage', DRAFT_PREFIX + key);
+  }
+
+  function readDraft(storageKey) {
+    try {
+      const draft = JSON.parse(readItem('localStorage', storageKey));
+      const valid = draft && typeof draft.title === 'string' && typeof draft.body === 'string'
+        && typeof draft.savedAt === 'number';
+      return valid ? draft : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function draftTime(savedAt) {
+    const when = new Date(savedAt);
+    const label = when.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    return element('time', { datetime: when.toISOString() }, label);
+  }
+
+  /** The "Restore your unsaved draft?" bar; *onRestore* and *onDiscard* run on its buttons. */
+  function draftOffer(draft, onRestore, onDiscard) {
+    const restore = element('button', { type: 'button', className: 'button button--primary' },
+      'Restore');
+    const discard = element('button', { type: 'button', className: 'button' }, 'Discard');
+    const bar = element('section', { className: 'draft-offer', 'aria-label': 'Unsaved draft' },
+      element('p', {}, 'Restore your unsaved draft from ', draftTime(draft.savedAt), '?'),
+      element('div', { className: 'draft-offer__actions' }, restore, discard));
+    restore.addEventListener('click', () => {
+      bar.remove();
+      onRestore();
+    });
+    discard.addEventListener('click', () => {
+      bar.remove();
+      onDiscard();
+    });
+    return bar;
+  }
+
+  // --- the editor: live preview ------------------------------------------------------------------
+
+  /** A preview pane beside (wide screens) or under (phones) the text, and its toggle. */
+  function setUpLivePreview(form, textarea) {
+    const url = form.dataset.previewUrl;
+    const tokenField = form.elements.namedItem('csrf_token');
+    const bodyField = textarea.closest('.field');
+    if (!url || !tokenField || !bodyField) return null;
+
+    const output = element('div', { className: 'markdown' });
+    const problem = element('p', { className: 'preview__problem', role: 'status' });
+    const pane = element('section',
+      { className: 'preview preview--live', id: 'live-preview', 'aria-label': 'Live preview',
+        tabindex: '-1', hidden: true },
+      element('h2', { className: 'preview__heading' }, 'Preview'), problem, output);
+    const panes = element('div', { className: 'editor__panes' });
+    bodyField.before(panes);
+    panes.append(bodyField, pane);
+
+    const toggle = element('button',
+      { type: 'button', className: 'button editor__toggle', 'aria-pressed': 'false',
+        'aria-controls': pane.id },
+      'Live preview');
+    const hint = element('p', { className: 'editor__hint' },
+      `${IS_MAC ? '⌘S' : 'Ctrl+S'} saves · Esc closes the preview`);
+    panes.before(element('div', { className: 'editor__toolbar' }, toggle, hint));
+
+    let latest = 0;
+    let controller = null;
+    let stale = true;
+
+    async function refresh() {
+      const sequence = ++latest;
+      if (controller) controller.abort();
+      controller = new AbortController();
+      stale = false;
+      pane.setAttribute('aria-busy', 'true');
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'X-CSRFToken': tokenField.value, Accept: 'application/json' },
+          body: new URLSearchParams({ body: textarea.value }),
+          credentials: 'same-origin',
+          signal: controller.signal,
+        });
+        const answer = await response.json().catch(() => ({}));
+        if (sequence !== latest) return;
+        if (response.ok && typeof answer.html === 'string') {
+          output.innerHTML = answer.html; // sanitised by the server, as for every page
+          problem.textContent = '';
+          makeScrollBoxesFocusable(output);
+        } else {
+          problem.textContent = answer.message
+            || `The preview is not available (error ${response.status}).`;
+        }
+      } catch (error) {
+        if (error.name !== 'AbortError' && sequence === latest) {
+          problem.textContent = 'The preview is not available: the wiki did not answer.';
+        }
+      } finally {
+        if (sequence === latest) pane.removeAttribute('aria-busy');
+      }
+    }
+
+    const refreshSoon = debounce(refresh, PREVIEW_DELAY_MS);
+
+    function isShown() {
+      return !pane.hidden;
+    }
+
+    function show(shown) {
+      pane.hidden = !shown;
+      toggle.setAttribute('aria-pressed', String(shown));
+      form.classList.toggle('editor--previewing', shown);
+      if (shown && stale) refresh();
+    }
+
+    function onTextChanged() {
+      stale = true;
+      if (isShown()) refreshSoon();
+    }
+
+    toggle.addEventListener('click', () => {
+      show(!isShown());
+      writeItem('localStorage', PREVIEW_CHOICE_KEY, isShown() ? 'on' : 'off');
+    });
+    textarea.addEventListener('input', onTextChanged);
+
+    const choice = readItem('localStorage', PREVIEW_CHOICE_KEY);
+    show(choice ? choice === 'on' : window.matchMedia(WIDE_SCREEN).matches);
+    return { isShown, show, onTextChanged };
+  }
+
+  // --- the editor ---------------------------------------------------------------------------------
+
+  function setUpEditor(form) {
+    const fields = form.elements;
+    const title = fields.namedItem('title');
+    const body = fields.namedItem('body');
+    const base = fields.namedItem('base_revision');
+    const saveButton = fields.namedItem('submit');
+    const serverPreviewButton = fields.namedItem('preview');
+    if (!title || !body || !saveButton) return;
+
+    const draftKey = form.dataset.draftKey;
+    const storageKey = DRAFT_PREFIX + draftKey;
+    const tracked = ['title', 'body', 'summary', 'tags']
+      .map((name) => fields.namedItem(name)).filter(Boolean);
+    const initial = tracked.map((field) => field.value);
+    let submitting = false;
+    let offered = null; // a draft from an earlier visit, not yet restored or discarded
+
+    const preview = setUpLivePreview(form, body);
+    if (preview && serverPreviewButton) serverPreviewButton.hidden = true;
+    saveButton.setAttribute('aria-keyshortcuts', IS_MAC ? 'Meta+S' : 'Control+S');
+
+    function isDirty() {
+      return tracked.some((field, index) => field.value !== initial[index]);
+    }
+
+    function storeDraft() {
+      if (isDirty()) {
+        const draft = { title: title.value, body: body.value, base: base ? base.value : '',
+          savedAt: Date.now() };
+        writeItem('localStorage', storageKey, JSON.stringify(draft));
+      } else if (!offered) {
+        removeItem('localStorage', storageKey);
+      }
+    }
+
+    const storeDraftSoon = debounce(storeDraft, DRAFT_DELAY_MS);
+
+    function restore(draft) {
+      title.value = draft.title;
+      body.value = draft.body;
+      if (base && draft.base) base.value = draft.base; // an old base lets the server merge
+      offered = null;
+      storeDraft();
+      if (preview) preview.onTextChanged();
+      body.focus();
+    }
+
+    function discard() {
+      offered = null;
+      storeDraft();
+      body.focus();
+    }
+
+    function offerEarlierDraft() {
+      const draft = readDraft(storageKey);
+      if (!draft || (draft.title === title.value && draft.body === body.value)) return;
+      offered = draft;
+      form.prepend(draftOffer(draft, () => restore(draft), discard));
+    }
+
+    function onKeydown(event) {
+      const key = event.key.toLowerCase();
+      if ((event.ctrlKey || event.metaKey) && !event.altKey && key === 's') {
+        event.preventDefault();
+        form.requestSubmit(saveButton);
+      } else if (event.key === 'Escape' && preview && preview.isShown()
+                 && form.contains(event.target)) {
+        event.preventDefault();
+        preview.show(false);
+        body.focus();
+      }
+    }
+
+    function onSubmit(event) {
+      if (event.submitter && event.submitter !== saveButton) return; // the server's Preview
+      submitting = true;
+      storeDraftSoon.cancel();
+      storeDraft();
+      writeItem('sessionStorage', SAVING_KEY, draftKey);
+    }
+
+    function onBeforeUnload(event) {
+      if (submitting || !isDirty()) return;
+      storeDraft();
+      event.preventDefault();
+      event.returnValue = ''; // older browsers need it to ask
+    }
+
+    form.addEventListener('input', storeDraftSoon);
+    form.addEventListener('submit', onSubmit);
+    document.addEventListener('keydown', onKeydown);
+    window.addEventListener('beforeunload', onBeforeUnload);
+    window.addEventListener('pagehide', () => {
+      if (!submitting) storeDraft();
+    });
+    window.addEventListener('pageshow', (event) => {
+      if (event.persisted) submitting = false; // back from the cache after leaving
+    });
+    offerEarlierDraft();
+  }
+
+  // --- the header search box: type-ahead titles ----------------------------------------------
+
+  function setUpTypeahead(input) {
+    const titlesUrl = input.dataset.titlesUrl;
+    const form = input.form;
+    if (!titlesUrl || !form) return;
+
+    const list = element('ul',
+      { id: 'site-search-titles', role: 'listbox', className: 'typeahead',
+        'aria-label': 'Matching pages', hidden: true });
+    const status = element('p', { className: 'visually-hidden', role: 'status' });
+    form.append(list, status);
+    input.setAttribute('role', 'combobox');
+    input.setAttribute('aria-autocomplete', 'list');
+    input.setAttribute('aria-expanded', 'false');
+    input.setAttribute('aria-controls', list.id);
+
+    let matches = [];
+    let active = -1;
+    let latest = 0;
+
+    function isOpen() {
+      return !list.hidden;
+    }
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute('aria-expanded', 'false');
+      input.removeAttribute('aria-activedescendant');
+      active = -1;
+    }
+
+    function setActive(index) {
+      active = index;
+      list.querySelectorAll('[role="option"]').forEach((option, i) => {
+        option.setAttribute('aria-selected', String(i === index));
+      });
+      const option = document.getElementById(`site-search-title-${index}`);
+      if (option) {
+        input.setAttribute('aria-activedescendant', option.id);
+        option.scrollIntoView({ block: 'nearest' });
+      } else {
+        input.removeAttribute('aria-activedescendant');
+      }
+    }
+
+    function nextIndex(index) {
+      return (index + 1) % matches.length;
+    }
+
+    function previousIndex(index) {
+      return index <= 0 ? matches.length - 1 : index - 1;
+    }
+
+    function go(index) {
+      const url = matches[index] && sameSiteUrl(matches[index].url);
+      if (url) window.location.assign(url.href);
+    }
+
+    function show(found) {
+      matches = found;
+      list.replaceChildren(...found.map((match, index) => {
+        const option = element('li', { id: `site-search-title-${index}`, role: 'option',
+          'aria-selected': 'false', className: 'typeahead__option' }, match.title);
+        option.addEventListener('click', () => go(index));
+        return option;
+      }));
+      active = -1;
+      input.removeAttribute('aria-activedescendant');
+      const count = found.length;
+      status.textContent = count ? `${count} page${count === 1 ? '' : 's'} match.` : '';
+      list.hidden = count === 0;
+      input.setAttribute('aria-expanded', String(count > 0));
+    }
+
+    async function lookUp() {
+      const query = input.value.trim();
+      const sequence = ++latest;
+      if (!query) {
+        show([]);
+        return;
+      }
+      const url = new URL(titlesUrl, window.location.href);
+      url.searchParams.set('q', query);
+      try {
+        const response = await fetch(url, { headers: { Accept: 'application/json' },
+          credentials: 'same-origin' });
+        const found = response.ok ? await response.json() : [];
+        if (sequence === latest && document.activeElement === input) {
+          show(Array.isArray(found) ? found.filter((m) => m && m.title && m.url) : []);
+        }
+      } catch (error) {
+        if (sequence === latest) show([]); // the plain search still works
+      }
+    }
+
+    function onKeydown(event) {
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        if (!matches.length) return;
+        event.preventDefault();
+        if (!isOpen()) {
+          list.hidden = false;
+          input.setAttribute('aria-expanded', 'true');
+        }
+        setActive(event.key === 'ArrowDown' ? nextIndex(active) : previousIndex(active));
+      } else if (event.key === 'Enter' && isOpen() && active >= 0) {
+        event.preventDefault();
+        go(active);
+      } else if (event.key === 'Escape' && isOpen()) {
+        event.preventDefault();
+        event.stopPropagation();
+        close();
+      }
+    }
+
+    input.addEventListener('input', debounce(lookUp, TITLES_DELAY_MS));
+    input.addEventListener('keydown', onKeydown);
+    input.addEventListener('blur', close);
+    list.addEventListener('mousedown', (event) => event.preventDefault()); // keep the focus
+  }
+
+  // --- start ----------------------------------------------------------------------------------
+
+  function start() {
+    forgetSavedDraft();
+    announceShortcuts();
+    makeScrollBoxesFocusable(document);
+    window.addEventListener('resize', debounce(() => makeScrollBoxesFocusable(document), 200));
+    document.addEventListener('keydown', onShortcutKey);
+    const editor = document.querySelector('form.editor[data-draft-key]');
+    if (editor) setUpEditor(editor);
+    const searchBox = document.getElementById('site-search');
+    if (searchBox) setUpTypeahead(searchBox);
+  }
+
+  start();
+}());

@@ -1,0 +1,180 @@
+"""Steps of the journeys, written the way a person uses the wiki: labels, roles, keys."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.wikiserver import PROJECT_ROOT
+from wiki.services.slugs import slugify
+
+SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+BASE_OPTIONS = {"viewport": {"width": 1280, "height": 800}, "locale": "en-GB",
+                "timezone_id": "UTC"}
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    password: str
+    state: Path | None  # saved cookies, to skip the login form in later tests
+
+
+def url_path(path: str) -> re.Pattern[str]:
+    """Match a page URL ending in *path* (a regular expression), ignoring the host."""
+    return re.compile(rf"^https?://[^/]+{path}$")
+
+
+def screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
+    """Save the screen, from its top, as docs/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page,
+                    animations="disabled", caret="hide")
+
+
+def page_width(page: Page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def too_wide(page: Page, width: int) -> list[str]:
+    """The elements that stick out past *width* pixels, outermost first, for error messages."""
+    return page.evaluate("""width => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > width + 0.5)
+        .slice(0, 8)
+        .map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} `
+                  + `(right edge ${Math.round(e.getBoundingClientRect().right)} px)`)""", width)
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+
+def create_first_account(page: Page, account: Account) -> None:
+    page.goto("/login")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Create the first account")
+    page.get_by_label("Username").fill(account.username)
+    page.get_by_label("Password", exact=True).fill(account.password)
+    page.get_by_label("Repeat password").fill(account.password)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("navigation", name="Account")).to_contain_text(account.username)
+
+
+def sign_in(page: Page, account: Account) -> None:
+    page.goto("/")
+    page.get_by_role("link", name="Sign in").click()
+    page.get_by_label("Username").fill(account.username)
+    page.get_by_label("Password", exact=True).fill(account.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("navigation", name="Account")).to_contain_text(account.username)
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+def editor_text(page: Page):
+    return page.get_by_label("Text (Markdown)")
+
+
+def create_page(page: Page, title: str, body: str, *, slug: str | None = None,
+                summary: str = "") -> str:
+    """Save *body* as the page *title* (new, or the existing page *slug*); its slug."""
+    page.goto(f"/edit/{slug}" if slug else "/new")
+    page.get_by_label("Title", exact=True).fill(title)
+    editor_text(page).fill(body)
+    if summary:
+        page.get_by_label("Edit summary").fill(summary)
+    page.get_by_role("button", name="Save").click()
+    slug = slug or slugify(title)
+    expect(page).to_have_url(url_path(f"/wiki/{re.escape(slug)}"))
+    return slug
+
+
+def show_live_preview(page: Page):
+    """Turn the editor's live preview on (it remembers the choice); the preview pane."""
+    toggle = page.get_by_role("button", name="Live preview")
+    if toggle.get_attribute("aria-pressed") != "true":
+        toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    return page.get_by_role("region", name="Live preview")
+
+
+def type_at_end(page: Page, text: str) -> None:
+    """Type *text* at the end of the page text, key by key, as a person does."""
+    editor_text(page).click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(text)
+
+
+# --- the core journey ------------------------------------------------------------------------
+
+
+def core_journey(page: Page, name: str, at: Callable[[Page, str], None]) -> tuple[str, str]:
+    """Create a page linking to a missing one, create that from the red link, edit with live
+    preview, save with Ctrl+S, then history, diff and revert.
+
+    *at(page, screen)* runs on each screen reached ("page", "editor", "history", "diff"...).
+    Returns the two pages' titles.
+    """
+    source, target = f"{name} Notes", f"{name} Details"
+    source_slug, target_slug = slugify(source), slugify(target)
+
+    page.goto("/")
+    page.get_by_role("link", name="New page").click()
+    at(page, "new page")
+    page.get_by_label("Title", exact=True).fill(source)
+    editor_text(page).fill(f"These notes link to [[{target}]], which is not written yet.")
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(url_path(f"/wiki/{source_slug}"))
+    red_link = page.locator("a.wikilink-missing", has_text=target)
+    expect(red_link).to_be_visible()
+    at(page, "red link")
+
+    red_link.click()
+    expect(page).to_have_url(url_path(rf"/edit/{target_slug}\?title=.*"))
+    expect(page.get_by_label("Title", exact=True)).to_have_value(target)
+    editor_text(page).fill(f"The details behind [[{source}]].")
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(url_path(f"/wiki/{target_slug}"))
+    expect(page.locator(".flashes")).to_contain_text("Page created.")
+
+    page.goto(f"/wiki/{source_slug}")
+    link = page.locator(".markdown a", has_text=target)
+    expect(link).to_have_class("wikilink")
+    expect(link).to_have_attribute("href", f"/wiki/{target_slug}")
+    at(page, "page")
+
+    page.keyboard.press("e")  # the shortcut for Edit
+    expect(page).to_have_url(url_path(f"/edit/{source_slug}"))
+    preview = show_live_preview(page)
+    expect(preview).to_contain_text("These notes link to")
+    type_at_end(page, "\n\n## A fresh heading\n\nWritten *while* watching")
+    expect(preview.get_by_role("heading", name="A fresh heading")).to_be_visible()
+    expect(preview.locator("em")).to_have_text("while")
+    at(page, "editor")
+
+    page.keyboard.press("Control+s")
+    expect(page).to_have_url(url_path(f"/wiki/{source_slug}"))
+    expect(page.locator(".flashes")).to_contain_text("Saved.")
+    expect(page.locator(".markdown h2")).to_have_text("A fresh heading")
+
+    page.get_by_role("link", name="History", exact=True).click()
+    expect(page.locator("table.history tbody tr")).to_have_count(2)
+    at(page, "history")
+    page.get_by_role("button", name="Compare selected revisions").click()
+    expect(page).to_have_url(url_path(rf"/diff/{source_slug}\?(?=.*\bfrom=1\b)(?=.*\bto=2\b).*"))
+    expect(page.locator(".diff__line--insert").filter(has_text="A fresh heading")).to_be_visible()
+    at(page, "diff")
+
+    page.get_by_role("link", name="History", exact=True).click()
+    page.locator(f'a[href="/revert/{source_slug}?rev=1"]').click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("to revision 1?")
+    at(page, "revert")
+    page.get_by_role("button", name="Revert").click()
+    expect(page).to_have_url(url_path(f"/wiki/{source_slug}"))
+    expect(page.locator(".flashes")).to_contain_text("Reverted to revision 1.")
+    expect(page.locator(".markdown h2")).to_have_count(0)
+    return source, target

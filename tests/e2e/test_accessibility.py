@@ -1,0 +1,83 @@
+"""axe-core finds no serious or critical problem on the main screens, in light and dark."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from tests.e2e.steps import screenshot, show_live_preview
+
+pytestmark = pytest.mark.e2e
+
+BLOCKING = {"serious", "critical"}
+
+# screen → (path, signed in?); {sample} is the page with code and tables.
+SCREENS = {
+    "home": ("/", True),
+    "page": ("/wiki/{sample}", True),
+    "editor": ("/edit/{sample}", True),
+    "history": ("/history/{sample}", True),
+    "diff": ("/diff/{sample}?from=1&to=2", True),
+    "search": ("/search?q=flask", True),
+    "login": ("/login", False),
+    "not-found": ("/wiki/no-such-page", True),
+    "shortcuts": ("/help/shortcuts", False),
+}
+SCREENSHOTS = {("home", "light"): "home", ("page", "light"): "page",
+               ("page", "dark"): "dark-mode", ("editor", "dark"): "dark-editor"}
+
+
+@pytest.fixture(scope="module")
+def axe() -> Axe:
+    return Axe()
+
+
+def blocking_violations(axe: Axe, page: Page) -> str:
+    results = axe.run(page)
+    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
+    return AxeReport(blocking).text()
+
+
+class AxeReport:
+    def __init__(self, violations: list[dict]) -> None:
+        self.violations = violations
+
+    def text(self) -> str:
+        lines = []
+        for violation in self.violations:
+            lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+            lines.extend(f"    {node['target']}: {node['failureSummary']}"
+                         for node in violation["nodes"][:5])
+        return "\n".join(lines)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("screen", SCREENS)
+def test_no_serious_accessibility_problem(screen, scheme, new_context, admin, sample_page, axe):
+    path, signed_in = SCREENS[screen]
+    page = new_context(admin if signed_in else None, color_scheme=scheme).new_page()
+    page.goto(path.format(sample=sample_page))
+    if screen == "editor":
+        expect(show_live_preview(page).locator(".highlight")).to_be_visible()
+    problems = blocking_violations(axe, page)
+    assert not problems, f"axe on {screen} ({scheme}):\n{problems}"
+    if (screen, scheme) in SCREENSHOTS:
+        screenshot(page, SCREENSHOTS[screen, scheme])
+
+
+def test_open_type_ahead_and_draft_offer_have_no_serious_problem(new_context, admin, axe):
+    page = new_context(admin).new_page()
+    page.goto("/")
+    page.keyboard.press("/")
+    page.keyboard.type("flask")
+    expect(page.get_by_role("listbox")).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    problems = blocking_violations(axe, page)
+    assert not problems, f"axe with the type-ahead open:\n{problems}"
+
+    page.goto("/new")
+    page.get_by_label("Title", exact=True).fill("Unsaved")
+    page.wait_for_function("() => localStorage.getItem('notebook:draft:new') !== null")
+    page.goto("/new")
+    expect(page.get_by_role("region", name="Unsaved draft")).to_be_visible()
+    problems = blocking_violations(axe, page)
+    assert not problems, f"axe with the draft offer shown:\n{problems}"

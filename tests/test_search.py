@@ -1,0 +1,444 @@
+"""Full-text search: the query language, ranking, snippets, the index kept in step with every
+save, and quick-jump titles. Through HTTP as people use it, and the service underneath."""
+
+import shutil
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import select, text
+
+from tests.helpers import PASSWORD, save_page, submit
+from wiki import create_app
+from wiki.extensions import db
+from wiki.models import Page, Role, User
+from wiki.services import pages, search
+
+
+def found(app, query: str, **kwargs) -> list[str]:
+    """Slugs of the hits for *query*, best first."""
+    with app.app_context():
+        return [hit.slug for hit in search.search(query, **kwargs).hits]
+
+
+def html(response) -> str:
+    return response.get_data(as_text=True)
+
+
+LIBRARY = [  # title, text, tags: the pages the query-language tests search in
+    ("Routing", "URL rules map to view functions.", "flask, web"),
+    ("Application Factory", "The app factory pattern: create_app builds the application.",
+     "flask"),
+    ("Blueprints", "Blueprints group routes. A blueprint is registered on the app.", "structure"),
+    ("Django Notes", "Django has its own routing and views.", "django, web"),
+    ("Résumé", "My curriculum vitae.", ""),
+]
+
+
+@pytest.fixture(scope="module")
+def library_app(tmp_path_factory, migrated_database):
+    """A wiki of the LIBRARY pages, shared by the tests that only read it."""
+    instance = tmp_path_factory.mktemp("library")
+    shutil.copy(migrated_database, instance / "wiki.sqlite")
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance)})
+    with app.app_context():
+        for title, body, tags in LIBRARY:
+            pages.save(None, title, body, None, tags=tags)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def library(library_app):
+    """An anonymous visitor of the library (anonymous reading is on by default)."""
+    return library_app.test_client()
+
+
+# --- the page and its form ------------------------------------------------------------------
+
+
+def test_header_has_a_plain_search_form(client, notes):
+    page = html(client.get("/"))
+    assert '<form class="site-search" role="search" method="get" action="/search">' in page
+    assert '<label class="visually-hidden" for="site-search">' in page
+    assert 'type="search" id="site-search" name="q"' in page
+    assert 'autocomplete="off"' in page and 'data-titles-url="/api/v1/titles"' in page
+
+
+@pytest.mark.parametrize("url", ["/search", "/search?q=", "/search?q=+++"])
+def test_empty_query_shows_the_form(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    page = html(response)
+    assert 'id="search-query" name="q"' in page
+    assert "result" not in page and "No pages match" not in page
+
+
+def test_results_show_title_link_tags_snippet_and_count(library):
+    page = html(library.get("/search?q=factory"))
+    assert "1 result for “factory”" in page
+    assert '<a href="/wiki/application-factory">Application <mark>Factory</mark></a>' in page
+    assert '<span class="tag">flask</span>' in page
+    assert "The app <mark>factory</mark> pattern" in page
+
+
+def test_no_results_is_a_friendly_message(library):
+    response = library.get("/search?q=xylophone")
+    assert response.status_code == 200
+    page = html(response)
+    assert "No pages match “xylophone”." in page
+    assert "Create a page" not in page  # anonymous visitors cannot
+
+
+def test_no_results_offers_editors_to_create_the_page(editor):
+    page = html(editor.get("/search?q=Flask+signals"))
+    assert '<a href="/new?title=Flask+signals">Create a page called “Flask signals”</a>' in page
+
+
+def test_go_to_page_when_the_query_is_a_title(library):
+    page = html(library.get("/search?q=application factory"))
+    assert '<a class="button" href="/wiki/application-factory">Go to page “Application Factory”' \
+        in page
+    assert "Go to page" not in html(library.get("/search?q=application"))
+
+
+def test_go_to_page_folds_accents_through_the_address(library):
+    assert 'href="/wiki/resume">Go to page “Résumé”' in html(library.get("/search?q=resume"))
+
+
+# --- ranking, operators, language -------------------------------------------------------------
+
+
+def test_a_title_match_ranks_first(editor, app):
+    save_page(editor, "session-notes", "Session notes",
+              "Templates, templates, templates: every view renders templates.")
+    save_page(editor, "templates", "Templates", "Jinja.")
+    save_page(editor, "misc", "Misc", "Somewhere a template is mentioned.")
+    assert found(app, "templates") == ["templates", "session-notes", "misc"]
+
+
+@pytest.mark.parametrize(("query", "slugs"), [
+    ("routes", {"routing", "blueprints", "django-notes"}),  # stemming: routes ~ routing
+    ("app factory", {"application-factory"}),  # every word must match
+    ('"app factory"', {"application-factory"}),  # phrase
+    ('"factory app"', set()),  # a phrase keeps its order
+    ("blueprint", {"blueprints"}),
+    ("regist*", {"blueprints"}),  # prefix
+    ("rout* -django", {"routing", "blueprints"}),  # exclusion
+    ("rout* NOT django", {"routing", "blueprints"}),  # NOT works like -
+    ("tag:flask", {"routing", "application-factory"}),
+    ("tag:Flask", {"routing", "application-factory"}),  # tags are lower case
+    ("tag:fla*", {"routing", "application-factory"}),
+    ("tag:web -tag:django", {"routing"}),
+    ("tag:flas", set()),  # a tag matches whole, not a piece of it
+    ("views", {"routing", "django-notes"}),
+    ("title:routing", {"routing"}),  # Django Notes only mentions routing in its text
+    ("title:blue*", {"blueprints"}),
+    ("-title:routing rout*", {"blueprints", "django-notes"}),
+    ("resume", {"resume"}),  # accents fold
+    ("RÉSUMÉ", {"resume"}),  # and case
+    ("curriculum vitæ", set()),  # a ligature is its own letter
+    ("ROUTING", {"routing", "blueprints", "django-notes"}),
+    ("routing AND views", {"routing", "django-notes"}),  # AND is what words do anyway
+    ("-django", set()),  # only excluding finds nothing
+    ("-tag:web", set()),
+])
+def test_query_language(library_app, query, slugs):
+    assert set(found(library_app, query)) == slugs
+
+
+def test_snippets_escape_the_page_and_mark_the_matches(editor):
+    save_page(editor, "xss", "Unsafe", "Flask shows `<script>alert('x')</script>` as text.\n\n"
+                                       "<script>alert(2)</script> & <b>bold</b>")
+    page = html(editor.get("/search?q=alert"))
+    assert "&lt;script&gt;<mark>alert</mark>(" in page
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page and "&amp;" in page
+    assert "<script>alert" not in page and "<b>" not in page
+
+
+def test_snippet_markers_in_a_page_cannot_forge_marks(editor, app):
+    save_page(editor, "markers", "Markers", "before \x02inside\x03 after")
+    with app.app_context():
+        (hit,) = search.search("inside").hits
+    assert str(hit.snippet).count("<mark>") == 1 == str(hit.snippet).count("</mark>")
+
+
+def test_results_are_paginated(editor):
+    for number in range(25):
+        save_page(editor, f"note-{number:02}", f"Note {number:02}", "pagination sample")
+    first = html(editor.get("/search?q=pagination"))
+    assert "25 results for “pagination”, page 1 of 2." in first
+    assert first.count('class="search-result"') == 20
+    assert 'href="/search?page=2&amp;q=pagination"' in first
+    second = html(editor.get("/search?q=pagination&page=2"))
+    assert second.count('class="search-result"') == 5
+    assert '<ol class="search-results" start="21">' in second
+    assert 'rel="prev" href="/search?page=1&amp;q=pagination"' in second
+    beyond = editor.get("/search?q=pagination&page=9")
+    assert beyond.status_code == 200 and "No more results here" in html(beyond)
+
+
+def test_service_pages_never_overlap(editor, app):
+    for number in range(7):
+        save_page(editor, f"item-{number}", f"Item {number}", "paged")
+    with app.app_context():
+        chunks = [search.search("paged", page=n, per_page=3) for n in (1, 2, 3)]
+    slugs = [hit.slug for chunk in chunks for hit in chunk.hits]
+    assert len(slugs) == 7 == len(set(slugs)) == chunks[0].total
+    assert [chunk.pages for chunk in chunks] == [3, 3, 3]
+    assert not chunks[2].has_next and chunks[2].has_prev
+
+
+# --- any input at all -------------------------------------------------------------------------
+
+HOSTILE_QUERIES = [
+    '"', '""', '"""', '"unbalanced', 'unbalanced"', 'a"b"c"',
+    "-", "--", "*", "**", "-*", "+", "^", ":", "::",
+    "AND", "OR", "NOT", "NEAR", "AND OR NOT", "NOT NOT", "flask NOT", "NEAR(flask routing)",
+    "NEAR(a b, 2)", "a OR", "OR a", "(", ")", "((flask)", "{title}: flask", "{title body}:",
+    "title:", "tag:", "title:*", "tag:*", '-tag:"', 'title:"', "-title:", "^flask", "flask^",
+    "col:flask", "body:flask", "rowid:1", "page_search:x", "flask +routing",
+    "'; DROP TABLE page; --", "' OR 1=1 --", "%", "_", "%_%", "\\", "\\\"",
+    "x" * 2000, "flask " * 400, '"' * 2000, "-" * 2000, "a*" * 1000,
+    "🎉", "🎉 flask 🚀", "👩‍💻*", "日本語", "Ñandú", "ﬁle", "\u0301", "\u200b", "\ufeff",
+    "\x00", "flask\x00routing", "\x02\x03", "\x01\x1f\x7f", "\t\n\r",
+    "!!!", "?!.,;", "<script>alert(1)</script>", "&lt;", "%00", "%s %d",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE_QUERIES)
+def test_any_query_gives_a_page_not_an_error(library, query):
+    response = library.get("/search", query_string={"q": query})
+    assert response.status_code == 200
+    assert "<script>alert" not in html(response)
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "99999999999999999999999", "1.5", ""])
+def test_any_page_number_gives_a_page(library, page):
+    assert library.get(f"/search?q=flask&page={page}").status_code == 200
+
+
+@pytest.mark.parametrize("query", HOSTILE_QUERIES)
+def test_service_never_raises(library_app, query):
+    with library_app.app_context():
+        results = search.search(query)
+        assert results.total >= len(results.hits) >= 0
+        assert isinstance(search.titles(query), list)
+
+
+# --- the parser -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("query", "expression"), [
+    ("flask", '"flask"'),
+    ('flask "app factory" rout* -django title:blueprint',
+     '("flask" AND "app factory" AND "rout"* AND title : "blueprint") NOT ("django")'),
+    ('"prefix phrase"*', '"prefix phrase"*'),
+    ("tag:Web -tag:draft", 'tags : "web"'),  # excluded tags are matched exactly, in SQL
+    ('say "hi', '"say" AND "hi"'),  # an unbalanced quote runs to the end
+    ('AND OR NEAR x', '"x"'),
+    ("a NOT b", '("a") NOT ("b")'),
+    ('x:"y', '"x:" AND "y"'),
+    ("c++ -", '"c++"'),
+    ("-- x", '"x"'),
+    ("only -excluded", '("only") NOT ("excluded")'),
+    ("-excluded", None),
+    ("!!! 🎉", None),
+    ("", None),
+])
+def test_queries_become_quoted_fts5_strings(query, expression):
+    assert search.SQLiteSearch.match_expression(search.parse_query(query)) == expression
+
+
+def test_parser_caps_the_terms_it_uses():
+    assert len(search.parse_query("word " * 500).terms) == search.MAX_TERMS
+
+
+# --- the index stays true -----------------------------------------------------------------------
+
+
+def test_index_follows_edit_delete_and_recreate(editor, app):
+    save_page(editor, "phoenix", "Phoenix", "ashes")
+    assert found(app, "ashes") == ["phoenix"]
+    save_page(editor, "phoenix", "Phoenix", "flames")
+    assert found(app, "ashes") == [] and found(app, "flames") == ["phoenix"]
+    submit(editor, "/delete/phoenix")
+    assert found(app, "flames") == [] and found(app, "phoenix") == []
+    save_page(editor, "phoenix", "Phoenix", "reborn")
+    assert found(app, "reborn") == ["phoenix"] and found(app, "flames") == []
+
+
+def test_index_follows_a_title_change_and_tags(editor, app):
+    save_page(editor, "notes", "Notes", "text", tags="draft")
+    save_page(editor, "notes", "NOTES!", "text", tags="draft")
+    with app.app_context():
+        (hit,) = search.search("title:notes").hits
+    assert str(hit.title_html) == "<mark>NOTES</mark>!" and hit.tags == ("draft",)
+    response = save_page(editor, "notes", "NOTES!", "text", tags="final")  # only the tags change
+    assert response.status_code == 303
+    assert found(app, "tag:final") == ["notes"] and found(app, "tag:draft") == []
+
+
+def _editor_user() -> User:
+    return db.session.scalar(select(User).where(User.username_key == "editor"))
+
+
+def test_index_follows_revert(editor, app):
+    save_page(editor, "story", "Story", "once upon a time")
+    save_page(editor, "story", "Story", "the end")
+    with app.app_context():
+        pages.revert("story", 1, _editor_user())
+    assert found(app, "upon") == ["story"] and found(app, "end") == []
+    submit(editor, "/delete/story")
+    with app.app_context():
+        pages.revert("story", 2, _editor_user())  # restores the deleted page
+    assert found(app, "end") == ["story"] and found(app, "upon") == []
+
+
+def test_index_follows_rename(editor, app):
+    save_page(editor, "old-name", "Old name", "contents")
+    with app.app_context():
+        pages.rename("old-name", "New name", _editor_user(), rewrite_links=False)
+        (hit,) = search.search("contents").hits
+    assert (hit.slug, hit.title) == ("new-name", "New name")
+    assert found(app, "title:old") == []
+
+
+def test_a_failed_save_leaves_the_index_alone(editor, app):
+    save_page(editor, "kept", "Kept", "original words")
+    response = save_page(editor, "kept", "Kept", "x" * 1_000_001)
+    assert response.status_code == 422
+    assert found(app, "original") == ["kept"]
+
+
+def index_rows(app) -> list[tuple[int, str]]:
+    with app.app_context():
+        return db.session.execute(
+            text("SELECT rowid, title FROM page_search ORDER BY rowid")).all()
+
+
+def test_reindex_rebuilds_an_emptied_index(app, runner, notes):
+    before = index_rows(app)
+    assert before
+    with app.app_context():
+        db.session.execute(text("DELETE FROM page_search"))
+        stale = db.session.scalar(select(Page).where(Page.slug == "what-is-flask"))
+        stale.deleted = True
+        db.session.execute(text("INSERT INTO page_search (rowid, title, tags, body) "
+                                "VALUES (9999, 'ghost', '', 'boo')"))
+        db.session.commit()
+    assert found(app, "wsgi") == []
+    result = runner.invoke(args=["pages", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert f"Reindexed {len(before) - 1} pages." in result.output
+    assert index_rows(app) == [row for row in before if row[1] != "What is Flask?"]
+    assert found(app, "wsgi") and found(app, "boo") == []
+
+
+def test_reindex_restores_links(app, runner, editor):
+    save_page(editor, "a", "A", "See [[B]].")
+    with app.app_context():
+        db.session.execute(text("DELETE FROM link"))
+        db.session.commit()
+    runner.invoke(args=["pages", "reindex"])
+    with app.app_context():
+        assert db.session.execute(text("SELECT target_slug FROM link")).scalars().all() == ["b"]
+
+
+def test_upgrading_indexes_the_pages_already_there(app, editor):
+    save_page(editor, "old-page", "Old page", "Some **bold** words", tags="legacy")
+    with app.app_context():
+        downgrade(revision="0001")
+        upgrade()
+    assert found(app, "bold") == ["old-page"] and found(app, "tag:legacy") == ["old-page"]
+
+
+def test_autogenerate_leaves_the_index_tables_alone(app):
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts=app.extensions["migrate"].configure_args)
+        assert compare_metadata(context, db.metadata) == []
+
+
+# --- quick jump -------------------------------------------------------------------------------
+
+
+def titles(client, query: str):
+    response = client.get("/api/v1/titles", query_string={"q": query})
+    assert response.status_code == 200
+    assert response.content_type == "application/json"
+    return response.get_json()
+
+
+def test_titles_are_json_with_title_slug_and_url(library):
+    assert titles(library, "rout") == [
+        {"title": "Routing", "slug": "routing", "url": "/wiki/routing"},
+    ]
+
+
+def test_titles_put_prefix_matches_before_substring_matches(editor):
+    for title in ["Flask templates", "Why Flask", "Flask", "Async in flask", "Other"]:
+        save_page(editor, title.lower().replace(" ", "-"), title, "x")
+    assert [row["title"] for row in titles(editor, "flask")] == [
+        "Flask", "Flask templates", "Async in flask", "Why Flask",
+    ]
+
+
+def test_titles_fold_accents_through_the_address(library):
+    assert [row["slug"] for row in titles(library, "resu")] == ["resume"]
+
+
+def test_titles_are_at_most_ten_and_skip_deleted_pages(editor):
+    for number in range(12):
+        save_page(editor, f"topic-{number:02}", f"Topic {number:02}", "x")
+    submit(editor, "/delete/topic-00")
+    rows = titles(editor, "topic")
+    assert len(rows) == 10 and rows[0]["slug"] == "topic-01"
+
+
+@pytest.mark.parametrize("query", ["", "   ", "%", "_", "%_", "\x00", '"', "zzz"])
+def test_titles_without_a_match_are_an_empty_list(library, query):
+    assert titles(library, query) == []
+
+
+# --- permissions ------------------------------------------------------------------------------
+
+
+def test_anonymous_readers_can_search_when_reading_is_open(client, notes):
+    assert "WSGI" in html(client.get("/search?q=wsgi"))
+    assert titles(client, "what")
+
+
+@pytest.fixture
+def closed_app(tmp_path, migrated_database):
+    """A wiki that anonymous visitors cannot read."""
+    instance = tmp_path / "closed"
+    instance.mkdir()
+    shutil.copy(migrated_database, instance / "wiki.sqlite")
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "ANONYMOUS_READ": False})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_search_needs_login_when_anonymous_read_is_off(closed_app):
+    client = closed_app.test_client()
+    response = client.get("/search?q=flask")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+    api = client.get("/api/v1/titles?q=flask")
+    assert api.status_code == 401 and api.content_type == "application/json"
+    assert 'role="search"' not in html(client.get("/login"))
+
+
+def test_signed_in_readers_can_search_when_anonymous_read_is_off(closed_app, password_hash):
+    with closed_app.app_context():
+        db.session.add(User(username="Reader", username_key="reader",
+                            password_hash=password_hash, role=Role.READER))
+        db.session.commit()
+    client = closed_app.test_client()
+    submit(client, "/login", {"username": "reader", "password": PASSWORD})
+    assert client.get("/search?q=flask").status_code == 200
+    assert titles(client, "flask") == []

@@ -1,0 +1,161 @@
+"""Backing up a live SQLite wiki and restoring it, with SQLite's online backup API.
+
+The backup API copies the database page by page inside one read transaction, so the copy
+is a consistent snapshot even while Gunicorn workers keep saving (in WAL mode readers
+never block writers). Copying the file with ``cp`` instead can miss what still sits in
+the ``-wal`` file, or catch a transaction half written.
+
+PostgreSQL wikis are backed up with ``pg_dump`` (see docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic.script import ScriptDirectory
+from flask import current_app
+from sqlalchemy import Engine
+
+from wiki.extensions import db
+
+WIKI_TABLES = ("alembic_version", "page", "revision", "user")
+
+
+class BackupError(Exception):
+    """A backup or restore that cannot be done; the message says why, fit for the user."""
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    schema_version: str
+    pages: int
+    revisions: int
+
+
+def backup_database(target: Path) -> BackupInfo:
+    """Write a consistent copy of the live database to *target* (mode 0600).
+
+    The copy is made beside *target* and moved into place only once it has passed an
+    integrity check, so a failed backup never leaves a half-written file behind.
+
+    :raises BackupError: the wiki is not on SQLite, or *target* cannot be written.
+    """
+    engine = _sqlite_engine()
+    target = target.resolve()
+    if target == _database_path(engine):
+        raise BackupError("The backup would overwrite the live database; choose another file.")
+    if not target.parent.is_dir():
+        raise BackupError(f"The folder {target.parent} does not exist.")
+    # mkstemp creates the file readable by its owner only: a backup holds password hashes.
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        _copy_live_database(engine, Path(temporary))
+        info = inspect_backup(Path(temporary))
+        os.replace(temporary, target)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+    return info
+
+
+def _copy_live_database(engine: Engine, destination: Path) -> None:
+    with closing(sqlite3.connect(destination)) as copy, engine.connect() as live:
+        # One step (pages=-1) copies the whole database from one snapshot; several steps
+        # would restart whenever a worker writes in between.
+        live.connection.driver_connection.backup(copy, pages=-1)
+        # The copy inherits WAL mode; a backup should be one self-contained file.
+        copy.execute("PRAGMA journal_mode=DELETE")
+
+
+def inspect_backup(source: Path) -> BackupInfo:
+    """What the backup *source* holds, after checking it is an intact wiki database.
+
+    :raises BackupError: *source* is not a SQLite database, is damaged, is not a wiki, or
+        comes from a newer version of the wiki than this one; or this wiki is not on SQLite.
+    """
+    _sqlite_engine()
+    try:
+        with closing(_open_read_only(source)) as backup:
+            _check_integrity(backup, source)
+            _check_is_wiki(backup, source)
+            version = backup.execute("SELECT version_num FROM alembic_version").fetchone()
+            pages = backup.execute("SELECT count(*) FROM page WHERE NOT deleted").fetchone()[0]
+            revisions = backup.execute("SELECT count(*) FROM revision").fetchone()[0]
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"{source} is not a readable SQLite database ({error}).") from error
+    schema = version[0] if version else "none"
+    if schema not in _known_schema_versions():
+        raise BackupError(f"{source} comes from another version of the wiki "
+                          f"(schema {schema}); this version cannot restore it.")
+    return BackupInfo(schema, pages, revisions)
+
+
+def restore_database(source: Path) -> BackupInfo:
+    """Replace the live database's content with the backup *source*.
+
+    The backup is copied *into* the live file with the backup API, not moved over it:
+    other processes keep valid file handles, and the copy goes through the live file's
+    WAL like any write, so their next transaction simply sees the restored wiki.
+    The backup is checked again here, in case the file changed since it was inspected.
+
+    :raises BackupError: see :func:`inspect_backup`; or the wiki is not on SQLite.
+    """
+    engine = _sqlite_engine()
+    if source.resolve() == _database_path(engine):
+        raise BackupError(f"{source} is the live database itself; restore from a backup.")
+    info = inspect_backup(source)
+    db.session.remove()
+    engine.dispose()  # no pooled connection of ours keeps a snapshot of the old wiki
+    try:
+        with closing(_open_read_only(source)) as backup, engine.connect() as live:
+            backup.backup(live.connection.driver_connection, pages=-1)
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"Could not restore {source}: {error}.") from error
+    finally:
+        engine.dispose()
+    return info
+
+
+def _sqlite_engine() -> Engine:
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        raise BackupError(
+            f"flask backup and flask restore work on SQLite; this wiki uses "
+            f"{engine.dialect.name}. Use pg_dump and pg_restore instead "
+            "(see docs/deployment.md, “Backups on PostgreSQL”)."
+        )
+    if _database_path(engine) is None:
+        raise BackupError("This wiki's database lives in memory; there is no file to back up.")
+    return engine
+
+
+def _database_path(engine: Engine) -> Path | None:
+    name = engine.url.database
+    return Path(name).resolve() if name and name != ":memory:" else None
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
+def _check_integrity(connection: sqlite3.Connection, path: Path) -> None:
+    problems = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+    if problems != ["ok"]:
+        raise BackupError(f"{path} is damaged: {'; '.join(problems[:3])}")
+
+
+def _check_is_wiki(connection: sqlite3.Connection, path: Path) -> None:
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    missing = [table for table in WIKI_TABLES if table not in tables]
+    if missing:
+        raise BackupError(f"{path} is not a wiki database (no {', '.join(missing)} table).")
+
+
+def _known_schema_versions() -> set[str]:
+    scripts = ScriptDirectory(current_app.extensions["migrate"].directory)
+    return {script.revision for script in scripts.walk_revisions()}

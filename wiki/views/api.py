@@ -1,0 +1,36 @@
+"""JSON for the browser's enhancements: the editor's live preview.
+
+Errors under ``/api/`` answer JSON (see ``wiki/errors.py``); an anonymous caller gets
+``401`` rather than a redirect to the login page, which a ``fetch`` could not use.
+"""
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
+
+from wiki.extensions import csrf, db, login_manager
+from wiki.permissions import Action, can, require
+from wiki.services import links, pages
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.record_once
+def answer_anonymous_with_401(_state) -> None:
+    login_manager.blueprint_login_views[bp.name] = None  # no login view: abort(401)
+
+
+@bp.post("/preview")
+def preview():
+    """The page text in the form field ``body``, rendered as a reader will see it.
+
+    The CSRF token comes in the ``X-CSRFToken`` header (or a ``csrf_token`` field).
+    """
+    if not can(current_user, Action.CREATE):
+        require(Action.EDIT)
+    csrf.protect()
+    body = pages.normalise_body(request.form.get("body", ""))
+    limit = current_app.config["MAX_PAGE_BYTES"]
+    if len(body.encode()) > limit:
+        message = f"The page is too long to preview: at most {limit / 1_000_000:g} MB of text."
+        return jsonify(error="Request Entity Too Large", message=message), 413
+    return jsonify(html=links.render(db.session, body).html)

@@ -1,0 +1,37 @@
+"""How pages connect: backlinks and tags."""
+
+from flask import Blueprint, render_template
+
+from wiki.extensions import db
+from wiki.pagination import window
+from wiki.permissions import Action, require
+from wiki.services import links, pages
+from wiki.services.pages import normalise_tags
+
+bp = Blueprint("links", __name__)
+
+PAGE_SIZE = 100
+
+
+@bp.get("/backlinks/<path:slug>")
+def backlinks(slug: str):
+    """Pages linking to *slug*; works for a missing page too (who wants it?)."""
+    require(Action.READ)
+    page = pages.get_page(slug)
+    listing = window(links.backlinks_query(slug), PAGE_SIZE)
+    return render_template("links/backlinks.html", slug=slug, page=page, listing=listing)
+
+
+@bp.get("/tags")
+def tags():
+    require(Action.READ)
+    counts = db.session.execute(links.tag_counts_query()).all()
+    return render_template("links/tags.html", counts=counts)
+
+
+@bp.get("/tags/<tag>")
+def tag(tag: str):
+    require(Action.READ)
+    name = (normalise_tags(tag) or [""])[0]
+    listing = window(links.tagged_pages_query(name), PAGE_SIZE)
+    return render_template("links/tag.html", tag=name, listing=listing)
