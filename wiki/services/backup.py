@@ -51,13 +51,19 @@ def backup_database(target: Path) -> BackupInfo:
         raise BackupError("The backup would overwrite the live database; choose another file.")
     if not target.parent.is_dir():
         raise BackupError(f"The folder {target.parent} does not exist.")
-    # mkstemp creates the file readable by its owner only: a backup holds password hashes.
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        # mkstemp makes a file only its owner can read: a backup holds password hashes.
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                         suffix=".tmp")
+    except OSError as error:
+        raise BackupError(f"Cannot write in {target.parent}: {error.strerror}.") from error
     os.close(fd)
     try:
         _copy_live_database(engine, Path(temporary))
         info = inspect_backup(Path(temporary))
         os.replace(temporary, target)
+    except (sqlite3.Error, OSError) as error:  # a full disk, say
+        raise BackupError(f"The backup failed: {error}.") from error
     finally:
         Path(temporary).unlink(missing_ok=True)
     return info
