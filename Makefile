@@ -1,5 +1,5 @@
 # make run   — start the wiki at http://127.0.0.1:5000 (creates .venv and the database first)
-# make test  — run the test suite
+# make test  — run the test suite (on SQLite, then on PostgreSQL if it is there)
 # make serve — run it under Gunicorn at http://127.0.0.1:8000
 # make bench — measure it at 1,000 and 10,000 pages (BENCH_LARGE=1: 100,000 too); see bench/
 VENV   := .venv
@@ -21,8 +21,15 @@ run: install
 	$(BIN)/flask --app wiki init
 	$(BIN)/flask --app wiki run --host 127.0.0.1 --port 5000
 
+# The suite on SQLite, then on PostgreSQL in a throw-away database if the machine has one
+# (.ci/test-on-postgresql). With WIKI_TEST_DATABASE_URL set: one run, on that database.
 test: install
+ifdef WIKI_TEST_DATABASE_URL
 	$(BIN)/pytest
+else
+	$(BIN)/pytest
+	PYTEST=$(BIN)/pytest .ci/test-on-postgresql
+endif
 
 serve: install
 	$(BIN)/flask --app wiki init

@@ -1,46 +1,218 @@
-"""Fixtures: an app on a temporary SQLite file, a client that reads CSRF tokens from forms
-like a browser does, a CLI runner, and accounts of each role."""
+"""Fixtures: an app on a clean database of its own, a client that reads CSRF tokens from
+forms like a browser does, a CLI runner, and accounts of each role.
+
+The database is SQLite by default: a file migrated once, copied for each test. With
+``WIKI_TEST_DATABASE_URL`` naming a throw-away PostgreSQL database, the suite runs on that
+instead: migrated once, then emptied around each test. Either way a test starts from an
+empty wiki and leaves nothing behind; tests that need a second app on the same database
+(two engines racing, say) get it from ``make_app``.
+"""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
+from sqlalchemy import MetaData, Table, create_engine, insert, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 from werkzeug.security import generate_password_hash
 
+from tests import databases
 from tests.helpers import PASSWORD, submit
 from wiki import create_app
 from wiki.extensions import db
 from wiki.models import Role, User
 
+if databases.on_postgresql():
+    # The browser tests drive their own server on its own SQLite wiki: they test the
+    # browser, not the database, and run in the SQLite pass.
+    collect_ignore = ["e2e"]
 
-@pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory) -> Path:
-    """A SQLite file with the schema applied once by the real migrations, copied per test."""
-    folder = tmp_path_factory.mktemp("template")
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(folder), "SECRET_KEY": "test"})
+
+def pytest_report_header(config) -> str:
+    url = databases.TEST_DATABASE_URL
+    if url is None:
+        return "database: SQLite (set WIKI_TEST_DATABASE_URL to run on PostgreSQL)"
+    return f"database: PostgreSQL, {make_url(url).render_as_string(hide_password=True)}"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if not databases.on_postgresql():
+        return
+    skip = pytest.mark.skip(reason="tests SQLite itself; this run is on PostgreSQL")
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(skip)
+
+
+def migrate(url: str, instance: Path) -> None:
+    """Apply the real migrations to the database at *url*."""
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "SECRET_KEY": "test",
+                      "DATABASE_URL": url})
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return folder / "wiki.sqlite"
+
+
+class SQLiteDatabases:
+    """A migrated SQLite file, copied for each test (or module) that asks for a database."""
+
+    name = "sqlite"
+    generation = 0  # a copy is never emptied under its users' feet
+
+    def __init__(self, folder: Path):
+        self.template = folder / "wiki.sqlite"
+        migrate(f"sqlite:///{self.template}", folder)
+
+    def new(self, folder: Path) -> str:
+        """The URL of an empty, migrated database of one's own, a file in *folder*."""
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(self.template, folder / "wiki.sqlite")
+        return f"sqlite:///{folder / 'wiki.sqlite'}"
+
+    def used(self) -> None:
+        pass
+
+    def release(self) -> None:
+        pass
+
+
+class PostgreSQLDatabases:
+    """One throw-away PostgreSQL database, migrated once and emptied between its users:
+    every table but ``alembic_version`` truncated (identities restarted), then the rows the
+    migrations themselves wrote (``wiki_state``'s) put back."""
+
+    name = "postgresql"
+    LOCK_TIMEOUT = "20s"  # a test that left a transaction open fails instead of hanging
+
+    def __init__(self, url: str, folder: Path):
+        database = make_url(url).database or ""
+        if "test" not in database:
+            pytest.exit(f"WIKI_TEST_DATABASE_URL must name a throw-away database with 'test' "
+                        f"in its name: every table of {database!r} is emptied", returncode=4)
+        if not databases.answers(url):
+            pytest.exit(f"WIKI_TEST_DATABASE_URL: no PostgreSQL answers at "
+                        f"{make_url(url).render_as_string(hide_password=True)}", returncode=4)
+        self.url = url
+        self.created = not databases.database_exists(url)
+        if self.created:
+            databases.create_database(url, database)
+        migrate(url, folder)
+        self.engine = create_engine(url, poolclass=NullPool)
+        self.tables, self.seeds = self._inventory()
+        self.generation = 0  # how many times the database was emptied
+        self.dirty = True
+
+    def _inventory(self) -> tuple[list[Table], dict[Table, list[dict]]]:
+        """The wiki's tables, and the rows each holds right after migrating."""
+        metadata = MetaData()
+        with self.engine.connect() as connection:
+            names = connection.scalars(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename <> 'alembic_version' ORDER BY tablename")).all()
+            tables = [Table(name, metadata, autoload_with=connection) for name in names]
+            seeds = {table: [dict(row) for row in connection.execute(select(table)).mappings()]
+                     for table in tables}
+        return tables, {table: rows for table, rows in seeds.items() if rows}
+
+    def new(self, folder: Path) -> str:
+        """The URL of the database, empty."""
+        if self.dirty:
+            self.empty()
+        self.dirty = True
+        return self.url
+
+    def used(self) -> None:
+        """Someone wrote to it outside :meth:`new`: empty it before the next user."""
+        self.dirty = True
+
+    def release(self) -> None:
+        self.empty()
+
+    def empty(self) -> None:
+        preparer = self.engine.dialect.identifier_preparer
+        names = ", ".join(preparer.format_table(table) for table in self.tables)
+        with self.engine.begin() as connection:
+            connection.execute(text(f"SET LOCAL lock_timeout = '{self.LOCK_TIMEOUT}'"))
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            for table, rows in self.seeds.items():
+                stored = {column.name for column in table.columns if column.computed is None}
+                connection.execute(insert(table), [
+                    {name: value for name, value in row.items() if name in stored}
+                    for row in rows
+                ])
+        self.generation += 1
+        self.dirty = False
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self.created:
+            databases.drop_database(self.url, make_url(self.url).database)
+
+
+@pytest.fixture(scope="session")
+def test_database(tmp_path_factory) -> Iterator[SQLiteDatabases | PostgreSQLDatabases]:
+    """Where this run's wikis live; see the module's docstring."""
+    folder = tmp_path_factory.mktemp("template")
+    if not databases.on_postgresql():
+        yield SQLiteDatabases(folder)
+        return
+    postgresql = PostgreSQLDatabases(databases.TEST_DATABASE_URL, folder)
+    yield postgresql
+    postgresql.close()
+
+
+@pytest.fixture
+def database_url(test_database, tmp_path) -> Iterator[str]:
+    """The URL of this test's database: empty, migrated, and emptied again after it."""
+    yield test_database.new(tmp_path / "instance")
+    test_database.release()
+
+
+@pytest.fixture
+def other_database_url(test_database, tmp_path) -> Iterator[str]:
+    """A second empty wiki database, apart from :func:`database_url`'s."""
+    if test_database.name == "sqlite":
+        yield test_database.new(tmp_path / "other-database")
+        return
+    with databases.throwaway_database(test_database.url, "other") as url:
+        migrate(url, tmp_path)
+        yield url
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """``make_app(name="instance", **config)``: an app on this test's database, with the
+    instance folder *name* and *config* over the test settings. Several apps made here share
+    the database (each with its own engine) and are all closed after the test."""
+    made = []
+
+    def make(name: str = "instance", **config):
+        instance = tmp_path / name
+        instance.mkdir(exist_ok=True)
+        app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance),
+                          "DATABASE_URL": database_url, **config})
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
     return generate_password_hash(PASSWORD, "scrypt")
-
-
-@pytest.fixture
-def app(tmp_path, migrated_database):
-    instance = tmp_path / "instance"
-    instance.mkdir()
-    shutil.copy(migrated_database, instance / "wiki.sqlite")
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance)})
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture

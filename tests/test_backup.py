@@ -16,6 +16,9 @@ from wiki.extensions import db
 from wiki.models import Revision
 from wiki.services import pages
 
+# flask backup and restore copy SQLite files; on PostgreSQL, pg_dump does (docs/deployment.md).
+pytestmark = pytest.mark.sqlite_only
+
 BODY = "A paragraph long enough to spread the wiki over many database pages.\n" * 200
 
 

@@ -1,8 +1,15 @@
-"""Conditional page views: ETag and Last-Modified, answered with 304 while they still hold."""
+"""Conditional page views (ETag and Last-Modified, answered with 304 while they still hold)
+and the rendered pages each worker keeps for anonymous readers."""
+
+import re
+from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 
 from tests.helpers import save_page
+from wiki.caching import PAGE_PATHS, CachedPage, PageCache, Validators
+from wiki.extensions import db
 
 
 @pytest.fixture
@@ -10,6 +17,7 @@ def page(editor, auth):
     """A page written by the editor, then read anonymously."""
     save_page(editor, "routing", "Routing", "Routes map URLs to views. See [[Views]].")
     auth.logout()
+    editor.get("/wiki/nowhere")  # shows "You are signed out." and is done with it
     return "/wiki/routing"
 
 
@@ -118,3 +126,106 @@ def test_missing_pages_are_not_conditional(client, page):
     response = client.get("/wiki/nowhere")
     assert response.status_code == 404
     assert "ETag" not in response.headers
+
+
+# --- rendered pages kept for anonymous readers ------------------------------------------------
+
+
+def queries(response) -> int:
+    """Statements the request ran, from its Server-Timing header."""
+    return int(re.search(r'db;dur=[\d.]+;desc="(\d+) quer', response.headers["Server-Timing"])[1])
+
+
+@pytest.fixture
+def visitor(app, page):
+    """A browser that has never been to the wiki: no cookies at all."""
+    return app.test_client(use_cookies=False)
+
+
+def test_an_anonymous_page_view_is_sent_again_with_one_lookup(visitor, page):
+    first = visitor.get(page)
+    again = visitor.get(page)
+    assert again.data == first.data
+    assert {name: again.headers[name] for name in ("ETag", "Content-Security-Policy", "Vary")} \
+        == {name: first.headers[name] for name in ("ETag", "Content-Security-Policy", "Vary")}
+    # The change counter alone, read outside any transaction (so no BEGIN on SQLite).
+    assert queries(again) == 1 < queries(first)
+
+
+def test_a_kept_page_answers_conditional_requests_and_head(visitor, page):
+    first = visitor.get(page)
+    unchanged = visitor.get(page, headers={"If-None-Match": first.headers["ETag"]})
+    assert unchanged.status_code == 304 and unchanged.data == b""
+    assert queries(unchanged) == 1
+    head = visitor.head(page)
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["Content-Length"] == str(len(first.data))
+
+
+def test_a_head_request_keeps_nothing(visitor, page):
+    assert visitor.head(page).data == b""
+    assert visitor.get(page).data.startswith(b"<!doctype html>")
+
+
+@pytest.mark.sqlite_only  # drops a table: on PostgreSQL the database outlives the test
+def test_a_wiki_not_yet_migrated_is_not_kept_but_answered(app, visitor, page):
+    with app.app_context():
+        db.session.execute(text("DROP TABLE wiki_state"))
+        db.session.commit()
+    assert visitor.get(page).status_code == visitor.get(page).status_code == 200
+    assert len(app.extensions["page_cache"]) == 0
+
+
+def test_any_save_refreshes_the_kept_pages(visitor, auth, page):
+    visitor.get(page)
+    auth.login("editor")
+    save_page(auth.client, "views", "Views", "Functions that answer requests.")  # another page
+    fresh = visitor.get(page)
+    assert queries(fresh) > 1
+    assert "wikilink-missing" not in fresh.get_data(as_text=True)  # [[Views]] is blue now
+
+
+def test_readers_with_a_session_are_never_sent_kept_pages(visitor, client, auth, page):
+    visitor.get(page)
+    auth.login("reader")
+    view = client.get(page)
+    assert queries(view) > 1 and "Sign out" in view.get_data(as_text=True)
+    auth.logout()  # signed out, the browser still has a session cookie (and maybe a flash)
+    assert queries(client.get(page)) > 1
+
+
+def test_kept_pages_expire(app, visitor, page):
+    app.extensions["page_cache"].max_age = 0
+    visitor.get(page)
+    assert queries(visitor.get(page)) > 1
+
+
+def test_only_successful_page_views_are_kept(visitor, page):
+    for _ in range(2):
+        assert visitor.get("/wiki/nowhere").status_code == 404
+    assert queries(visitor.get("/wiki/nowhere")) > 1
+    assert queries(visitor.get(page + "?rev=99")) > 1
+
+
+def test_the_paths_answered_are_those_of_page_views(app):
+    rules = {rule.endpoint: rule.rule for rule in app.url_map.iter_rules()}
+    assert rules["pages.home"] == PAGE_PATHS[0]
+    assert rules["pages.view"].startswith(PAGE_PATHS[1])
+
+
+def test_the_cache_drops_the_least_recently_used_beyond_its_size():
+    validators = Validators("tag", datetime(2026, 1, 1, tzinfo=UTC))
+
+    def page(body: bytes) -> CachedPage:
+        return CachedPage(1, validators, (), body)
+
+    cache = PageCache(max_size=400, max_age=60)
+    for key in "abcd":
+        cache.put(key, page(key.encode() * 100))
+    cache.get("a", 1)  # used: b is now the least recent
+    cache.put("e", page(b"e" * 100))
+    assert [key for key in "abcde" if cache.get(key, 1)] == ["a", "c", "d", "e"]
+    assert cache.size == 400
+    assert cache.get("a", 2) is None and len(cache) == 3  # another version: out of date
+    cache.put("huge", page(b"x" * 101))  # over a quarter: not kept
+    assert cache.get("huge", 1) is None

@@ -1,11 +1,8 @@
 """The command line as an administrator types it: accounts, and pages in and out."""
 
-import shutil
-
 import pytest
 from sqlalchemy import func, select
 
-from wiki import create_app
 from wiki.extensions import db
 from wiki.models import Page, Revision, Role
 from wiki.services import accounts, importing, pages
@@ -274,15 +271,9 @@ def test_home_md_at_the_top_becomes_the_home_page(runner, app, tmp_path):
 
 
 @pytest.fixture
-def other_app(tmp_path, migrated_database):
+def other_app(make_app, other_database_url):
     """A second, empty wiki to import an export into."""
-    instance = tmp_path / "other"
-    instance.mkdir()
-    shutil.copy(migrated_database, instance / "wiki.sqlite")
-    other = create_app({"TESTING": True, "INSTANCE_PATH": str(instance)})
-    yield other
-    with other.app_context():
-        db.engine.dispose()
+    return make_app("other", DATABASE_URL=other_database_url)
 
 
 def add_pages(app):

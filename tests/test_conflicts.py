@@ -7,7 +7,6 @@ import time
 from sqlalchemy import select
 
 from tests.helpers import PASSWORD, csrf_token, save_page, submit, textarea
-from wiki import create_app
 from wiki.extensions import db
 from wiki.models import Page, Revision
 from wiki.services import pages
@@ -84,14 +83,8 @@ def test_resubmitting_the_same_text_is_not_a_conflict(app, editor):
     assert len(revision_bodies(app, "notes")) == 2
 
 
-def test_expired_csrf_token_keeps_a_long_edit(tmp_path, migrated_database):
-    import shutil
-
-    instance = tmp_path / "slow"
-    instance.mkdir()
-    shutil.copy(migrated_database, instance / "wiki.sqlite")
-    slow = create_app({"TESTING": True, "INSTANCE_PATH": str(instance),
-                       "WTF_CSRF_TIME_LIMIT": 1})
+def test_expired_csrf_token_keeps_a_long_edit(make_app):
+    slow = make_app("slow", WTF_CSRF_TIME_LIMIT=1)
     client = slow.test_client()
     with slow.app_context():
         from wiki.services import accounts
@@ -110,15 +103,10 @@ def test_expired_csrf_token_keeps_a_long_edit(tmp_path, migrated_database):
     assert revision_bodies(slow, "essay") == []
 
 
-def test_concurrent_writers_on_two_engines_lose_nothing(tmp_path, migrated_database):
-    """Eight threads, split over two apps (two engines) on one SQLite file, each editing its
+def test_concurrent_writers_on_two_engines_lose_nothing(make_app):
+    """Eight threads, split over two apps (two engines) on one database, each editing its
     own line of the same page, retrying on conflict, as people would."""
-    import shutil
-
-    instance = tmp_path / "shared"
-    instance.mkdir()
-    shutil.copy(migrated_database, instance / "wiki.sqlite")
-    apps = [create_app({"TESTING": True, "INSTANCE_PATH": str(instance)}) for _ in range(2)]
+    apps = [make_app("shared") for _ in range(2)]
     writers, rounds = 8, 4
     slots = "\n~\n".join(f"slot {i}: empty" for i in range(writers)) + "\n"
     with apps[0].app_context():
@@ -169,10 +157,111 @@ def test_concurrent_writers_on_two_engines_lose_nothing(tmp_path, migrated_datab
             assert f"slot {worker}: w{worker}r{rounds}\n" in final[-1]
         for worker, round_, number in saved:
             assert f"slot {worker}: w{worker}r{round_}" in final[number - 1]
-    for app in apps:
-        with app.app_context():
-            db.engine.dispose()
 
 
 def _value(body: str, worker: int) -> str:
     return re.search(rf"^slot {worker}: (.*)$", body, re.MULTILINE).group(1)
+
+
+def race(apps, *saves):
+    """Run each of *saves* (a function of no arguments) in its own thread, on its own app
+    (engine), all released at once; return what each returned or raised."""
+    outcomes: list[object] = [None] * len(saves)
+    start = threading.Barrier(len(saves))
+
+    def run(index: int) -> None:
+        with apps[index % len(apps)].app_context():
+            start.wait()
+            try:
+                outcomes[index] = saves[index]()
+            except Exception as error:  # noqa: BLE001 - the outcome to look at
+                outcomes[index] = error
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(saves))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_two_new_pages_with_one_title_at_once_make_one_page(make_app):
+    """On PostgreSQL both saves see no page and insert one: the second insert meets the
+    first's unique slug, and its save runs again, finding the page there."""
+    apps = [make_app("shared") for _ in range(2)]
+    for attempt in range(5):
+        title = f"Same {attempt}"
+        outcomes = race(apps, *[
+            (lambda text=text, title=title: pages.save(None, title, text, None))
+            for text in ("one", "two")
+        ])
+        created = [o for o in outcomes if isinstance(o, pages.SaveResult)]
+        refused = [o for o in outcomes if isinstance(o, pages.PageError)]
+        assert len(created) == 1 and created[0].outcome == "created", outcomes
+        assert len(refused) == 1 and "already exists" in refused[0].message, outcomes
+        assert revision_bodies(apps[0], f"same-{attempt}") in (["one"], ["two"])
+
+
+def test_two_pages_with_one_new_tag_at_once_share_it(make_app):
+    apps = [make_app("shared") for _ in range(2)]
+    outcomes = race(apps, *[
+        (lambda title=title: pages.save(None, title, "text", None, tags="brand-new"))
+        for title in ("First", "Second")
+    ])
+    assert [o.outcome for o in outcomes] == ["created", "created"], outcomes
+    with apps[0].app_context():
+        tagged = db.session.scalars(
+            select(Page.slug).where(Page.tags.any(name="brand-new")).order_by(Page.slug))
+        assert tagged.all() == ["first", "second"]
+
+
+def test_a_rename_and_a_new_page_racing_for_one_address_leave_one_page(make_app):
+    apps = [make_app("shared") for _ in range(2)]
+    with apps[0].app_context():
+        pages.save(None, "Draft", "to be renamed", None)
+    outcomes = race(apps, lambda: pages.rename("draft", "Final", None, rewrite_links=False),
+                    lambda: pages.save(None, "Final", "written anew", None))
+    failed = [o for o in outcomes if isinstance(o, pages.PageError)]
+    assert len(failed) == 1 and "already exists" in failed[0].message, outcomes
+    with apps[0].app_context():
+        final = db.session.scalar(select(Page).where(Page.slug == "final"))
+        draft = db.session.scalar(select(Page).where(Page.slug == "draft"))
+        assert final is not None and (draft is None) == (not isinstance(outcomes[0], Exception))
+
+
+# --- accounts: checks of other rows, which PostgreSQL's READ COMMITTED would let interleave --
+
+
+def test_two_first_accounts_at_once_make_one_administrator(make_app):
+    from wiki.services import accounts
+
+    apps = [make_app("shared") for _ in range(2)]
+    outcomes = race(apps, *[
+        (lambda name=name: accounts.create_user(name, PASSWORD, "admin", only_if_first=True))
+        for name in ("ada", "grace")
+    ])
+    refused = [o for o in outcomes if isinstance(o, accounts.AccountError)]
+    assert len(refused) == 1 and "already has an account" in str(refused[0]), outcomes
+    with apps[0].app_context():
+        assert accounts.count_users() == 1
+
+
+def test_one_name_taken_twice_at_once_makes_one_account(make_app):
+    from wiki.services import accounts
+
+    apps = [make_app("shared") for _ in range(2)]
+    outcomes = race(apps, *[(lambda: accounts.create_user("Ada", PASSWORD)) for _ in range(2)])
+    refused = [o for o in outcomes if isinstance(o, accounts.AccountError)]
+    assert len(refused) == 1 and "taken" in str(refused[0]), outcomes
+
+
+def test_two_administrators_demoting_each_other_at_once_leave_one(make_app, users):
+    from wiki.models import Role
+    from wiki.services import accounts
+
+    apps = [make_app("shared") for _ in range(2)]
+    with apps[0].app_context():
+        ids = (users["admin"].id, accounts.create_user("other-admin", PASSWORD, Role.ADMIN).id)
+    outcomes = race(apps, *[(lambda uid=uid: accounts.set_role(uid, Role.EDITOR)) for uid in ids])
+    refused = [o for o in outcomes if isinstance(o, accounts.AccountError)]
+    assert len(refused) == 1 and "last administrator" in str(refused[0]), outcomes

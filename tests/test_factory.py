@@ -1,14 +1,21 @@
 import os
 import stat
 
+import pytest
+
 from wiki import create_app
 
 
-def test_testing_flag_and_paths(app, tmp_path):
+def test_testing_flag_and_paths(app, tmp_path, database_url):
     assert app.testing
     assert app.instance_path == str(tmp_path / "instance")
     assert os.path.isabs(app.template_folder) and os.path.isabs(app.static_folder)
-    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/wiki.sqlite")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == database_url
+
+
+def test_the_database_is_a_sqlite_file_in_the_instance_folder_by_default(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "x"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/instance/wiki.sqlite"
 
 
 def test_config_layers_in_order(tmp_path, monkeypatch):
@@ -56,6 +63,7 @@ def test_no_default_secret_in_code():
     assert not hasattr(config, "SECRET_KEY")
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(app):
     from sqlalchemy import text
 

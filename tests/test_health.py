@@ -1,7 +1,6 @@
 """``GET /healthz`` tells a load balancer whether this process can reach its database."""
 
 from wiki import create_app
-from wiki.extensions import db
 
 
 def test_healthz_answers_ok_without_a_login(client):
@@ -11,14 +10,10 @@ def test_healthz_answers_ok_without_a_login(client):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_healthz_answers_even_when_anonymous_reading_is_off(tmp_path, migrated_database):
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path),
-                      "DATABASE_URL": f"sqlite:///{migrated_database}", "ANONYMOUS_READ": False})
-    client = app.test_client()
+def test_healthz_answers_even_when_anonymous_reading_is_off(make_app):
+    client = make_app(ANONYMOUS_READ=False).test_client()
     assert client.get("/pages").status_code != 200  # the wiki itself wants a login
     assert client.get("/healthz").status_code == 200
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_healthz_answers_503_when_the_database_cannot_be_reached(tmp_path, caplog):

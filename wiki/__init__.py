@@ -126,6 +126,10 @@ def register_commands(app: Flask) -> None:
 
 
 def register_middleware(app: Flask) -> None:
+    from wiki import caching
+
+    # Innermost first: anonymous page views answered from the worker's cache, then ProxyFix.
+    app.wsgi_app = caching.PageCacheMiddleware(app.wsgi_app, app)  # type: ignore[method-assign]
     proxies = int(app.config["PROXY_FIX"])
     if proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

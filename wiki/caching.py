@@ -1,7 +1,7 @@
-"""Conditional page views: ``ETag`` and ``Last-Modified``, and ``304 Not Modified``.
+"""Page views that cost little: conditional requests, and rendered pages kept per worker.
 
-What a page view shows depends on more than the page's revision number, so the ETag is a
-digest of everything the view puts on the page, all of which it loads anyway:
+**Validators.** What a page view shows depends on more than the page's revision number, so
+its ``ETag`` is a digest of everything the view puts on the page, all of which it loads:
 
 - the revision shown and its rendered HTML: a save elsewhere re-renders it in place when
   one of its links turns blue or red, without a new revision;
@@ -12,42 +12,63 @@ digest of everything the view puts on the page, all of which it loads anyway:
   kept by the browser never carries a token anywhere near expiry;
 - the templates and static files of this deployment, so a new release invalidates copies.
 
-On a match only the template is skipped; the queries have run. The ETag is weak (``W/``):
-the "edited 5 minutes ago" wording drifts with the clock while the page stays the same.
+The ETag is weak (``W/``): "edited 5 minutes ago" drifts with the clock while the page
+stays the same. ``Last-Modified`` is the later of the revision's and the page's time; a
+client sending only ``If-Modified-Since`` gets that coarser answer (a new backlink does not
+move the date), while browsers also send ``If-None-Match``, which wins.
 
 Responses say ``Cache-Control: private, no-cache``: the browser may keep the page but asks
-again each time (that is what the 304 answers), and shared caches keep nothing, since one
-URL gives each user different HTML (``Vary: Cookie`` is set too, as Flask does whenever
-the session is read). A request with flash messages waiting (the redirect after a save)
-always gets the full page: a 304 would swallow the message.
+each time (the 304 answers that), and shared caches keep nothing, since one URL gives each
+user different HTML (with ``Vary: Cookie``). A request with flash messages waiting (the
+redirect after a save) always gets the full page: a 304 would swallow the message.
 
-``Last-Modified`` is the later of the revision's and the page's time. A client that sends
-only ``If-Modified-Since`` gets the coarser answer (a changed backlink count or a link
-turned blue does not move the date); browsers send ``If-None-Match`` as well, which wins.
+**Rendered pages.** Anonymous readers all get the same page, so each worker keeps the page
+views it sent them, up to ``PAGE_CACHE_BYTES``, and sends them again while the wiki's change
+counter (``wiki_state.version``, bumped by every write transaction) is unchanged and for at
+most ``PAGE_CACHE_SECONDS``, so "5 minutes ago" stays about right. A WSGI middleware in
+front of Flask does it (:class:`PageCacheMiddleware`): a hit costs one primary-key lookup,
+not the page's queries, its template, nor even Flask's request handling. A save anywhere
+refreshes every copy, so nothing stale is shown; signed-in readers never get a kept copy.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
-from flask import Response, current_app, make_response, request, session
+from flask import Flask, Response, current_app, make_response, request, session
 from flask_login import current_user
+from werkzeug.http import http_date, is_resource_modified, quote_etag
 
+from wiki import timing
+from wiki.extensions import db
 from wiki.models import Page, Revision
 
 TOKEN_BUCKET_SECONDS = 3600
+WIKI_VERSION_SQL = "SELECT version FROM wiki_state WHERE id = 1"
+
+
+# --- validators ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Validators:
     etag: str  # the opaque part, without W/ and quotes
     last_modified: datetime
+
+    @cached_property
+    def headers(self) -> dict[str, str]:
+        """The response headers they make, worked out once for every time they are sent."""
+        return {"ETag": quote_etag(self.etag, weak=True),
+                "Last-Modified": http_date(self.last_modified),
+                "Cache-Control": "private, no-cache"}
 
 
 def page_validators(*, page: Page, revision: Revision, backlinks: int,
@@ -63,24 +84,6 @@ def page_validators(*, page: Page, revision: Revision, backlinks: int,
     digest.update(repr(parts).encode())
     digest.update(revision.html.encode())
     return Validators(digest.hexdigest(), max(_utc(revision.created_at), _utc(page.updated_at)))
-
-
-def respond(validators: Validators, render: Callable[[], str]) -> Response:
-    """The page *render* makes, with its validators; or 304 if the client's copy still holds."""
-    if "_flashes" not in session:
-        unchanged = _with_validators(Response(), validators).make_conditional(request)
-        if unchanged.status_code == 304:
-            return unchanged
-    return _with_validators(make_response(render()), validators)
-
-
-def _with_validators(response: Response, validators: Validators) -> Response:
-    response.set_etag(validators.etag, weak=True)
-    response.last_modified = validators.last_modified
-    response.cache_control.private = True
-    response.cache_control.no_cache = True
-    response.vary.add("Cookie")
-    return response
 
 
 def _viewer() -> tuple:
@@ -105,3 +108,170 @@ def deployment_digest(*folders: str | None) -> str:
 def _utc(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; they were stored in UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- answering ---------------------------------------------------------------------------
+
+
+def respond(validators: Validators, render: Callable[[], str]) -> Response:
+    """The page *render* makes, with its validators; or 304 if the client's copy still holds.
+
+    A page rendered for a request :class:`PageCacheMiddleware` may answer next time is
+    marked for it to keep.
+    """
+    if "_flashes" not in session and not is_resource_modified(
+            request.environ, validators.etag, last_modified=validators.last_modified):
+        response = Response(status=304)
+    else:
+        response = make_response(render())
+        if VERSION_KEY in request.environ:
+            request.environ[KEEP_KEY] = validators
+    response.headers.update(validators.headers)
+    response.vary.add("Cookie")
+    return response
+
+
+# --- the per-worker cache -----------------------------------------------------------------
+
+VERSION_KEY = "wiki.page_cache.version"  # in the WSGI environ: the counter read before
+KEEP_KEY = "wiki.page_cache.keep"  # set by the view: this response may be kept
+PAGE_PATHS = ("/", "/wiki/")  # the home page and pages.view (a test checks the routes)
+UNKEPT_HEADERS = {"set-cookie", "server-timing", "date"}  # made for each response
+
+
+class PageCacheMiddleware:
+    """WSGI middleware: page views for anonymous readers, answered from the worker's cache.
+
+    A request without cookies (so without a session, a login or flash messages) for a page
+    is anonymous, and every such reader gets the same page. If the worker kept that page
+    and the change counter has not moved since, it is sent as it was sent before (headers
+    included), without reaching Flask; conditional requests get their 304 here too. Else
+    the request goes on to Flask, with the counter read *before* the page's queries; when
+    the view marks its response (:func:`respond`), the whole response is kept.
+    """
+
+    def __init__(self, wsgi_app, app: Flask) -> None:
+        self.wsgi_app = wsgi_app
+        with app.app_context():
+            self.engine = db.engine
+        self.cache = app.extensions["page_cache"] = PageCache(
+            app.config["PAGE_CACHE_BYTES"], app.config["PAGE_CACHE_SECONDS"])
+
+    def __call__(self, environ, start_response):
+        if not _anonymous_page_view(environ):
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        key = environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", "")
+        version = environ[VERSION_KEY] = self.version()
+        entry = self.cache.get(key, version)
+        if entry is None:
+            return self._render_and_keep(key, version, environ, start_response)
+        db_seconds = time.perf_counter() - started
+        return entry.send(environ, start_response,
+                          timing.RequestTiming(started, 1, db_seconds).header())
+
+    def version(self) -> int | None:
+        """The change counter, on a pooled connection outside any transaction: one
+        primary-key lookup. Read before the page's queries, it can only be older than what
+        they see: a page is at worst kept under an older version than it shows."""
+        try:
+            connection = self.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(WIKI_VERSION_SQL)
+                row = cursor.fetchone()
+                cursor.close()
+            finally:
+                connection.close()  # back to the pool, rolled back if the driver began any
+        except Exception:  # a cache must never fail a request: Flask will report the problem
+            return None
+        return row[0] if row else None
+
+    def _render_and_keep(self, key, version, environ, start_response):
+        sent = {}
+
+        def remember(status, headers, exc_info=None):
+            sent.update(status=status, headers=headers)
+            return start_response(status, headers, exc_info)
+
+        body = self.wsgi_app(environ, remember)
+        validators = environ.get(KEEP_KEY)
+        if (validators is None or version is None or environ["REQUEST_METHOD"] != "GET"
+                or not sent["status"].startswith("200")):
+            return body  # HEAD: Flask sent no body to keep
+        try:
+            content = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        if not any(name.lower() == "set-cookie" for name, _ in sent["headers"]):
+            headers = tuple((name, value) for name, value in sent["headers"]
+                            if name.lower() not in UNKEPT_HEADERS)
+            self.cache.put(key, CachedPage(version, validators, headers, content))
+        return [content]
+
+
+def _anonymous_page_view(environ) -> bool:
+    path = environ.get("PATH_INFO", "")
+    return (environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+            and (path == PAGE_PATHS[0] or path.startswith(PAGE_PATHS[1]))
+            and not environ.get("HTTP_COOKIE") and not environ.get("HTTP_AUTHORIZATION"))
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    version: int  # the wiki's change counter when it was rendered
+    validators: Validators
+    headers: tuple[tuple[str, str], ...]  # as Flask sent them, less the per-request ones
+    body: bytes
+    made: float = 0.0  # time.monotonic() when it was kept; set by PageCache.put
+
+    def send(self, environ, start_response, server_timing: str):
+        extra = [("Server-Timing", server_timing)]
+        if not is_resource_modified(environ, self.validators.etag,
+                                    last_modified=self.validators.last_modified):
+            kept = [(name, value) for name, value in self.headers
+                    if name.lower() not in ("content-type", "content-length")]
+            start_response("304 NOT MODIFIED", kept + extra)
+            return [b""]
+        start_response("200 OK", list(self.headers) + extra)
+        return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [self.body]
+
+
+class PageCache:
+    """Rendered pages by URL, least recently used dropped first, bounded in bytes."""
+
+    def __init__(self, max_size: int, max_age: float) -> None:
+        self.max_size, self.max_age = max_size, max_age
+        self.size = 0
+        self._entries: OrderedDict[str, CachedPage] = OrderedDict()
+        self._lock = threading.Lock()  # `flask run` serves requests in threads
+
+    def get(self, key: str, version: int | None) -> CachedPage | None:
+        """The page kept under *key*, if it was rendered at *version* and is young enough."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry.version != version or time.monotonic() - entry.made > self.max_age:
+                self._drop(key)
+                return None
+            self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: CachedPage) -> None:
+        if len(entry.body) > self.max_size // 4:
+            return  # one huge page would push out dozens of others
+        with self._lock:
+            self._drop(key)
+            self._entries[key] = replace(entry, made=time.monotonic())
+            self.size += len(entry.body)
+            while self.size > self.max_size:
+                self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: str) -> None:
+        if (entry := self._entries.pop(key, None)) is not None:
+            self.size -= len(entry.body)
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -23,6 +23,10 @@ MAX_CONTENT_LENGTH = 8 * 1024 * 1024
 # Pagination.
 PAGE_SIZE = 50
 
+# Page views kept by each worker for anonymous readers (see wiki/caching.py); 0 keeps none.
+PAGE_CACHE_BYTES = 8 * 1024 * 1024  # about 1,000 pages; a worker's memory grows by twice that
+PAGE_CACHE_SECONDS = 60
+
 # Sessions and cookies. Set WIKI_SESSION_COOKIE_SECURE=true behind HTTPS.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -3,19 +3,35 @@
 SQLite gets WAL (readers never wait for the writer), a busy timeout, foreign keys, and
 ``BEGIN IMMEDIATE`` for writes, so two Gunicorn workers saving at once queue for the write
 lock instead of failing with "database is locked" halfway through a transaction.
+
+PostgreSQL runs at READ COMMITTED, its default. Writers lock the rows they are about to
+change (``SELECT ... FOR NO KEY UPDATE`` in the page service), and its conditional updates
+re-check their condition against the newest row version; what PostgreSQL can still refuse
+because another transaction got there first (a unique key taken meanwhile, a deadlock) is
+recognised by :func:`lost_to_another_writer`, so the service can run the write again.
+Its sessions use UTC, the time zone timestamps are stored in. Its text cannot hold the NUL
+character, which SQLite stores: the driver writes U+FFFD instead (as CommonMark does when
+it renders one), so such input saves, or looks up nothing, rather than failing.
 """
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from wiki.extensions import db
+from wiki.models import WikiState
 
 WRITE_OPTION = "wiki_write"
 BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL's codes for "another transaction got there first": a unique key it took
+# meanwhile, a serialization failure, a deadlock. Running the transaction again resolves them.
+RETRYABLE_SQLSTATES = frozenset({"23505", "40001", "40P01"})
+BUMP_VERSION = update(WikiState).where(WikiState.id == 1).values(version=WikiState.version + 1)
 
 
 def init_app(app: Flask) -> None:
@@ -23,6 +39,8 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    elif engine.dialect.name == "postgresql":
+        _configure_postgresql(engine)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -43,18 +61,67 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _configure_postgresql(engine: Engine) -> None:
+    nul_safe_dumpers = _nul_safe_str_dumpers()
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:
+        for dumper in nul_safe_dumpers:  # this connection's adapters only
+            dbapi_connection.adapters.register_dumper(str, dumper)
+        # Timestamps are stored without a time zone, in UTC: a server in another zone
+        # would otherwise shift every aware datetime the wiki writes.
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # so the setting outlives the pool's rollback
+        dbapi_connection.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.autocommit = autocommit
+
+
+def _nul_safe_str_dumpers() -> list[type]:
+    """psycopg's dumpers of Python strings, in its order, each writing NUL as U+FFFD."""
+    from psycopg.types import string  # psycopg is installed where PostgreSQL is used
+
+    def nul_safe(dumper: type) -> type:
+        def dump(self, obj: str):
+            return dumper.dump(self, obj.replace("\x00", "\ufffd"))
+
+        return type(f"NulSafe{dumper.__name__}", (dumper,), {"dump": dump})
+
+    names = ["StrBinaryDumperName", "StrBinaryDumperVarchar", "StrBinaryDumper",
+             "StrDumperName", "StrDumperVarchar", "StrDumper", "StrDumperUnknown"]
+    return [nul_safe(getattr(string, name)) for name in names]
+
+
+def one_writer_at_a_time(session: Session, name: str) -> None:
+    """Hold the write lock called *name* until the transaction ends, so writes that check
+    rows they do not change (is there an account yet? another administrator?) take turns.
+
+    SQLite's writes already do (``BEGIN IMMEDIATE``); PostgreSQL takes an advisory lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big",
+                             signed=True)
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def lost_to_another_writer(error: DBAPIError) -> bool:
+    """Whether *error* means a concurrent transaction won, so the write may run again."""
+    return getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
 @contextmanager
 def write_transaction() -> Iterator[Session]:
     """Run one write as one transaction: committed at the end, rolled back on any error.
 
     Any read transaction still open is ended first, so the write starts from a fresh
-    snapshot and (on SQLite) holds the write lock from its first statement.
+    snapshot and (on SQLite) holds the write lock from its first statement. Every write
+    bumps the wiki's change counter, which tells page caches their copies are out of date.
     """
     session = db.session
     session.rollback()
     session.connection(execution_options={WRITE_OPTION: True})
     try:
         yield session
+        session.execute(BUMP_VERSION)
         session.commit()
     except BaseException:
         session.rollback()

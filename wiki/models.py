@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wiki.extensions import db
@@ -72,6 +72,13 @@ class Page(db.Model):
         secondary=page_tags, order_by="Tag.name", back_populates="pages"
     )
 
+    __table_args__ = (
+        # Live pages A–Z (the page list): a window deep in the list skips index entries
+        # rather than rows. Partial, so no query is tempted to look pages up by `deleted`;
+        # its condition is written as SQLAlchemy writes `Page.deleted.is_(False)`.
+        Index("ix_page_live_slug", "slug", sqlite_where=text("deleted IS 0"),
+              postgresql_where=text("deleted IS false")),
+    )
 
     def __repr__(self) -> str:
         return f"<Page {self.slug!r}>"
@@ -123,3 +130,11 @@ class Redirect(db.Model):
 
     old_slug: Mapped[str] = mapped_column(String(255), primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("page.id", ondelete="CASCADE"), index=True)
+
+
+class WikiState(db.Model):
+    """One row whose ``version`` every write transaction bumps (``wiki.database``), so a
+    worker can tell with one lookup whether anything changed since it rendered a page."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)

@@ -7,7 +7,7 @@ from importlib import resources
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from wiki.database import write_transaction
+from wiki.database import one_writer_at_a_time, write_transaction
 from wiki.extensions import db
 from wiki.models import Role, User
 
@@ -15,6 +15,8 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 1024
 USERNAME_MAX = 40
 HASH_METHOD = "scrypt"
+# Taken by the writes that check other accounts: the first one, the last administrator.
+ACCOUNTS_LOCK = "accounts"
 
 
 class AccountError(ValueError):
@@ -73,6 +75,7 @@ def create_user(username: str, password: str, role: Role = Role.READER,
     if problem := password_problem(password):
         raise AccountError(problem)
     with write_transaction() as session:
+        one_writer_at_a_time(session, ACCOUNTS_LOCK)
         if only_if_first and count_users():
             raise AccountError("The wiki already has an account; sign in instead.")
         if find_user(username):
@@ -130,6 +133,7 @@ def set_password(user_id: int, password: str) -> User:
 
 def set_role(user_id: int, role: Role | str) -> User:
     with write_transaction() as session:
+        one_writer_at_a_time(session, ACCOUNTS_LOCK)
         user = _get(session, user_id)
         if user.role == Role.ADMIN and Role(role) != Role.ADMIN:
             _keep_an_admin(session, user)
@@ -140,6 +144,7 @@ def set_role(user_id: int, role: Role | str) -> User:
 
 def set_active(user_id: int, active: bool) -> User:
     with write_transaction() as session:
+        one_writer_at_a_time(session, ACCOUNTS_LOCK)
         user = _get(session, user_id)
         if not active and user.role == Role.ADMIN:
             _keep_an_admin(session, user)

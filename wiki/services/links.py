@@ -54,10 +54,14 @@ def rerender_linking_pages(session: Session, slugs: Iterable[str], exclude_page_
 
 
 def backlink_count(page: Page) -> int:
-    return db.session.scalar(
+    return db.session.scalar(backlink_count_query(page)) or 0
+
+
+def backlink_count_query(page: Page):
+    return (
         select(func.count()).select_from(Link).join(Page, Page.id == Link.from_page_id)
         .where(Link.target_slug == page.slug, Page.deleted.is_(False), Page.id != page.id)
-    ) or 0
+    )
 
 
 def backlinks_query(slug: str):
@@ -141,8 +145,12 @@ def tag_counts_query():
 
 
 def tagged_pages_query(tag: str):
+    """Live pages tagged *tag*, A–Z: from the tag to its pages, so the work grows with the
+    tag, not with the wiki (an EXISTS per page would walk every page for a rare tag)."""
     return (
         select(Page)
-        .where(Page.deleted.is_(False), Page.tags.any(Tag.name == tag))
+        .join(page_tags, page_tags.c.page_id == Page.id)
+        .join(Tag, Tag.id == page_tags.c.tag_id)
+        .where(Tag.name == tag, Page.deleted.is_(False))
         .order_by(Page.slug)
     )

@@ -7,16 +7,18 @@ outgoing links, its tags, and the re-rendered pages whose red links it turns blu
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from flask import current_app
 from sqlalchemy import delete as delete_rows
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, joinedload
 
-from wiki.database import write_transaction
+from wiki.database import lost_to_another_writer, write_transaction
 from wiki.extensions import db
 from wiki.models import Link, Page, Redirect, Revision, Tag, User, utcnow
 from wiki.services import diffing, links, rendering, search
@@ -27,6 +29,8 @@ MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
 MAX_TITLE_LENGTH = 200
 SAVE_ATTEMPTS = 5
+
+T = TypeVar("T")
 
 Outcome = Literal["created", "saved", "merged", "retagged", "unchanged"]
 
@@ -123,14 +127,37 @@ def save(
     """
     title, body, tags = title.strip(), normalise_body(body), normalise_tags(tags)
     _check_content(title, body, tags)
-    for _ in range(SAVE_ATTEMPTS):
+    return _write(
+        lambda session: _save(session, slug, title, body, author, summary.strip(), tags,
+                              base_revision, minor, when or utcnow()),
+        f"save {slug or title!r}",
+    )
+
+
+def _write(work: Callable[[Session], T], what: str) -> T:
+    """Run *work* in one write transaction; run it again, from a fresh start, when another
+    writer got in its way (a revision appended meanwhile, or on PostgreSQL a slug or tag
+    created meanwhile, or a deadlock).
+
+    :raises RuntimeError: the pages kept changing, *SAVE_ATTEMPTS* times in a row.
+    """
+    for attempt in range(1, SAVE_ATTEMPTS + 1):
         try:
             with write_transaction() as session:
-                return _save(session, slug, title, body, author, summary.strip(), tags,
-                             base_revision, minor, when or utcnow())
+                return work(session)
         except _LostRace:
             continue
-    raise RuntimeError(f"could not save {slug!r}: the page kept changing")
+        except DBAPIError as error:
+            if attempt == SAVE_ATTEMPTS or not lost_to_another_writer(error):
+                raise
+    raise RuntimeError(f"could not {what}: the page kept changing")
+
+
+def _locked_page(session: Session, *conditions) -> Page | None:
+    """The page matching *conditions*, which no other writer can change until this
+    transaction ends: ``SELECT ... FOR NO KEY UPDATE`` on PostgreSQL (other rows may still
+    refer to it meanwhile). SQLite needs no row lock: a writer holds the whole database."""
+    return session.scalar(select(Page).where(*conditions).with_for_update(key_share=True))
 
 
 def _check_content(title: str, body: str, tags: list[str]) -> None:
@@ -178,7 +205,7 @@ def _page_for_save(session: Session, slug: str | None, title: str) -> tuple[Page
     """The page this save writes to (None to create one) and its slug. Enforces the slug rule."""
     new_slug = slugify(title)
     if slug is not None:
-        page = session.scalar(select(Page).where(Page.slug == slug))
+        page = _locked_page(session, Page.slug == slug)
         if slug == HOME:  # the one page whose address does not follow its title
             return page, HOME
         if page is not None and page.revision_number:
@@ -188,7 +215,7 @@ def _page_for_save(session: Session, slug: str | None, title: str) -> tuple[Page
                     slug=slug,
                 )
             return page, slug
-    existing = session.scalar(select(Page).where(Page.slug == new_slug))
+    existing = _locked_page(session, Page.slug == new_slug)
     if existing is not None and not existing.deleted and slug != new_slug:
         raise PageError("title", f"A page called “{existing.title}” already exists.",
                         slug=new_slug)
@@ -254,15 +281,18 @@ def delete(slug: str, author: User | None) -> Page:
 
     :raises PageError: there is no such page.
     """
-    with write_transaction() as session:
-        page = session.scalar(select(Page).where(Page.slug == slug, Page.deleted.is_(False)))
-        if page is None:
-            raise PageError("slug", "There is no such page.")
-        page.deleted = True
-        page.updated_at = utcnow()
-        links.set_links(session, page, ())
-        search.remove_page(session, page.id)
-        links.rerender_linking_pages(session, {slug}, exclude_page_id=page.id)
+    return _write(lambda session: _delete(session, slug), f"delete {slug!r}")
+
+
+def _delete(session: Session, slug: str) -> Page:
+    page = _locked_page(session, Page.slug == slug, Page.deleted.is_(False))
+    if page is None:
+        raise PageError("slug", "There is no such page.")
+    page.deleted = True
+    page.updated_at = utcnow()
+    links.set_links(session, page, ())
+    search.remove_page(session, page.id)
+    links.rerender_linking_pages(session, {slug}, exclude_page_id=page.id)
     return page
 
 
@@ -294,6 +324,19 @@ def deleted_pages_query():
     return select(Page).where(Page.deleted.is_(True)).order_by(Page.updated_at.desc())
 
 
+def page_list_query():
+    """Live pages A–Z by address: a walk along the slug index, one window at a time."""
+    return select(Page).where(Page.deleted.is_(False)).order_by(Page.slug)
+
+
+def history_query(page: Page):
+    """The revisions of *page*, newest first, with their authors."""
+    return (
+        select(Revision).options(joinedload(Revision.author))
+        .where(Revision.page_id == page.id).order_by(Revision.number.desc())
+    )
+
+
 def rename(slug: str, new_title: str, author: User | None, *, rewrite_links: bool) -> Page:
     """Move a page to the slug of *new_title*, keeping its history.
 
@@ -304,24 +347,31 @@ def rename(slug: str, new_title: str, author: User | None, *, rewrite_links: boo
     """
     new_title = new_title.strip()
     _check_content(new_title, "", [])
+    return _write(
+        lambda session: _rename(session, slug, new_title, author, rewrite_links),
+        f"rename {slug!r}",
+    )
+
+
+def _rename(session: Session, slug: str, new_title: str, author: User | None,
+            rewrite_links: bool) -> Page:
     new_slug = slugify(new_title)
-    with write_transaction() as session:
-        page = session.scalar(select(Page).where(Page.slug == slug, Page.deleted.is_(False)))
-        if page is None:
-            raise PageError("title", "There is no such page.")
-        if slug == HOME and new_slug != HOME:
-            raise PageError("title", "The home page keeps its address; edit its title instead.")
-        if new_title == page.title:
-            raise PageError("title", "That is already the page's title.")
-        if new_slug != slug:
-            _move(session, page, new_slug)
-        old_title = page.title
-        summary = f"Renamed from “{old_title}” to “{new_title}”"
-        _add_revision(session, page, new_title, page.current_revision.body, author, summary,
-                      False, utcnow())
-        if rewrite_links and new_slug != slug:
-            _rewrite_links_to(session, page, slug, new_title, author)
-        links.rerender_linking_pages(session, {new_slug}, exclude_page_id=page.id)
+    page = _locked_page(session, Page.slug == slug, Page.deleted.is_(False))
+    if page is None:
+        raise PageError("title", "There is no such page.")
+    if slug == HOME and new_slug != HOME:
+        raise PageError("title", "The home page keeps its address; edit its title instead.")
+    if new_title == page.title:
+        raise PageError("title", "That is already the page's title.")
+    if new_slug != slug:
+        _move(session, page, new_slug)
+    old_title = page.title
+    summary = f"Renamed from “{old_title}” to “{new_title}”"
+    _add_revision(session, page, new_title, page.current_revision.body, author, summary,
+                  False, utcnow())
+    if rewrite_links and new_slug != slug:
+        _rewrite_links_to(session, page, slug, new_title, author)
+    links.rerender_linking_pages(session, {new_slug}, exclude_page_id=page.id)
     return page
 
 
@@ -347,6 +397,8 @@ def _rewrite_links_to(session: Session, page: Page, old_slug: str, new_title: st
     linking = session.scalars(
         select(Page).join(Link, Link.from_page_id == Page.id)
         .where(Link.target_slug == old_slug, Page.deleted.is_(False), Page.id != page.id)
+        .order_by(Page.id)  # every writer locks pages in one order: no deadlock between two
+        .with_for_update(key_share=True, of=Page)
     ).all()
     for other in linking:
         body = other.current_revision.body

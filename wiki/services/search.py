@@ -10,8 +10,8 @@ The interface, the same whatever the database:
 
 The query language is parsed here, once, into a :class:`Query`; each backend compiles that
 into its engine's own syntax, so user text never reaches a MATCH (or a tsquery) raw. The
-backend is chosen by the database dialect: SQLite FTS5 now; a PostgreSQL class implementing
-:class:`SearchBackend` can be added to ``BACKENDS``.
+backend is chosen by the database dialect (``BACKENDS``): FTS5 tables on SQLite, a weighted
+``tsvector`` on PostgreSQL (see :class:`PostgresSearch` for how the two differ).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from typing import Literal
 
 import sqlalchemy as sa
 from markupsafe import Markup, escape
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from wiki.database import write_transaction
@@ -37,6 +38,7 @@ MAX_QUERY_LENGTH = 1_000  # characters of a query that are read; the rest is ign
 MAX_TERMS = 32  # terms of a query that are used: bounds the work one search can ask for
 MAX_RESULT_PAGE = 1_000  # deeper pages are not worth an OFFSET of that size
 MAX_PER_PAGE = 100
+HOME_SLUG = "home"  # pages.HOME; that module imports this one
 REINDEX_BATCH = 100  # pages per write transaction, so saves are never held up for long
 
 # --- the query language -------------------------------------------------------------------
@@ -214,9 +216,15 @@ class SearchBackend(ABC):
              limit: int) -> tuple[list[SearchHit], int]:
         """The hits from *offset* to *offset + limit*, best first, and how many there are."""
 
+    def title_words(self, needle: str):
+        """A condition on ``Page``: the title has a word starting with *needle* (here: has
+        *needle* anywhere, which reads every title; backends answer from an index)."""
+        return func.lower(Page.title).contains(needle, autoescape=True)
 
-def tag_filter(term: Term):
-    """Exactly the pages tagged *term* (or, for an excluded term, not tagged it)."""
+
+def tag_filter(term: Term, page_id=Page.id):
+    """Exactly the pages tagged *term* (or, for an excluded term, not tagged it); *page_id*
+    is the column holding the page's id in the query it goes into."""
     if term.prefix:
         name_matches = Tag.name.startswith(term.text, autoescape=True)
     else:
@@ -224,13 +232,14 @@ def tag_filter(term: Term):
     tagged = (
         select(page_tags.c.page_id)
         .join(Tag, Tag.id == page_tags.c.tag_id)
-        .where(page_tags.c.page_id == Page.id, name_matches)
+        .where(page_tags.c.page_id == page_id, name_matches)
         .exists()
     )
     return ~tagged if term.excluded else tagged
 
 
 INDEX_TABLE = "page_search"
+TITLES_TABLE = "page_search_titles"  # its name starts like INDEX_TABLE's: see known_to_models
 
 
 def known_to_models(name: str | None, type_: str, parent_names: dict) -> bool:
@@ -247,6 +256,9 @@ _page_search = sa.table(
 )
 # The FTS5 table's own name is the handle MATCH and the auxiliary functions take.
 _FTS = sa.literal_column(INDEX_TABLE)
+_titles = sa.table(TITLES_TABLE, sa.column("rowid", sa.Integer))
+_TITLES = sa.literal_column(TITLES_TABLE)
+_WORD = re.compile(r"\w+")
 _FTS_COLUMNS: dict[Field, str] = {"all": "", "title": "title : ", "tag": "tags : "}
 _TITLE_COLUMN, _BODY_COLUMN = 0, 2
 SNIPPET_TOKENS = 32
@@ -256,59 +268,90 @@ COLUMN_WEIGHTS = (10.0, 5.0, 1.0)
 
 class SQLiteSearch(SearchBackend):
     """The ``page_search`` FTS5 table (migration 0002): rowid = page id, its own copy of
-    the text, porter stemming over unicode61 with diacritics removed."""
+    the text, porter stemming over unicode61 with diacritics removed. It holds live pages
+    only (deleting a page removes it), so counting and ranking need no other table.
+
+    Beside it, ``page_search_titles`` (migration 0003) holds the titles alone, without
+    stemming, for quick-jump: typing ``routin`` must find "Routing", whose stem is ``rout``.
+    """
 
     def index_page(self, session, page_id, title, text, tags) -> None:
         self.remove_page(session, page_id)
+        title = clean_text(title)
         session.execute(
             sa.text("INSERT INTO page_search (rowid, title, tags, body) "
                     "VALUES (:id, :title, :tags, :body)"),
-            {"id": page_id, "title": clean_text(title), "tags": clean_text(" ".join(tags)),
+            {"id": page_id, "title": title, "tags": clean_text(" ".join(tags)),
              "body": clean_text(text)},
+        )
+        session.execute(
+            sa.text("INSERT INTO page_search_titles (rowid, title) VALUES (:id, :title)"),
+            {"id": page_id, "title": title},
         )
 
     def remove_page(self, session, page_id) -> None:
         session.execute(sa.text("DELETE FROM page_search WHERE rowid = :id"), {"id": page_id})
+        session.execute(sa.text("DELETE FROM page_search_titles WHERE rowid = :id"),
+                        {"id": page_id})
 
     def prune(self, session) -> None:
         session.execute(sa.text(
             "DELETE FROM page_search WHERE rowid NOT IN (SELECT id FROM page WHERE NOT deleted)"
         ))
+        session.execute(sa.text(
+            "DELETE FROM page_search_titles "
+            "WHERE rowid NOT IN (SELECT id FROM page WHERE NOT deleted)"
+        ))
 
     def find(self, session, query, offset, limit):
-        conditions = self._conditions(query)
-        if conditions is None:
+        """In two steps, so what costs per hit is done for one page of hits only: rank
+        every match by bm25 in the index alone; then load the pages, highlighted titles
+        and snippets of those *limit* (snippets cost most: each re-reads a page's text)."""
+        matching = self._matching(query)
+        if matching is None:
             return [], 0
-        total = session.scalar(
-            select(func.count()).select_from(_page_search)
-            .join(Page, Page.id == _page_search.c.rowid).where(*conditions)
-        )
+        total = session.scalar(select(func.count()).select_from(_page_search).where(*matching))
+        ranked = session.scalars(
+            select(_page_search.c.rowid).where(*matching)
+            .order_by(func.bm25(_FTS, *COLUMN_WEIGHTS), _page_search.c.rowid)
+            .offset(offset).limit(limit)
+        ).all()
+        if not ranked:
+            return [], total or 0
         rows = session.execute(
             select(
-                Page.slug, Page.title, _page_search.c.tags,
+                Page.id, Page.slug, Page.title, _page_search.c.tags,
                 func.highlight(_FTS, _TITLE_COLUMN, MARK_OPEN, MARK_CLOSE).label("title_html"),
                 func.snippet(_FTS, _BODY_COLUMN, MARK_OPEN, MARK_CLOSE, "…",
                              SNIPPET_TOKENS).label("snippet"),
             )
             .select_from(_page_search).join(Page, Page.id == _page_search.c.rowid)
-            .where(*conditions)
-            .order_by(func.bm25(_FTS, *COLUMN_WEIGHTS), Page.title)
-            .offset(offset).limit(limit)
+            .where(matching[0], _page_search.c.rowid.in_(ranked), Page.deleted.is_(False))
         )
+        by_id = {row.id: row for row in rows}
         hits = [
             SearchHit(row.slug, row.title, marked_html(row.title_html),
                       tuple(row.tags.split()), marked_html(row.snippet))
-            for row in rows
+            for row in (by_id.get(page_id) for page_id in ranked) if row is not None
         ]
         return hits, total or 0
 
-    def _conditions(self, query: Query) -> list | None:
-        """The WHERE clause of *query*, or None when it can match nothing."""
+    def _matching(self, query: Query) -> list | None:
+        """The WHERE clause of *query* on the index (MATCH first), or None when it can
+        match nothing."""
         expression = self.match_expression(query)
         if expression is None:
             return None
-        tags = [tag_filter(term) for term in query.terms if term.field == "tag"]
-        return [_FTS.match(expression), Page.deleted.is_(False), *tags]
+        tags = [tag_filter(term, _page_search.c.rowid)
+                for term in query.terms if term.field == "tag"]
+        return [_FTS.match(expression), *tags]
+
+    def title_words(self, needle: str):
+        words = _WORD.findall(needle)
+        if not words:
+            return None
+        phrase = '"' + " ".join(words) + '"*'  # the last word may go on: a prefix
+        return Page.id.in_(select(_titles.c.rowid).where(_TITLES.match(f"title : {phrase}")))
 
     @staticmethod
     def match_expression(query: Query) -> str | None:
@@ -333,9 +376,177 @@ def _fts_term(term: Term) -> str:
     return _FTS_COLUMNS[term.field] + quoted + ("*" if term.prefix else "")
 
 
+_pg_index = sa.table(
+    INDEX_TABLE,
+    sa.column("page_id", sa.Integer), sa.column("title", sa.Text), sa.column("tags", sa.Text),
+    sa.column("body", sa.Text), sa.column("document", postgresql.TSVECTOR),
+    sa.column("title_words", postgresql.TSVECTOR),
+)
+# The text search configurations of migration 0005: english stemming, and none for titles;
+# both fold accents where the unaccent extension could be installed.
+_PG_SEARCH = sa.literal_column("'wiki_search'::regconfig")
+_PG_TITLES = sa.literal_column("'wiki_titles'::regconfig")
+_PG_TITLE_WEIGHT = sa.literal_column("""'{a}'::"char"[]""")  # ts_filter: the title's words
+# ts_rank's weights of a match in the text (D, unused), text (C), tags (B) and title (A).
+_PG_RANK_WEIGHTS = sa.literal_column("'{0, 0.1, 0.5, 1.0}'::real[]")
+_PG_INDEXED_CHARACTERS = 250_000  # of a page's text; a tsvector may not exceed 1 MB
+# "<" is stored as this character (which clean_text removes from any text), or PostgreSQL's
+# parser would take "<b>" or "<script>" for a tag and leave it out of words and snippets.
+_PG_LESS_THAN = "\x01"
+_PG_SNIPPET = (f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, MaxFragments=1, "
+               f"MaxWords={SNIPPET_TOKENS}, MinWords=16, ShortWord=0")
+_PG_HIGHLIGHT_ALL = f"HighlightAll=true, StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}"
+_PG_SHOWN_WHOLE = 200  # characters of a text short enough to be its own snippet
+_LETTERS = re.compile(r"[^\W_]+")
+
+
+class PostgresSearch(SearchBackend):
+    """The ``page_search`` table (migration 0005): a row per live page keyed by page id, its
+    own copy of the title, tags and text, and a generated ``tsvector`` of them weighted
+    title A, tags B, text C (GIN index), english stemming, accents folded by ``unaccent``
+    where the database has it. Ranked by ``ts_rank``, snippets by ``ts_headline``.
+
+    Each term of the parsed query becomes a ``tsquery`` built by PostgreSQL's own functions
+    from the term's text as a bound value (``phraseto_tsquery``; a prefix's last word, which
+    holds letters and digits only, through ``to_tsquery`` as ``'word':*``); they are combined
+    with ``&&``, ``title:`` keeps to the title's words with ``ts_filter``, and tags are
+    matched exactly in SQL, as on SQLite. Where the engines differ (docs/deployment.md):
+
+    - english stop words ("the", "and", "is") are not indexed: a query of stop words alone
+      finds nothing, and a phrase skips over them;
+    - ``unaccent`` folds ligatures too (``vitæ`` finds "vitae"); without the extension,
+      accents are not folded at all;
+    - a prefix is stemmed like a word (``routing*`` looks for ``rout*``);
+    - only the first 250,000 characters of a page's text are indexed;
+    - snippets carry no "…" where they cut the text.
+    """
+
+    def index_page(self, session, page_id, title, text, tags) -> None:
+        row = {"title": _pg_stored(title), "tags": _pg_stored(" ".join(tags)),
+               "body": _pg_stored(text)}
+        insert = postgresql.insert(_pg_index).values(page_id=page_id, **row)
+        session.execute(insert.on_conflict_do_update(
+            index_elements=["page_id"], set_={name: insert.excluded[name] for name in row}))
+
+    def remove_page(self, session, page_id) -> None:
+        session.execute(sa.delete(_pg_index).where(_pg_index.c.page_id == page_id))
+
+    def prune(self, session) -> None:
+        live = select(Page.id).where(Page.deleted.is_(False))
+        session.execute(sa.delete(_pg_index).where(_pg_index.c.page_id.not_in(live)))
+
+    def find(self, session, query, offset, limit):
+        """Count and rank in the index alone; highlight one page of hits only."""
+        wanted = _pg_wanted(query)
+        matching = _pg_matching(query, wanted)
+        total = session.scalar(select(func.count()).select_from(_pg_index).where(*matching))
+        rank = (sa.literal(0.0) if wanted is None
+                else func.ts_rank(_PG_RANK_WEIGHTS, _pg_index.c.document, wanted))
+        ranked = (
+            select(_pg_index.c.page_id, rank.label("rank")).where(*matching)
+            .order_by(rank.desc(), _pg_index.c.page_id).offset(offset).limit(limit)
+            .subquery()
+        )
+        rows = session.execute(
+            select(Page.slug, Page.title, _pg_index.c.tags, *_pg_highlights(wanted))
+            .select_from(ranked)
+            .join(_pg_index, _pg_index.c.page_id == ranked.c.page_id)
+            .join(Page, Page.id == ranked.c.page_id)
+            .order_by(ranked.c.rank.desc(), ranked.c.page_id)
+        )
+        hits = [
+            SearchHit(row.slug, row.title, _pg_marked(row.title_html),
+                      tuple(row.tags.replace(_PG_LESS_THAN, "<").split()),
+                      _pg_marked(row.snippet if wanted is not None else _lead(row.snippet)))
+            for row in rows
+        ]
+        return hits, total or 0
+
+    def title_words(self, needle: str):
+        words = _WORD.findall(needle)
+        if not words:
+            return None
+        # Each word quoted for to_tsquery; \w+ holds no quote or backslash to escape.
+        phrase = " <-> ".join(f"'{word}'" for word in words) + ":*"
+        matches = _pg_index.c.title_words.bool_op("@@")(func.to_tsquery(_PG_TITLES, phrase))
+        return Page.id.in_(select(_pg_index.c.page_id).where(matches))
+
+
+def _pg_stored(text: str) -> str:
+    return clean_text(text).replace("<", _PG_LESS_THAN)
+
+
+def _pg_marked(raw: str) -> Markup:
+    return marked_html(raw.replace(_PG_LESS_THAN, "<"))
+
+
+def _lead(text: str) -> str:
+    """The first words of *text*, for a hit found by its tags alone."""
+    words = text.split()
+    return " ".join(words[:SNIPPET_TOKENS]) + (" …" if len(words) > SNIPPET_TOKENS else "")
+
+
+def _pg_term(term: Term):
+    """*term* as a tsquery: its words in order, the last one a prefix for ``word*``."""
+    words = list(_LETTERS.finditer(term.text)) if term.prefix else []
+    if not words:
+        return func.phraseto_tsquery(_PG_SEARCH, term.text, type_=postgresql.TSQUERY)
+    last = words[-1]
+    prefix = func.to_tsquery(_PG_SEARCH, f"'{last.group()}':*", type_=postgresql.TSQUERY)
+    head = term.text[:last.start()]
+    if not _LETTERS.search(head):
+        return prefix
+    return func.tsquery_phrase(func.phraseto_tsquery(_PG_SEARCH, head), prefix,
+                               type_=postgresql.TSQUERY)
+
+
+def _pg_wanted(query: Query):
+    """The words every hit has (all included terms but tags), as one tsquery; or None."""
+    wanted = None
+    for term in query.included:
+        if term.field != "tag":
+            tsquery = _pg_term(term)
+            wanted = tsquery if wanted is None else wanted.op("&&")(tsquery)
+    return wanted
+
+
+def _pg_matching(query: Query, wanted) -> list:
+    """The WHERE clause of *query* on the index: the GIN index answers ``wanted`` first."""
+    document = _pg_index.c.document
+    conditions = [] if wanted is None else [document.bool_op("@@")(wanted)]
+    for term in query.terms:
+        if term.field == "tag":
+            conditions.append(tag_filter(term, _pg_index.c.page_id))
+            continue
+        searched = func.ts_filter(document, _PG_TITLE_WEIGHT) if term.field == "title" else document
+        if term.excluded:
+            conditions.append(sa.not_(searched.bool_op("@@")(_pg_term(term))))
+        elif term.field == "title":
+            conditions.append(searched.bool_op("@@")(_pg_term(term)))
+    return conditions
+
+
+def _pg_highlights(wanted) -> list:
+    """The title with its matches marked, and a snippet of the text around them (a short
+    text whole: a fragment would lose the punctuation at its ends)."""
+    body = func.left(_pg_index.c.body, _PG_INDEXED_CHARACTERS)
+    if wanted is None:  # tags alone matched: the title as it is, the text's first words
+        return [_pg_index.c.title.label("title_html"), func.left(body, 1000).label("snippet")]
+    snippet = case(
+        (func.length(body) <= _PG_SHOWN_WHOLE,
+         func.ts_headline(_PG_SEARCH, body, wanted, _PG_HIGHLIGHT_ALL)),
+        else_=func.ts_headline(_PG_SEARCH, body, wanted, _PG_SNIPPET),
+    )
+    return [
+        func.ts_headline(_PG_SEARCH, _pg_index.c.title, wanted, _PG_HIGHLIGHT_ALL)
+        .label("title_html"),
+        snippet.label("snippet"),
+    ]
+
+
 class UnindexedSearch(SearchBackend):
-    """For a database without a backend yet: pages save as usual and search finds nothing
-    (quick-jump by title still works). The PostgreSQL issue replaces this with its own."""
+    """For a database without a backend: pages save as usual and search finds nothing
+    (quick-jump by title still works)."""
 
     def index_page(self, session, page_id, title, text, tags) -> None:
         pass
@@ -350,7 +561,7 @@ class UnindexedSearch(SearchBackend):
         return [], 0
 
 
-BACKENDS: dict[str, SearchBackend] = {"sqlite": SQLiteSearch()}
+BACKENDS: dict[str, SearchBackend] = {"sqlite": SQLiteSearch(), "postgresql": PostgresSearch()}
 
 
 def backend() -> SearchBackend:
@@ -387,42 +598,72 @@ def search(query: str, page: int = 1, per_page: int = 20) -> SearchResults:
 def exact_title(query: str) -> TitleMatch | None:
     """The live page *query* names: by its title (any case), else by its address."""
     wanted = clean_text(query).strip()[:MAX_QUERY_LENGTH]
+    candidates = exact_title_query(wanted)
+    if candidates is None:
+        return None
+    rows = db.session.execute(candidates).all()
+    named = [row for row in rows if row.title.casefold() == wanted.casefold()]
+    named += [row for row in rows if row.slug == slugify(wanted)]
+    return TitleMatch(named[0].slug, named[0].title) if named else None
+
+
+def exact_title_query(wanted: str):
+    """The pages that may be called *wanted*, found by address alone.
+
+    Every page lives at the slug of its title, the home page excepted, so a page titled
+    *wanted* (in any case) is at ``slugify(wanted)`` or at ``home``: two index lookups.
+    """
     if not wanted:
         return None
-    same_title = func.lower(Page.title) == wanted.lower()
-    slug = slugify(wanted)
-    named = or_(same_title, Page.slug == slug) if slug else same_title
-    row = db.session.execute(
+    return (
         select(Page.slug, Page.title)
-        .where(Page.deleted.is_(False), named)
-        .order_by(case((same_title, 0), else_=1))
-        .limit(1)
-    ).first()
-    return TitleMatch(row.slug, row.title) if row else None
+        .where(Page.slug.in_({slugify(wanted), HOME_SLUG} - {""}), Page.deleted.is_(False))
+    )
 
 
 def titles(prefix: str, limit: int = 10) -> list[TitleMatch]:
-    """Live pages whose title (or address) starts with *prefix*, then those containing it.
+    """Live pages whose title (or address) starts with *prefix*, then those with a word in
+    the title starting with it.
 
-    Case-insensitive; the address match also folds accents and punctuation (``cafe`` finds
-    "Café"). Within each group, A–Z.
+    Case-insensitive; accents and punctuation fold (``cafe`` finds "Café"). Within each
+    group, A–Z.
+    """
+    statement = titles_query(prefix, limit)
+    if statement is None:
+        return []
+    return [TitleMatch(row.slug, row.title) for row in db.session.execute(statement)]
+
+
+def titles_query(prefix: str, limit: int = 10):
+    """The query behind :func:`titles`, or None when *prefix* can match nothing.
+
+    Candidates come from indexes only, never from reading every title: the address range
+    ``slug >= "rout" AND slug < "rouu"`` on the slug index, and the words of titles in
+    the title index; only those few are sorted.
     """
     needle = " ".join(clean_text(prefix).split())[:MAX_QUERY_LENGTH].lower()
     if not needle or limit < 1:
-        return []
+        return None
     title = func.lower(Page.title)
     starts = title.startswith(needle, autoescape=True)
-    contains = title.contains(needle, autoescape=True)
+    found = [backend().title_words(needle)]
     if slug := slugify(needle):
         starts = or_(starts, Page.slug.startswith(slug, autoescape=True))
-        contains = or_(contains, Page.slug.contains(slug, autoescape=True))
-    rows = db.session.execute(
+        found.append(and_(Page.slug >= slug, Page.slug < _next_string(slug)))
+    found = [condition for condition in found if condition is not None]
+    if not found:
+        return None
+    return (
         select(Page.slug, Page.title)
-        .where(Page.deleted.is_(False), contains)
+        .where(Page.deleted.is_(False), or_(*found))
         .order_by(case((starts, 0), else_=1), title, Page.slug)
         .limit(limit)
     )
-    return [TitleMatch(row.slug, row.title) for row in rows]
+
+
+def _next_string(text: str) -> str:
+    """The least string after every string starting with *text* (code point order)."""
+    return text[:-1] + chr(ord(text[-1]) + 1)
 
 
 # --- rebuilding ---------------------------------------------------------------------------

@@ -47,11 +47,7 @@ def get_revision_or_404(page: Page, number: int | None) -> Revision:
 def history(slug: str):
     require(Action.READ)
     page = get_page_with_history_or_404(slug)
-    listing = window(
-        select(Revision).options(joinedload(Revision.author))
-        .where(Revision.page_id == page.id).order_by(Revision.number.desc()),
-        HISTORY_PAGE_SIZE,
-    )
+    listing = window(pages.history_query(page), HISTORY_PAGE_SIZE)
     return render_template("history/history.html", page=page, listing=listing,
                            size_changes=size_changes(page, listing.items))
 

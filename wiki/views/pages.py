@@ -195,8 +195,7 @@ def index():
     elif show == "orphans":
         listing = window(links.orphans_query(), PAGE_LIST_SIZE)
     else:
-        listing = window(select(Page).where(Page.deleted.is_(False)).order_by(Page.slug),
-                         PAGE_LIST_SIZE)
+        listing = window(pages.page_list_query(), PAGE_LIST_SIZE)
     return render_template("pages/index.html", listing=listing, show=show)
 
 

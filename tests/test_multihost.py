@@ -1,0 +1,266 @@
+"""Several hosts, one database: Gunicorn masters on their own ports share a PostgreSQL
+database (and, for login limits, a Redis), as machines behind a load balancer would.
+
+Eight writers, spread over the hosts, edit the same pages through the real forms at the same
+time, retrying when the wiki shows them a conflict, as people would. Afterwards no edit the
+wiki reported as saved is missing, every page's revisions are numbered without a gap or a
+duplicate, search finds the final text and backlinks follow the final links, on every host.
+The same runs against one master on SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import uuid
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.pool import NullPool
+
+from tests import databases
+from tests.servers import (
+    CONFLICT,
+    Browser,
+    free_port,
+    gunicorn_command,
+    prepare_wiki,
+    running_server,
+    tail,
+    wiki_environment,
+)
+from wiki.models import Link, Page, Revision
+
+WRITERS = 8
+ROUNDS = 3
+PAGES = ("Race A", "Race B")
+WORKERS = 2  # per Gunicorn master
+REDIS = ("127.0.0.1", 6379)
+
+
+def slug(title: str) -> str:
+    return title.lower().replace(" ", "-")
+
+
+def slot_text(writer: int, round_: int) -> str:
+    return f"slot {writer}: w{writer}r{round_} [[Topic {round_}]]"
+
+
+# One line per writer, kept apart by lines nobody edits, so edits of different writers
+# merge, as edits of different paragraphs do.
+FIRST_TEXT = "\n~\n".join(f"slot {writer}: empty" for writer in range(WRITERS)) + "\n"
+
+
+# --- the hosts --------------------------------------------------------------------------------
+
+
+@contextmanager
+def hosts(tmp_path: Path, count: int, **settings: str):
+    """*count* Gunicorn masters (WORKERS workers each) on one wiki database, the first one
+    initialised with ``flask init``; yields their base URLs and log files."""
+    with ExitStack() as stack:
+        bases, logs = [], []
+        for number in range(count):
+            instance = tmp_path / f"host-{number}"
+            env = (prepare_wiki(instance, **settings) if number == 0
+                   else wiki_environment(instance, **settings))
+            port, log = free_port(), tmp_path / f"host-{number}.log"
+            bases.append(stack.enter_context(
+                running_server(gunicorn_command(port, WORKERS), port, env, log)))
+            logs.append(log)
+        yield bases, logs
+    for log in logs:
+        assert "Traceback" not in tail(log, 1_000_000), tail(log)
+
+
+# --- the writers ------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)  # threads are told apart by identity
+class Writer(threading.Thread):
+    """Signs in on one host and, round after round, rewrites its own line of every page."""
+
+    number: int
+    base: str
+    start_together: threading.Barrier
+    saved: list[tuple[str, int]] = field(default_factory=list)  # (page slug, round)
+    conflicts: int = 0
+    error: BaseException | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(daemon=True)
+
+    def run(self) -> None:
+        try:
+            browser = Browser(self.base)
+            browser.login()
+            self.start_together.wait()
+            for round_ in range(1, ROUNDS + 1):
+                for title in PAGES:
+                    self.edit(browser, slug(title), round_)
+        except BaseException as error:  # reported by the test, not lost in the thread
+            self.error = error
+
+    def edit(self, browser: Browser, page: str, round_: int) -> None:
+        mine = re.compile(rf"^slot {self.number}: .*$", re.MULTILINE)
+        while True:
+            form = browser.open_editor(page)
+            form["body"] = mine.sub(slot_text(self.number, round_), form["body"])
+            answer = browser.save(page, form)
+            if answer.status == 200 and answer.url.endswith(f"/wiki/{page}"):
+                self.saved.append((page, round_))
+                return
+            if answer.status == 409 and CONFLICT in answer.text:
+                self.conflicts += 1
+                continue  # reload the page and make the edit again
+            raise AssertionError(f"saving {page} answered {answer.status}:\n{answer.text[:2000]}")
+
+
+def run_writers(bases: list[str]) -> list[Writer]:
+    for title in PAGES:  # the pages and the pages they will link to
+        create_page(bases[0], title, FIRST_TEXT)
+    for round_ in range(1, ROUNDS + 1):
+        create_page(bases[-1], f"Topic {round_}", "A topic.\n")
+    together = threading.Barrier(WRITERS)
+    writers = [Writer(number, bases[number % len(bases)], together)
+               for number in range(WRITERS)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=300)
+    assert not [writer for writer in writers if writer.is_alive()], "a writer is stuck"
+    errors = [writer.error for writer in writers if writer.error]
+    assert not errors, errors
+    return writers
+
+
+def create_page(base: str, title: str, text: str) -> None:
+    browser = Browser(base)
+    browser.login()
+    form = browser.open_editor(slug(title))
+    answer = browser.save(slug(title), {**form, "title": title, "body": text})
+    assert answer.status == 200 and answer.url.endswith(f"/wiki/{slug(title)}"), answer.status
+
+
+# --- what must hold afterwards ----------------------------------------------------------------
+
+
+def check_history(database_url: str, writers: list[Writer]) -> None:
+    """Every reported save is a revision; numbers run 1..n; the last has every last edit."""
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            for title in PAGES:
+                revisions = connection.execute(
+                    select(Revision.number, Revision.body).join(Page, Page.id == Revision.page_id)
+                    .where(Page.slug == slug(title)).order_by(Revision.number)).all()
+                saves = [(writer.number, round_) for writer in writers
+                         for page, round_ in writer.saved if page == slug(title)]
+                assert len(saves) == WRITERS * ROUNDS
+                assert [row.number for row in revisions] == list(range(1, len(saves) + 2))
+                bodies = [row.body for row in revisions]
+                for number, round_ in saves:
+                    assert any(slot_text(number, round_) in body for body in bodies), \
+                        f"the save of writer {number}, round {round_} is missing"
+                for number in range(WRITERS):
+                    assert slot_text(number, ROUNDS) in bodies[-1]
+                links = connection.scalars(
+                    select(Link.target_slug).join(Page, Page.id == Link.from_page_id)
+                    .where(Page.slug == slug(title))).all()
+                assert links == [f"topic-{ROUNDS}"]
+    finally:
+        engine.dispose()
+
+
+def check_every_host(bases: list[str]) -> None:
+    """Search finds the final text and not what it replaced; backlinks follow the links."""
+    race_links = {f'href="/wiki/{slug(title)}"' for title in PAGES}
+    for base in bases:
+        browser = Browser(base)
+        final = browser.get(f"/search?q=w{WRITERS - 1}r{ROUNDS}")
+        assert final.status == 200 and "2 results" in final.text, final.text[-3000:]
+        assert all(link in final.text for link in race_links)
+        replaced = browser.get("/search?q=w0r1")
+        assert "No pages match" in replaced.text
+        linked = browser.get(f"/backlinks/topic-{ROUNDS}")
+        assert linked.status == 200 and all(link in linked.text for link in race_links)
+        unlinked = browser.get("/backlinks/topic-1")
+        assert unlinked.status == 200 and not any(link in unlinked.text for link in race_links)
+
+
+# --- the tests --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def postgresql_database():
+    """A throw-away database for the hosts, on this run's PostgreSQL (WIKI_TEST_DATABASE_URL's
+    server, else the machine's own at 127.0.0.1:5432 if it answers)."""
+    server = databases.server_url()
+    if server is None:
+        if databases.REQUIRED:
+            pytest.fail("POSTGRESQL_REQUIRED is set but no PostgreSQL answers")
+        pytest.skip("no PostgreSQL: set WIKI_TEST_DATABASE_URL, or run one at 127.0.0.1:5432")
+    with databases.throwaway_database(server, "hosts") as url:
+        yield url
+
+
+@pytest.mark.slow
+def test_eight_writers_on_two_hosts_and_postgresql_lose_nothing(tmp_path, postgresql_database):
+    with hosts(tmp_path, 2, DATABASE_URL=postgresql_database) as (bases, _logs):
+        writers = run_writers(bases)
+        check_history(postgresql_database, writers)
+        check_every_host(bases)
+
+
+@pytest.mark.slow
+def test_eight_writers_on_one_host_and_sqlite_lose_nothing(tmp_path):
+    with hosts(tmp_path, 1) as (bases, _logs):
+        writers = run_writers(bases)
+        check_history(f"sqlite:///{tmp_path / 'host-0' / 'wiki.sqlite'}", writers)
+        check_every_host(bases)
+
+
+@pytest.fixture
+def redis_limits() -> dict[str, str]:
+    """Settings that keep the login limits in the machine's Redis, under a key prefix of
+    this test's own (so runs never count each other's attempts); its keys go afterwards."""
+    redis = pytest.importorskip("redis", reason="pip install -e '.[redis]'")
+    client = redis.Redis(*REDIS, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if os.environ.get("REDIS_REQUIRED"):
+            pytest.fail("REDIS_REQUIRED is set but Redis does not answer at 127.0.0.1:6379")
+        pytest.skip("no Redis at 127.0.0.1:6379 (redis-server --port 6379)")
+    prefix = f"wiki-test-{uuid.uuid4().hex}"
+    yield {"RATELIMIT_STORAGE_URI": "redis://{}:{}".format(*REDIS),
+           "RATELIMIT_KEY_PREFIX": prefix}
+    for key in client.scan_iter(f"*{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+@pytest.mark.slow
+def test_a_login_limit_reached_on_one_host_applies_on_the_other(tmp_path, redis_limits):
+    shared = tmp_path / "host-0" / "wiki.sqlite"  # one database for both, as on PostgreSQL
+    settings = {**redis_limits,
+                "LOGIN_FAILURES_PER_USERNAME": "3 per 15 minutes",
+                "DATABASE_URL": f"sqlite:///{shared}"}
+    with hosts(tmp_path, 2, **settings) as ([host_a, host_b], _logs):
+        a, b = Browser(host_a), Browser(host_b)
+        for _ in range(3):
+            assert failed_login(a).status == 200  # the form again, with its error
+        assert failed_login(b).status == 429  # counted on host A, refused on host B
+        assert failed_login(Browser(host_b), username="reader").status == 200  # per account
+
+
+def failed_login(browser: Browser, username: str = "editor"):
+    from tests.helpers import csrf_token
+
+    form = browser.get("/login")
+    return browser.post("/login", {"csrf_token": csrf_token(form.text), "username": username,
+                                   "password": "not the password"})

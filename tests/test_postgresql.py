@@ -1,0 +1,136 @@
+"""What only PostgreSQL has: its search index and text search configurations, the slug
+collation, the session time zone, and a database where ``unaccent`` cannot be installed.
+
+These run in the PostgreSQL pass (``WIKI_TEST_DATABASE_URL``); the rest of the suite runs
+there too, with the same expectations as on SQLite.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from tests import databases
+from tests.conftest import migrate
+from wiki import create_app
+from wiki.extensions import db
+from wiki.models import Revision
+from wiki.services import pages, search
+
+pytestmark = pytest.mark.skipif(not databases.on_postgresql(),
+                                reason="PostgreSQL only: set WIKI_TEST_DATABASE_URL")
+
+
+def plan(app, make_statement) -> str:
+    """PostgreSQL's plan for the statement *make_statement* builds, were the tables big
+    enough for an index to pay."""
+    with app.app_context():
+        statement = make_statement()
+        connection = db.session.connection()
+        connection.execute(text("SET LOCAL enable_seqscan = off"))
+        compiled = statement.compile(dialect=db.engine.dialect,
+                                     compile_kwargs={"literal_binds": True})
+        rows = connection.exec_driver_sql(f"EXPLAIN {compiled}").scalars().all()
+        db.session.rollback()
+    return "\n".join(rows)
+
+
+def test_search_is_answered_by_the_gin_index(app):
+    """The query's text search configuration is the index's, so the index can answer."""
+    query = search.parse_query("rout* url -django")
+    matching = search._pg_matching(query, search._pg_wanted(query))
+    statement = select(search._pg_index.c.page_id).where(*matching)
+    assert "ix_page_search_document" in plan(app, lambda: statement)
+
+
+def test_quick_jump_words_are_answered_by_the_gin_index(app):
+    assert "ix_page_search_title_words" in plan(app, lambda: search.titles_query("flask rou"))
+
+
+def test_slugs_compare_by_code_point(app):
+    with app.app_context():
+        collations = db.session.execute(text(
+            "SELECT table_name, column_name, collation_name FROM information_schema.columns "
+            "WHERE (table_name, column_name) IN "
+            "(('page', 'slug'), ('link', 'target_slug'), ('redirect', 'old_slug')) "
+            "ORDER BY table_name")).all()
+    assert collations == [("link", "target_slug", "C"), ("page", "slug", "C"),
+                          ("redirect", "old_slug", "C")]
+
+
+def test_search_folds_accents_with_unaccent(app):
+    with app.app_context():
+        pages.save(None, "Crème brûlée", "Dessert.", None)
+        assert [hit.slug for hit in search.search("creme brulee").hits] == ["creme-brulee"]
+        (hit,) = search.search("brulee").hits
+    assert str(hit.title_html) == "Crème <mark>brûlée</mark>"
+
+
+@pytest.fixture
+def database_in_new_york(test_database, tmp_path):
+    """A wiki database whose server-side default time zone is not UTC."""
+    with databases.throwaway_database(test_database.url, "zone") as url:
+        with databases._admin(url) as connection:
+            name = make_url(url).database
+            connection.execute(text(f'ALTER DATABASE "{name}" SET timezone = '
+                                    "'America/New_York'"))
+        migrate(url, tmp_path)
+        yield url
+
+
+def test_timestamps_are_stored_in_utc_whatever_the_server_zone(database_in_new_york, tmp_path):
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path),
+                      "DATABASE_URL": database_in_new_york})
+    with app.app_context():
+        pages.save(None, "Now", "text", None)
+        stored = db.session.scalar(select(Revision.created_at))
+    dispose(app)
+    assert abs(stored.replace(tzinfo=UTC) - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+@pytest.fixture
+def limited_database(test_database, tmp_path):
+    """A database owned by someone else, where the wiki's role may create tables but not
+    install extensions: ``unaccent`` cannot be had."""
+    role = f"wiki_test_limited_{make_url(test_database.url).database[-12:]}"
+    with databases.throwaway_database(test_database.url, "limited") as url:
+        with databases._admin(test_database.url) as server:
+            server.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        try:
+            owner = create_engine(url, poolclass=NullPool)
+            with owner.begin() as connection:
+                connection.execute(text(f'REVOKE CREATE ON DATABASE "{make_url(url).database}" '
+                                        "FROM PUBLIC"))
+                connection.execute(text(f'GRANT CREATE, USAGE ON SCHEMA public TO "{role}"'))
+            owner.dispose()
+            limited = make_url(url).set(username=role).render_as_string(hide_password=False)
+            migrate(limited, tmp_path)
+            yield limited
+        finally:
+            with databases._admin(test_database.url) as server:
+                server.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" '
+                                    "WITH (FORCE)"))
+                server.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+
+
+def test_without_unaccent_search_works_and_accents_must_be_typed(limited_database, tmp_path):
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path),
+                      "DATABASE_URL": limited_database})
+    with app.app_context():
+        assert not db.session.scalar(text(
+            "SELECT count(*) FROM pg_extension WHERE extname = 'unaccent'"))
+        pages.save(None, "Résumé", "My curriculum vitae.", None, tags="cv")
+        assert [hit.slug for hit in search.search("résumé").hits] == ["resume"]
+        assert [hit.slug for hit in search.search("RÉSUMÉ curriculum").hits] == ["resume"]
+        assert search.search("resume").hits == []  # accents are not folded
+        assert [match.slug for match in search.titles("résu")] == ["resume"]
+        assert [match.slug for match in search.titles("resu")] == ["resume"]  # by address
+    dispose(app)
+
+
+def dispose(app) -> None:
+    """Close the app's connections (its session gave its own back as the context ended)."""
+    with app.app_context():
+        db.engine.dispose()

@@ -1,0 +1,133 @@
+"""The hot paths use indexes: SQLite's EXPLAIN QUERY PLAN for each main query, built by the
+same functions the views call, never reads the page or revision table from end to end.
+
+A plan line ``SEARCH page USING INDEX ...`` looks rows up; ``SCAN page`` reads them all, and
+so does a SEARCH on ``deleted=?`` alone (nearly every page is live). Lists over the whole
+wiki (all pages A–Z, recent changes) have nothing to look up: they may walk an index *in the
+order asked for* (``SCAN revision USING INDEX ix_revision_created_at``) and stop after one
+window, provided nothing is sorted afterwards (no temporary B-tree).
+The plans do not depend on the data: the wiki runs without ``ANALYZE`` statistics.
+"""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import func, select
+
+from wiki.extensions import db
+from wiki.models import Page
+from wiki.services import links, pages, search
+from wiki.views import history as history_views
+from wiki.views import pages as page_views
+
+pytestmark = pytest.mark.sqlite_only  # SQLite's EXPLAIN QUERY PLAN
+
+WINDOW = 51  # what wiki.pagination.window asks for: one page of rows, and one more
+HOT_TABLES = re.compile(r"^(?P<how>SCAN|SEARCH) (?P<table>page|revision)(?:_\d+)?(?P<rest> .*|$)")
+
+
+@dataclass(frozen=True)
+class Plan:
+    lines: list[str]
+
+    def full_scans(self, may_walk_in_order: bool) -> list[str]:
+        """Plan lines that read a hot table from end to end."""
+        sorted_after = any("TEMP B-TREE FOR ORDER BY" in line for line in self.lines)
+        bad = []
+        for line in self.lines:
+            access = HOT_TABLES.match(line)
+            if not access or _looks_up(access):
+                continue
+            ordered_walk = access["rest"].startswith((" USING INDEX", " USING COVERING INDEX"))
+            if not (may_walk_in_order and ordered_walk and not sorted_after):
+                bad.append(line)
+        return bad
+
+
+def _looks_up(access: re.Match) -> bool:
+    """A SEARCH on something narrower than ``deleted`` (which nearly every page shares: an
+    index on it alone walks the whole table)."""
+    constraint = re.search(r"\((.*)\)", access["rest"])
+    return access["how"] == "SEARCH" and bool(constraint) and constraint[1] != "deleted=?"
+
+
+def explain(statement) -> Plan:
+    compiled = statement.compile(
+        dialect=db.engine.dialect,
+        compile_kwargs={"literal_binds": True, "render_postcompile": True},
+    )
+    rows = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").all()
+    return Plan([row[3] for row in rows])
+
+
+@pytest.fixture
+def context(app):
+    with app.app_context():
+        page = Page(id=1, slug="flask", title="Flask")  # the queries only read its id and slug
+        yield page
+
+
+def hot_queries(page: Page) -> dict[str, tuple[object, bool]]:
+    """name → (statement as the view runs it, whether it may walk an index in order)."""
+    return {
+        "page by slug": (page_views.live_page("flask"), False),
+        "page view: backlink count": (links.backlink_count_query(page), False),
+        "page view: sub-pages": (links.children_query(page).limit(page_views.CHILDREN_SHOWN),
+                                 False),
+        "history of a page": (pages.history_query(page).limit(WINDOW).offset(WINDOW), False),
+        "recent changes": (history_views.recent_changes_query().limit(WINDOW), True),
+        "recent changes, minor hidden": (
+            history_views.recent_changes_query(hide_minor=True).limit(WINDOW), True),
+        "recent changes by one user": (
+            history_views.recent_changes_query("editor").limit(WINDOW), False),
+        "page list": (pages.page_list_query().limit(WINDOW).offset(WINDOW), True),
+        "backlinks": (links.backlinks_query("flask").limit(WINDOW), False),
+        "tag pages": (links.tagged_pages_query("web").limit(WINDOW), False),
+        "quick-jump titles": (search.titles_query("rout"), False),
+        "quick-jump titles, two words": (search.titles_query("flask rou"), False),
+        "search: the page a query names": (search.exact_title_query("Flask"), False),
+    }
+
+
+HOT_QUERIES = [
+    "page by slug", "page view: backlink count", "page view: sub-pages", "history of a page",
+    "recent changes", "recent changes, minor hidden", "recent changes by one user",
+    "page list", "backlinks", "tag pages", "quick-jump titles", "quick-jump titles, two words",
+    "search: the page a query names",
+]
+
+
+def test_every_hot_query_is_checked(context):
+    assert sorted(hot_queries(context)) == sorted(HOT_QUERIES)
+
+
+@pytest.mark.parametrize("name", HOT_QUERIES)
+def test_hot_queries_use_indexes(context, name):
+    statement, may_walk = hot_queries(context)[name]
+    plan = explain(statement)
+    assert plan.full_scans(may_walk) == [], "\n".join(plan.lines)
+
+
+def test_the_lists_walk_their_index_without_sorting(context):
+    for name in ("recent changes", "page list"):
+        plan = explain(hot_queries(context)[name][0])
+        assert not any("TEMP B-TREE" in line for line in plan.lines), (name, plan.lines)
+
+
+def test_the_page_list_walks_the_index_of_live_pages(context):
+    """So a window deep in the list skips index entries, not the rows of deleted pages."""
+    plan = explain(hot_queries(context)["page list"][0])
+    assert plan.lines == ["SCAN page USING INDEX ix_page_live_slug"]
+
+
+def test_the_check_catches_a_full_scan(context):
+    """Reading every title for a substring, as quick-jump once did, is caught."""
+    substring = select(Page.slug).where(func.lower(Page.title).contains("rout")).limit(10)
+    assert explain(substring).full_scans(may_walk_in_order=True) == ["SCAN page"]
+
+
+def test_the_check_catches_a_walk_that_sorts(context):
+    """Walking the slug index and then sorting by title reads every page too."""
+    by_title = select(Page).where(Page.deleted.is_(False)).order_by(Page.title).limit(10)
+    assert explain(by_title).full_scans(may_walk_in_order=True)
