@@ -13,6 +13,7 @@ from wiki.models import Page, Revision, User
 from wiki.pagination import window
 from wiki.permissions import Action, can, require
 from wiki.services import diffing, pages
+from wiki.views.pages import get_revision_or_404
 
 bp = Blueprint("history", __name__)
 
@@ -32,15 +33,6 @@ def get_page_with_history_or_404(slug: str) -> Page:
     if page.deleted and not can(current_user, Action.RESTORE):
         abort(404)
     return page
-
-
-def get_revision_or_404(page: Page, number: int | None) -> Revision:
-    """:raises NotFound: with a message naming the revision that does not exist."""
-    revision = pages.get_revision(page, number) if number is not None else None
-    if revision is None:
-        abort(404, f"“{page.title}” has no revision {number if number is not None else ''}. "
-                   f"It has revisions 1 to {page.revision_number}.")
-    return revision
 
 
 @bp.get("/history/<path:slug>")

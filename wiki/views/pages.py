@@ -51,7 +51,7 @@ def view(slug: str):
         return missing_page(slug)
     revision = page.current_revision
     if "rev" in request.args:
-        revision = old_revision_or_404(page, request.args.get("rev", type=int))
+        revision = get_revision_or_404(page, request.args.get("rev", type=int))
     context = dict(
         page=page, revision=revision, backlinks=links.backlink_count(page),
         breadcrumbs=links.breadcrumbs(page.slug),
@@ -61,11 +61,14 @@ def view(slug: str):
                            lambda: render_template("pages/view.html", **context))
 
 
-def old_revision_or_404(page: Page, number: int | None) -> Revision:
-    """:raises NotFound: the page has no revision *number*."""
+def get_revision_or_404(page: Page, number: int | None) -> Revision:
+    """Revision *number* of *page*.
+
+    :raises NotFound: with a message naming the revisions the page does have.
+    """
     revision = pages.get_revision(page, number) if number is not None else None
     if revision is None:
-        abort(404, f"“{page.title}” has no such revision. "
+        abort(404, f"“{page.title}” has no revision {number if number is not None else ''}. "
                    f"It has revisions 1 to {page.revision_number}.")
     return revision
 
