@@ -12,11 +12,12 @@ from wiki.extensions import db
 MAX_PAGE = 10_000
 
 
-@dataclass(frozen=True)
-class Window:
-    items: list[Any]
+class PageNumbers:
+    """The previous/next arithmetic of a numbered page of results, as the pager macro
+    (``templates/_macros/pagination.html``) uses it. Subclasses provide ``page`` and
+    ``has_next``."""
+
     page: int
-    has_next: bool
 
     @property
     def has_prev(self) -> bool:
@@ -29,6 +30,13 @@ class Window:
     @property
     def next_num(self) -> int:
         return self.page + 1
+
+
+@dataclass(frozen=True)
+class Window(PageNumbers):
+    items: list[Any]
+    page: int
+    has_next: bool
 
 
 def requested_page() -> int:

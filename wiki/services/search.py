@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from wiki.database import write_transaction
 from wiki.extensions import db
 from wiki.models import Page, Tag, page_tags
+from wiki.pagination import PageNumbers
 from wiki.services import links
 from wiki.services.slugs import slugify
 
@@ -146,7 +147,7 @@ class SearchHit:
 
 
 @dataclass(frozen=True)
-class SearchResults:
+class SearchResults(PageNumbers):
     """One page of hits; has what ``_macros/pagination.html`` needs of a pagination."""
 
     query: str
@@ -162,20 +163,8 @@ class SearchResults:
         return -(-self.total // self.per_page)
 
     @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
     def has_next(self) -> bool:
         return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 # Snippets come back from the index with matches between these two characters, which no
