@@ -38,6 +38,7 @@ def screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
 
 
 def page_width(page: Page) -> int:
+    page.wait_for_load_state("load")  # measure the page, not a navigation in progress
     return page.evaluate("document.documentElement.scrollWidth")
 
 
@@ -124,6 +125,7 @@ def core_journey(page: Page, name: str, at: Callable[[Page, str], None]) -> tupl
 
     page.goto("/")
     page.get_by_role("link", name="New page").click()
+    expect(page).to_have_url(url_path("/new"))
     at(page, "new page")
     page.get_by_label("Title", exact=True).fill(source)
     editor_text(page).fill(f"These notes link to [[{target}]], which is not written yet.")
