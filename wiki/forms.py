@@ -4,7 +4,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
-    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -123,6 +122,3 @@ class CreateAccountForm(FlaskForm):
     )
     submit = SubmitField("Create account")
 
-
-class RevisionForm(FlaskForm):
-    rev = IntegerField("Revision", validators=[InputRequired()])
