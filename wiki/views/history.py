@@ -4,7 +4,7 @@ import html
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import joinedload
 
 from wiki.extensions import db
@@ -118,19 +118,32 @@ def recent_changes_query(username: str = "", hide_minor: bool = False):
 def feed():
     require(Action.READ)
     changes = window(recent_changes_query(), FEED_SIZE, page=1).items
-    entries = [(revision, feed_diff(revision)) for revision in changes]
+    previous = previous_bodies(changes)
+    entries = [(revision, feed_diff(previous.get((revision.page_id, revision.number - 1), ""),
+                                    revision)) for revision in changes]
     body = render_template("history/recent.atom.xml", entries=entries,
                            updated=changes[0].created_at if changes else None)
     return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
 
 
-def feed_diff(revision: Revision) -> str:
+def previous_bodies(revisions: list[Revision]) -> dict[tuple[int, int], str]:
+    """The text before each of *revisions*, by (page id, number), in one query."""
+    wanted = {(revision.page_id, revision.number - 1) for revision in revisions}
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        select(Revision.page_id, Revision.number, Revision.body)
+        .where(tuple_(Revision.page_id, Revision.number).in_(wanted))
+    )
+    return {(page_id, number): body for page_id, number, body in rows}
+
+
+def feed_diff(previous_body: str, revision: Revision) -> str:
     """The change a revision made as HTML: a unified diff, escaped, in a ``<pre>``.
 
     The feed template escapes this HTML once more, as Atom's ``type="html"`` requires.
     """
-    previous = pages.get_revision(revision.page, revision.number - 1)
-    change = diffing.unified(previous.body if previous else "", revision.body,
+    change = diffing.unified(previous_body, revision.body,
                              f"revision {revision.number - 1}", f"revision {revision.number}")
     return f"<pre>{html.escape(change)}</pre>"
 
