@@ -86,6 +86,8 @@ def hot_queries(page: Page) -> dict[str, tuple[object, bool]]:
         "tag pages": (links.tagged_pages_query("web").limit(WINDOW), False),
         "quick-jump titles": (search.titles_query("rout"), False),
         "quick-jump titles, two words": (search.titles_query("flask rou"), False),
+        "quick-jump titles, inside a word": (search.titles_query("lask"), False),
+        "quick-jump titles, two letters": (search.titles_query("fl"), False),
         "search: the page a query names": (search.exact_title_query("Flask"), False),
     }
 
@@ -94,6 +96,7 @@ HOT_QUERIES = [
     "page by slug", "page view: backlink count", "page view: sub-pages", "history of a page",
     "recent changes", "recent changes, minor hidden", "recent changes by one user",
     "page list", "backlinks", "tag pages", "quick-jump titles", "quick-jump titles, two words",
+    "quick-jump titles, inside a word", "quick-jump titles, two letters",
     "search: the page a query names",
 ]
 

@@ -318,6 +318,26 @@ def test_index_follows_rename(editor, app):
         (hit,) = search.search("contents").hits
     assert (hit.slug, hit.title) == ("new-name", "New name")
     assert found(app, "title:old") == []
+    assert jumps(app, "ew nam") == ["new-name"] and jumps(app, "ld nam") == []
+
+
+def jumps(app, text: str) -> list[str]:
+    """Slugs quick-jump offers for *text*, best first."""
+    with app.app_context():
+        return [match.slug for match in search.titles(text)]
+
+
+def test_quick_jump_follows_rename_delete_and_restore(editor, app):
+    save_page(editor, "phoenix", "Phoenix", "x")
+    assert jumps(app, "oeni") == ["phoenix"]
+    with app.app_context():
+        pages.rename("phoenix", "Firebird", _editor_user(), rewrite_links=False)
+    assert jumps(app, "ebir") == ["firebird"] and jumps(app, "oeni") == []
+    submit(editor, "/delete/firebird")
+    assert jumps(app, "ebir") == []
+    with app.app_context():
+        pages.revert("firebird", 1, _editor_user())  # restores the deleted page
+    assert jumps(app, "ebir") == ["firebird"]
 
 
 def test_a_failed_save_leaves_the_index_alone(editor, app):
@@ -373,6 +393,25 @@ def test_upgrading_indexes_the_pages_already_there(app, editor):
         downgrade(revision="0001")
         upgrade()
     assert found(app, "bold") == ["old-page"] and found(app, "tag:legacy") == ["old-page"]
+    assert jumps(app, "ld pa") == ["old-page"]
+
+
+# Where the title words of migrations 0003 (SQLite) and 0005 (PostgreSQL) were kept.
+TITLE_WORDS = {"sqlite": "SELECT rowid FROM page_search_titles WHERE title MATCH 'rout*'",
+               "postgresql": "SELECT page_id FROM page_search "
+                             "WHERE title_words @@ to_tsquery('wiki_titles', 'rout:*')"}
+
+
+def test_the_trigram_migration_goes_down_and_up_again(app, editor):
+    save_page(editor, "flask-routing", "Flask: Routing", "x")
+    with app.app_context():
+        downgrade(revision="0005")
+        page_id = db.session.scalar(select(Page.id).where(Page.slug == "flask-routing"))
+        query = TITLE_WORDS[db.engine.dialect.name]
+        assert db.session.execute(text(query)).scalars().all() == [page_id]
+        db.session.rollback()
+        upgrade()
+    assert jumps(app, "lask: rout") == ["flask-routing"]
 
 
 def test_autogenerate_leaves_the_index_tables_alone(app):
@@ -406,8 +445,42 @@ def test_titles_put_prefix_matches_before_substring_matches(editor):
     ]
 
 
+def test_titles_match_any_piece_of_a_title(editor):
+    for title in ["Flask", "Bottle", "Flask: Routing & Views"]:
+        save_page(editor, title.lower().replace(" ", "-"), title, "x")
+    assert [row["title"] for row in titles(editor, "lask")] == [
+        "Flask", "Flask: Routing & Views",
+    ]
+    assert [row["title"] for row in titles(editor, "ottl")] == ["Bottle"]
+    # Punctuation and case fold, and a piece may run across words.
+    assert [row["title"] for row in titles(editor, "LASK ROUT")] == ["Flask: Routing & Views"]
+    assert [row["title"] for row in titles(editor, "routing views")] == [
+        "Flask: Routing & Views",
+    ]
+
+
+def test_titles_rank_start_then_word_start_then_anywhere(editor):
+    for title in ["Reroute", "Flask routing", "Routing", "Autorouter", "Routes", "Tours"]:
+        save_page(editor, title.lower().replace(" ", "-"), title, "x")
+    assert [row["title"] for row in titles(editor, "rout")] == [
+        "Routes", "Routing", "Flask routing", "Autorouter", "Reroute",
+    ]
+
+
+def test_titles_of_two_letters_match_the_start_of_any_word(editor):
+    for title in ["Flask routing", "Errors", "Rocket"]:
+        save_page(editor, title.lower().replace(" ", "-"), title, "x")
+    assert [row["title"] for row in titles(editor, "ro")] == ["Rocket", "Flask routing"]
+    assert [row["title"] for row in titles(editor, "r")] == ["Rocket"]  # by address alone
+
+
 def test_titles_fold_accents_through_the_address(library):
     assert [row["slug"] for row in titles(library, "resu")] == ["resume"]
+
+
+def test_titles_fold_accents_anywhere_in_a_title(library):
+    assert [row["slug"] for row in titles(library, "ÉSUM")] == ["resume"]
+    assert [row["slug"] for row in titles(library, "sume")] == ["resume"]
 
 
 def test_titles_are_at_most_ten_and_skip_deleted_pages(editor):
@@ -416,6 +489,8 @@ def test_titles_are_at_most_ten_and_skip_deleted_pages(editor):
     submit(editor, "/delete/topic-00")
     rows = titles(editor, "topic")
     assert len(rows) == 10 and rows[0]["slug"] == "topic-01"
+    rows = titles(editor, "opic")  # a piece of the titles, not their start
+    assert [row["slug"] for row in rows] == [f"topic-{number:02}" for number in range(1, 11)]
 
 
 @pytest.mark.parametrize("query", ["", "   ", "%", "_", "%_", "\x00", '"', "zzz"])

@@ -5,7 +5,7 @@ The interface, the same whatever the database:
     index_page(session, page, text, tags)   # in the transaction that saves the page
     remove_page(session, page_id)           # in the transaction that deletes it
     search(query, page=1, per_page=20)      # → SearchResults, ranked, with safe snippets
-    titles(prefix, limit=10)                # quick-jump: titles starting with, then containing
+    titles(text, limit=10)                  # quick-jump: titles starting with, then containing
     reindex()                               # rebuild index and links, one page at a time
 
 The query language is parsed here, once, into a :class:`Query`; each backend compiles that
@@ -24,7 +24,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 from markupsafe import Markup, escape
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -33,7 +33,7 @@ from wiki.extensions import db
 from wiki.models import Page, Tag, page_tags
 from wiki.pagination import PageNumbers
 from wiki.services import links
-from wiki.services.slugs import slugify
+from wiki.services.slugs import fold, slugify
 
 MAX_QUERY_LENGTH = 1_000  # characters of a query that are read; the rest is ignored
 MAX_TERMS = 32  # terms of a query that are used: bounds the work one search can ask for
@@ -41,6 +41,8 @@ MAX_RESULT_PAGE = 1_000  # deeper pages are not worth an OFFSET of that size
 MAX_PER_PAGE = 100
 HOME_SLUG = "home"  # pages.HOME; that module imports this one
 REINDEX_BATCH = 100  # pages per write transaction, so saves are never held up for long
+QUICK_JUMP_CANDIDATES = 200  # titles read of each kind of match, at most, to rank
+TRIGRAM = 3  # characters the title index needs to find a piece of a title
 
 # --- the query language -------------------------------------------------------------------
 
@@ -205,10 +207,10 @@ class SearchBackend(ABC):
              limit: int) -> tuple[list[SearchHit], int]:
         """The hits from *offset* to *offset + limit*, best first, and how many there are."""
 
-    def title_words(self, needle: str):
-        """A condition on ``Page``: the title has a word starting with *needle* (here: has
-        *needle* anywhere, which reads every title; backends answer from an index)."""
-        return func.lower(Page.title).contains(needle, autoescape=True)
+    def titles_containing(self, key: str):
+        """The ids of the live pages whose :func:`title_key` contains *key* (of three
+        characters or more), as a ``select`` answered from an index; None without one."""
+        return None
 
 
 def tag_filter(term: Term, page_id=Page.id):
@@ -260,8 +262,9 @@ class SQLiteSearch(SearchBackend):
     the text, porter stemming over unicode61 with diacritics removed. It holds live pages
     only (deleting a page removes it), so counting and ranking need no other table.
 
-    Beside it, ``page_search_titles`` (migration 0003) holds the titles alone, without
-    stemming, for quick-jump: typing ``routin`` must find "Routing", whose stem is ``rout``.
+    Beside it, ``page_search_titles`` (migration 0006) holds each title's :func:`title_key`
+    with the trigram tokenizer, for quick-jump: any three characters or more of it are an
+    index lookup, unstemmed (typing ``routin`` must find "Routing", whose stem is ``rout``).
     """
 
     def index_page(self, session, page_id, title, text, tags) -> None:
@@ -274,8 +277,8 @@ class SQLiteSearch(SearchBackend):
              "body": clean_text(text)},
         )
         session.execute(
-            sa.text("INSERT INTO page_search_titles (rowid, title) VALUES (:id, :title)"),
-            {"id": page_id, "title": title},
+            sa.text("INSERT INTO page_search_titles (rowid, title_key) VALUES (:id, :key)"),
+            {"id": page_id, "key": title_key(title)},
         )
 
     def remove_page(self, session, page_id) -> None:
@@ -335,12 +338,9 @@ class SQLiteSearch(SearchBackend):
                 for term in query.terms if term.field == "tag"]
         return [_FTS.match(expression), *tags]
 
-    def title_words(self, needle: str):
-        words = _WORD.findall(needle)
-        if not words:
-            return None
-        phrase = '"' + " ".join(words) + '"*'  # the last word may go on: a prefix
-        return Page.id.in_(select(_titles.c.rowid).where(_TITLES.match(f"title : {phrase}")))
+    def titles_containing(self, key):
+        # A trigram MATCH of a quoted string finds it anywhere; a key holds no quote.
+        return select(_titles.c.rowid).where(_TITLES.match(f'"{key}"'))
 
     @staticmethod
     def match_expression(query: Query) -> str | None:
@@ -369,12 +369,11 @@ _pg_index = sa.table(
     INDEX_TABLE,
     sa.column("page_id", sa.Integer), sa.column("title", sa.Text), sa.column("tags", sa.Text),
     sa.column("body", sa.Text), sa.column("document", postgresql.TSVECTOR),
-    sa.column("title_words", postgresql.TSVECTOR),
+    sa.column("title_key", sa.Text),
 )
-# The text search configurations of migration 0005: english stemming, and none for titles;
-# both fold accents where the unaccent extension could be installed.
+# The text search configuration of migration 0005: english stemming, accents folded where
+# the unaccent extension could be installed.
 _PG_SEARCH = sa.literal_column("'wiki_search'::regconfig")
-_PG_TITLES = sa.literal_column("'wiki_titles'::regconfig")
 _PG_TITLE_WEIGHT = sa.literal_column("""'{a}'::"char"[]""")  # ts_filter: the title's words
 # ts_rank's weights of a match in the text (D, unused), text (C), tags (B) and title (A).
 _PG_RANK_WEIGHTS = sa.literal_column("'{0, 0.1, 0.5, 1.0}'::real[]")
@@ -408,11 +407,14 @@ class PostgresSearch(SearchBackend):
     - a prefix is stemmed like a word (``routing*`` looks for ``rout*``);
     - only the first 250,000 characters of a page's text are indexed;
     - snippets carry no "…" where they cut the text.
+
+    Quick-jump reads a ``title_key`` column (:func:`title_key`, folded in Python, so the same
+    on both engines) through a ``pg_trgm`` GIN index where the extension could be installed.
     """
 
     def index_page(self, session, page_id, title, text, tags) -> None:
         row = {"title": _pg_stored(title), "tags": _pg_stored(" ".join(tags)),
-               "body": _pg_stored(text)}
+               "body": _pg_stored(text), "title_key": title_key(title)}
         insert = postgresql.insert(_pg_index).values(page_id=page_id, **row)
         session.execute(insert.on_conflict_do_update(
             index_elements=["page_id"], set_={name: insert.excluded[name] for name in row}))
@@ -451,14 +453,11 @@ class PostgresSearch(SearchBackend):
         ]
         return hits, total or 0
 
-    def title_words(self, needle: str):
-        words = _WORD.findall(needle)
-        if not words:
-            return None
-        # Each word quoted for to_tsquery; \w+ holds no quote or backslash to escape.
-        phrase = " <-> ".join(f"'{word}'" for word in words) + ":*"
-        matches = _pg_index.c.title_words.bool_op("@@")(func.to_tsquery(_PG_TITLES, phrase))
-        return Page.id.in_(select(_pg_index.c.page_id).where(matches))
+    def titles_containing(self, key):
+        # LIKE '%key%', which pg_trgm's GIN index answers (migration 0006); without the
+        # extension it reads the table, and the answer is the same.
+        contains = _pg_index.c.title_key.contains(key, autoescape=True)
+        return select(_pg_index.c.page_id).where(contains)
 
 
 def _pg_stored(text: str) -> str:
@@ -535,7 +534,7 @@ def _pg_highlights(wanted) -> list:
 
 class UnindexedSearch(SearchBackend):
     """For a database without a backend: pages save as usual and search finds nothing
-    (quick-jump by title still works)."""
+    (quick-jump still finds pages by address)."""
 
     def index_page(self, session, page_id, title, text, tags) -> None:
         pass
@@ -610,44 +609,71 @@ def exact_title_query(wanted: str):
     )
 
 
-def titles(prefix: str, limit: int = 10) -> list[TitleMatch]:
-    """Live pages whose title (or address) starts with *prefix*, then those with a word in
-    the title starting with it.
+def title_key(title: str) -> str:
+    """How quick-jump compares titles: folded (:func:`fold`), punctuation dropped, and each
+    word after a space, so that ``" rou"`` means "a word starting with rou".
 
-    Case-insensitive; accents and punctuation fold (``cafe`` finds "Café"). Within each
-    group, A–Z.
+    ``"Flask: Routing & Views"`` → ``" flask routing views"``.
     """
-    statement = titles_query(prefix, limit)
+    return "".join(" " + word for word in _WORD.findall(fold(clean_text(title))))
+
+
+def titles(text: str, limit: int = 10) -> list[TitleMatch]:
+    """Live pages whose title matches *text* as typed into quick-jump, best first: titles
+    (or addresses) starting with it, then titles with a word starting with it, then titles
+    containing it anywhere; A–Z within each.
+
+    Case, accents and punctuation fold: ``cafe`` finds "Café", ``lask`` finds "Flask".
+    """
+    statement = titles_query(text, limit)
     if statement is None:
         return []
-    return [TitleMatch(row.slug, row.title) for row in db.session.execute(statement)]
+    key, slug = _typed(text)
+
+    def closeness(row) -> int:
+        row_key = title_key(row.title)
+        if row_key.startswith(key) or (slug and row.slug.startswith(slug)):
+            return 0
+        return 1 if key in row_key else 2
+
+    rows = sorted(db.session.execute(statement),
+                  key=lambda row: (closeness(row), row.title.casefold(), row.slug))
+    return [TitleMatch(row.slug, row.title) for row in rows[:limit]]
 
 
-def titles_query(prefix: str, limit: int = 10):
-    """The query behind :func:`titles`, or None when *prefix* can match nothing.
+def titles_query(text: str, limit: int = 10):
+    """The candidates :func:`titles` ranks, or None when *text* can match nothing.
 
-    Candidates come from indexes only, never from reading every title: the address range
-    ``slug >= "rout" AND slug < "rouu"`` on the slug index, and the words of titles in
-    the title index; only those few are sorted.
+    Each kind of match comes from an index, and only so many of each are read, so the work
+    is the same whatever the size of the wiki: addresses starting with *text* (a range of
+    the slug index, in order, ``slug >= "rout" AND slug < "rouu"``), and title keys holding
+    it at a word's start or anywhere (the trigram index, for three characters or more).
     """
-    needle = " ".join(clean_text(prefix).split())[:MAX_QUERY_LENGTH].lower()
-    if not needle or limit < 1:
+    key, slug = _typed(text)
+    if limit < 1:
         return None
-    title = func.lower(Page.title)
-    starts = title.startswith(needle, autoescape=True)
-    found = [backend().title_words(needle)]
-    if slug := slugify(needle):
-        starts = or_(starts, Page.slug.startswith(slug, autoescape=True))
-        found.append(and_(Page.slug >= slug, Page.slug < _next_string(slug)))
-    found = [condition for condition in found if condition is not None]
-    if not found:
+    candidates = []
+    if slug:
+        candidates.append(
+            select(Page.id)
+            .where(Page.deleted.is_(False), Page.slug >= slug, Page.slug < _next_string(slug))
+            .order_by(Page.slug)
+            .limit(limit)
+        )
+    for wanted in (key, key[1:]):  # at a word's start; anywhere
+        if len(wanted) >= TRIGRAM and (ids := backend().titles_containing(wanted)) is not None:
+            candidates.append(ids.limit(QUICK_JUMP_CANDIDATES))
+    if not candidates:
         return None
-    return (
-        select(Page.slug, Page.title)
-        .where(Page.deleted.is_(False), or_(*found))
-        .order_by(case((starts, 0), else_=1), title, Page.slug)
-        .limit(limit)
+    return select(Page.slug, Page.title).where(
+        Page.deleted.is_(False), or_(*(Page.id.in_(ids) for ids in candidates))
     )
+
+
+def _typed(text: str) -> tuple[str, str]:
+    """What quick-jump looks for: *text* as a :func:`title_key`, and as an address."""
+    text = text[:MAX_QUERY_LENGTH]
+    return title_key(text), slugify(clean_text(text))
 
 
 def _next_string(text: str) -> str:

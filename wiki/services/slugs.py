@@ -17,12 +17,16 @@ def slugify(title: str) -> str:
     ``/`` separates sub-pages. A title with no ASCII letter or digit keeps its own lower-cased
     letters, so ``"日本語"`` still gets an address. Returns ``""`` when nothing is left.
     """
-    decomposed = unicodedata.normalize("NFKD", title.translate(_LIGATURES))
-    folded = "".join(char for char in decomposed if not unicodedata.combining(char)).lower()
-    slug = _clean(_NOT_SLUG_ASCII.sub("-", folded))
+    slug = _clean(_NOT_SLUG_ASCII.sub("-", fold(title)))
     if not slug:
         slug = _clean(_NOT_WORD.sub("-", unicodedata.normalize("NFC", title).lower()))
     return slug
+
+
+def fold(text: str) -> str:
+    """*text* in lower case, accents and ligatures folded: "Crème Brûlée" → "creme brulee"."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).lower()
 
 
 def _clean(raw: str) -> str:
