@@ -4,7 +4,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.helpers import save_page, submit
 from wiki.extensions import db
@@ -144,6 +144,32 @@ def test_recent_changes_paginate(client, many_revisions):
     first = client.get("/recent").get_data(as_text=True)
     assert "change 60" in first and "change 11" in first and "change 10<" not in first
     assert "change 10<" in client.get("/recent?page=2").get_data(as_text=True)
+
+
+def columns_read(app, client, url: str) -> set[str]:
+    """The ``revision`` columns named by the queries that answering *url* ran."""
+    statements = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return set(re.findall(r"\brevision(?:_\d+)?\.(\w+)", " ".join(statements)))
+
+
+@pytest.mark.parametrize("url", ["/history/log", "/history/log?page=2", "/recent",
+                                 "/recent?page=2"])
+def test_lists_of_revisions_do_not_read_their_texts(app, client, many_revisions, url):
+    """Each text may be 1 MB: a list of fifty would read them all to show none."""
+    read = columns_read(app, client, url)
+    assert {"number", "summary", "created_at"} <= read
+    assert not read & {"body", "html"}
 
 
 def test_atom_feed_is_valid_xml_with_the_latest_changes_escaped(editor, client):

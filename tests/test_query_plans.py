@@ -118,6 +118,15 @@ def test_the_lists_walk_their_index_without_sorting(context):
         assert not any("TEMP B-TREE" in line for line in plan.lines), (name, plan.lines)
 
 
+@pytest.mark.parametrize("name", ["recent changes", "history of a page"])
+def test_revision_lists_read_one_index_and_join_nothing(context, name):
+    """So a window deep in the list skips index entries, not a page and an author for each
+    revision skipped (pages and authors come by a second query, for one window only)."""
+    plan = explain(hot_queries(context)[name][0])
+    assert len(plan.lines) == 1 and plan.lines[0].startswith(("SCAN revision USING",
+                                                              "SEARCH revision USING")), plan.lines
+
+
 def test_the_page_list_walks_the_index_of_live_pages(context):
     """So a window deep in the list skips index entries, not the rows of deleted pages."""
     plan = explain(hot_queries(context)["page list"][0])

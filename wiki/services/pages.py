@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import delete as delete_rows
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from wiki.database import lost_to_another_writer, write_transaction
 from wiki.extensions import db
@@ -329,10 +329,15 @@ def page_list_query():
     return select(Page).where(Page.deleted.is_(False)).order_by(Page.slug)
 
 
+# Lists of revisions show no texts, which may be 1 MB each: they are not loaded (and a
+# template that reached for one would fail its tests rather than query once per row).
+WITHOUT_TEXTS = (defer(Revision.body, raiseload=True), defer(Revision.html, raiseload=True))
+
+
 def history_query(page: Page):
-    """The revisions of *page*, newest first, with their authors."""
+    """The revisions of *page*, newest first, with their authors, without their texts."""
     return (
-        select(Revision).options(joinedload(Revision.author))
+        select(Revision).options(selectinload(Revision.author), *WITHOUT_TEXTS)
         .where(Revision.page_id == page.id).order_by(Revision.number.desc())
     )
 
