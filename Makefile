@@ -2,12 +2,13 @@
 # make test  — run the test suite (on SQLite, then on PostgreSQL if it is there)
 # make serve — run it under Gunicorn at http://127.0.0.1:8000
 # make bench — measure it at 1,000 and 10,000 pages (BENCH_LARGE=1: 100,000 too); see bench/
+# make screenshots — retake the README's screenshots (docs/screenshots) with the browser tests
 VENV   := .venv
 BIN    := $(VENV)/bin
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test serve bench lint clean
+.PHONY: install run test serve bench screenshots lint clean
 
 install: $(STAMP)
 
@@ -37,6 +38,9 @@ serve: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+screenshots: install
+	WIKI_README_SCREENSHOTS=1 E2E_REQUIRED=1 $(BIN)/pytest tests/e2e
 
 lint: install
 	$(BIN)/ruff check .
