@@ -45,9 +45,15 @@ def test_search_is_answered_by_the_gin_index(app):
     assert "ix_page_search_document" in plan(app, lambda: statement)
 
 
-@pytest.mark.parametrize("typed", ["flask rou", "lask", "fl"])
-def test_quick_jump_is_answered_by_the_trigram_index(app, typed):
-    assert "ix_page_search_title_key" in plan(app, lambda: search.titles_query(typed))
+@pytest.mark.parametrize("typed", [" flask rou", "lask", " fl"])
+def test_quick_jump_lookups_can_use_the_trigram_index(app, typed):
+    """The condition quick-jump puts on title keys is one the GIN index answers. (Which of
+    that and a walk of the newest pages serves the whole query is the planner's choice,
+    made on the wiki's numbers; an empty test table says nothing about it.)"""
+    def lookup():
+        return search.backend().titles_containing(typed).order_by(None)
+
+    assert "ix_page_search_title_key" in plan(app, lookup)
 
 
 def test_slugs_compare_by_code_point(app):

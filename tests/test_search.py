@@ -467,6 +467,20 @@ def test_titles_rank_start_then_word_start_then_anywhere(editor):
     ]
 
 
+def test_titles_among_many_matches_rank_the_newest_pages(app):
+    """Past so many matches of one kind, the newest pages are the ones ranked: a page just
+    made is offered however many older titles share its words."""
+    with app.app_context():
+        for number in range(search.QUICK_JUMP_CANDIDATES + 1):
+            pages.save(None, f"Zulu guide {number:03}", "x", None)
+        pages.save(None, "Alpha guide", "x", None)
+        pages.save(None, "Guidebook", "x", None)
+    offered = jumps(app, "guide")  # its start, then a word's start: A–Z
+    assert offered[:2] == ["guidebook", "alpha-guide"] and len(offered) == 10
+    offered = jumps(app, "uide")  # inside words: A–Z
+    assert offered[:2] == ["alpha-guide", "guidebook"] and len(offered) == 10
+
+
 def test_titles_of_two_letters_match_the_start_of_any_word(editor):
     for title in ["Flask routing", "Errors", "Rocket"]:
         save_page(editor, title.lower().replace(" ", "-"), title, "x")

@@ -41,7 +41,7 @@ MAX_RESULT_PAGE = 1_000  # deeper pages are not worth an OFFSET of that size
 MAX_PER_PAGE = 100
 HOME_SLUG = "home"  # pages.HOME; that module imports this one
 REINDEX_BATCH = 100  # pages per write transaction, so saves are never held up for long
-QUICK_JUMP_CANDIDATES = 200  # titles read of each kind of match, at most, to rank
+QUICK_JUMP_CANDIDATES = 200  # titles read of each kind of match (newest first), to rank
 TRIGRAM = 3  # characters the title index needs to find a piece of a title
 
 # --- the query language -------------------------------------------------------------------
@@ -209,7 +209,8 @@ class SearchBackend(ABC):
 
     def titles_containing(self, key: str):
         """The ids of the live pages whose :func:`title_key` contains *key* (of three
-        characters or more), as a ``select`` answered from an index; None without one."""
+        characters or more), newest page first, as a ``select`` answered from an index;
+        None without one."""
         return None
 
 
@@ -340,7 +341,8 @@ class SQLiteSearch(SearchBackend):
 
     def titles_containing(self, key):
         # A trigram MATCH of a quoted string finds it anywhere; a key holds no quote.
-        return select(_titles.c.rowid).where(_TITLES.match(f'"{key}"'))
+        matches = _TITLES.match(f'"{key}"')
+        return select(_titles.c.rowid).where(matches).order_by(_titles.c.rowid.desc())
 
     @staticmethod
     def match_expression(query: Query) -> str | None:
@@ -457,7 +459,7 @@ class PostgresSearch(SearchBackend):
         # LIKE '%key%', which pg_trgm's GIN index answers (migration 0006); without the
         # extension it reads the table, and the answer is the same.
         contains = _pg_index.c.title_key.contains(key, autoescape=True)
-        return select(_pg_index.c.page_id).where(contains)
+        return select(_pg_index.c.page_id).where(contains).order_by(_pg_index.c.page_id.desc())
 
 
 def _pg_stored(text: str) -> str:
@@ -624,6 +626,8 @@ def titles(text: str, limit: int = 10) -> list[TitleMatch]:
     containing it anywhere; A–Z within each.
 
     Case, accents and punctuation fold: ``cafe`` finds "Café", ``lask`` finds "Flask".
+    Where more than ``QUICK_JUMP_CANDIDATES`` titles hold the text one way, the newest pages'
+    are ranked: typing on narrows the list, and a page just made is always offered.
     """
     statement = titles_query(text, limit)
     if statement is None:
@@ -647,7 +651,8 @@ def titles_query(text: str, limit: int = 10):
     Each kind of match comes from an index, and only so many of each are read, so the work
     is the same whatever the size of the wiki: addresses starting with *text* (a range of
     the slug index, in order, ``slug >= "rout" AND slug < "rouu"``), and title keys holding
-    it at a word's start or anywhere (the trigram index, for three characters or more).
+    it at a word's start or anywhere (the trigram index, for three characters or more,
+    newest pages first).
     """
     key, slug = _typed(text)
     if limit < 1:
@@ -673,7 +678,7 @@ def titles_query(text: str, limit: int = 10):
 def _typed(text: str) -> tuple[str, str]:
     """What quick-jump looks for: *text* as a :func:`title_key`, and as an address."""
     text = text[:MAX_QUERY_LENGTH]
-    return title_key(text), slugify(clean_text(text))
+    return title_key(text)[:MAX_QUERY_LENGTH], slugify(clean_text(text))  # folding may grow it
 
 
 def _next_string(text: str) -> str:
