@@ -20,12 +20,14 @@ def existing_slugs(session: Session, slugs: Iterable[str]) -> set[str]:
     return set(live) | set(moved)
 
 
-def render(session: Session, body: str, also_existing: Iterable[str] = ()) -> rendering.Rendered:
-    """Render *body*, asking the database (once) which of its link targets exist."""
-    extra = set(also_existing)
+def render(session: Session, body: str, also_existing: Iterable[str] = (),
+           known: Iterable[str] = ()) -> rendering.Rendered:
+    """Render *body*, asking the database (once) which of its link targets exist, besides
+    *also_existing* (which do) and the rest of *known* (which do not)."""
+    extra, known = set(also_existing), set(known) | set(also_existing)
 
     def existing(slugs: set[str]) -> set[str]:
-        return existing_slugs(session, slugs - extra) | (slugs & extra)
+        return existing_slugs(session, slugs - known) | (slugs & extra)
 
     return rendering.render(body, existing)
 
@@ -48,8 +50,16 @@ def rerender_linking_pages(session: Session, slugs: Iterable[str], exclude_page_
         .where(Link.target_slug.in_(set(slugs)), Page.id != exclude_page_id)
         .distinct()
     ).all()
+    if not linking:
+        return 0
+    # Their links are known (the Link table), so which of them exist is asked once for
+    # all the pages, not once per page.
+    targets = set(session.scalars(
+        select(Link.target_slug).where(Link.from_page_id.in_({r.page_id for r in linking}))))
+    existing = existing_slugs(session, targets)
     for revision in linking:
-        revision.html = render(session, revision.body).html
+        revision.html = render(session, revision.body, also_existing=existing,
+                               known=targets).html
     return len(linking)
 
 
