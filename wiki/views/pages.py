@@ -80,8 +80,13 @@ def missing_page(slug: str):
     canonical = slugify(slug)
     if canonical and canonical != slug:
         return redirect(url_for("pages.view", slug=canonical), 301)
-    title = request.args.get("title") or slug.replace("-", " ").capitalize()
-    return render_template("errors/404.html", missing_slug=slug, missing_title=title), 404
+    return render_template("errors/404.html", missing_slug=slug,
+                           missing_title=suggested_title(slug)), 404
+
+
+def suggested_title(slug: str) -> str:
+    """The title a new page at *slug* starts with: the one a red link passed, else the slug's."""
+    return request.args.get("title") or slug.replace("-", " ").capitalize()
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -98,8 +103,7 @@ def edit(slug: str):
     if page is None and (moved := pages.find_redirect(slug)):
         return redirect(url_for("pages.edit", slug=moved.slug), 301)
     if page is None:
-        title = request.args.get("title") or slug.replace("-", " ").capitalize()
-        form = PageForm(title=title, base_revision="0")
+        form = PageForm(title=suggested_title(slug), base_revision="0")
     else:
         revision = page.current_revision
         form = PageForm(
