@@ -62,9 +62,7 @@ def diff(slug: str):
     to_number = request.args.get("to", page.revision_number, type=int)
     from_number = request.args.get("from", to_number - 1, type=int)
     new = get_revision_or_404(page, to_number)
-    old = pages.get_revision(page, from_number) if from_number != 0 else None
-    if from_number != 0 and old is None:
-        get_revision_or_404(page, from_number)
+    old = get_revision_or_404(page, from_number) if from_number != 0 else None
     layout = "split" if request.args.get("view") == "split" else "inline"
     changes = diffing.diff_texts(old.body if old else "", new.body)
     return render_template("history/diff.html", page=page, old=old, new=new, diff=changes,
