@@ -39,7 +39,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache, cached_property
 from pathlib import Path
 
@@ -49,7 +49,7 @@ from werkzeug.http import http_date, is_resource_modified, quote_etag
 
 from wiki import timing
 from wiki.extensions import db
-from wiki.models import Page, Revision
+from wiki.models import Page, Revision, as_utc
 
 TOKEN_BUCKET_SECONDS = 3600
 WIKI_VERSION_SQL = "SELECT version FROM wiki_state WHERE id = 1"
@@ -83,7 +83,7 @@ def page_validators(*, page: Page, revision: Revision, backlinks: int,
     )
     digest.update(repr(parts).encode())
     digest.update(revision.html.encode())
-    return Validators(digest.hexdigest(), max(_utc(revision.created_at), _utc(page.updated_at)))
+    return Validators(digest.hexdigest(), max(as_utc(revision.created_at), as_utc(page.updated_at)))
 
 
 def _viewer() -> tuple:
@@ -103,11 +103,6 @@ def deployment_digest(*folders: str | None) -> str:
             if path.is_file():
                 digest.update(str(path).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- answering ---------------------------------------------------------------------------

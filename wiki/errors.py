@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from wiki.extensions import db, limiter
 
-TEMPLATES = {403: "errors/403.html", 404: "errors/404.html", 429: "errors/429.html"}
+TEMPLATES = {403: "errors/403.html", 404: "errors/404.html"}  # 429: too_many_attempts
 
 
 def init_app(app: Flask) -> None:

@@ -16,6 +16,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """*moment* with its time zone: SQLite hands back naive datetimes, stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class Role(enum.StrEnum):
     READER = "reader"
     EDITOR = "editor"

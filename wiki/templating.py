@@ -7,11 +7,12 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from wiki.permissions import Action, can
+from wiki.models import as_utc
+from wiki.permissions import can
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(can=can, Action=Action, site_name=app.config["SITE_NAME"])
+    app.jinja_env.globals.update(can=can, site_name=app.config["SITE_NAME"])
     app.jinja_env.filters.update(isotime=isotime, exacttime=exacttime, ago=ago)
     app.url_defaults(fingerprint_static)
 
@@ -30,22 +31,17 @@ def _static_version(folder: str, filename: str) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def isotime(moment: datetime) -> str:
-    return _aware(moment).isoformat(timespec="seconds")
+    return as_utc(moment).isoformat(timespec="seconds")
 
 
 def exacttime(moment: datetime) -> str:
-    return _aware(moment).strftime("%Y-%m-%d %H:%M UTC")
+    return as_utc(moment).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def ago(moment: datetime, now: datetime | None = None) -> str:
     """``"5 minutes ago"``: how long ago *moment* was, in the largest whole unit."""
-    seconds = int(((now or datetime.now(UTC)) - _aware(moment)).total_seconds())
+    seconds = int(((now or datetime.now(UTC)) - as_utc(moment)).total_seconds())
     if seconds < 60:
         return "just now"
     for unit, size in (("year", 31_536_000), ("month", 2_592_000), ("day", 86_400),

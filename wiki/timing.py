@@ -65,13 +65,6 @@ def current() -> RequestTiming | None:
     return g.get("timing") if has_app_context() else None
 
 
-def count_query(seconds: float) -> None:
-    """Count a statement run on a raw driver connection, which the engine does not see."""
-    if (timing := current()) is not None:
-        timing.db_seconds += seconds
-        timing.queries += 1
-
-
 def _start_request(_app: Flask, **_extra) -> None:
     g.timing = RequestTiming()
 

@@ -1,6 +1,5 @@
 """Accounts: creating users, checking and changing passwords, roles and deactivation."""
 
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -21,12 +20,6 @@ ACCOUNTS_LOCK = "accounts"
 
 class AccountError(ValueError):
     """A request the account rules refuse; the message is fit to show the user."""
-
-
-@dataclass(frozen=True)
-class Login:
-    user: User
-    rehashed: bool
 
 
 def username_key(username: str) -> str:
@@ -90,7 +83,7 @@ def create_user(username: str, password: str, role: Role = Role.READER,
     return user
 
 
-def authenticate(username: str, password: str) -> Login | None:
+def authenticate(username: str, password: str) -> User | None:
     """The active account matching *username* and *password*, or None.
 
     A hash made with an older method is replaced by a scrypt hash on success. An unknown
@@ -104,12 +97,11 @@ def authenticate(username: str, password: str) -> Login | None:
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
-    rehashed = not user.password_hash.startswith(HASH_METHOD + ":")
-    if rehashed:
+    if not user.password_hash.startswith(HASH_METHOD + ":"):
         with write_transaction():
             user = db.session.get(User, user.id)
             user.password_hash = generate_password_hash(password, HASH_METHOD)
-    return Login(user, rehashed)
+    return user
 
 
 @cache

@@ -69,9 +69,9 @@ def login():
         return redirect(safe_next(request.args.get("next")))  # a remembered session signs in again
     form = LoginForm()
     if form.validate_on_submit():
-        login = accounts.authenticate(form.username.data, form.password.data)
-        if login is not None:
-            auth.sign_in(login.user, remember=form.remember.data)
+        user = accounts.authenticate(form.username.data, form.password.data)
+        if user is not None:
+            auth.sign_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")), 303)
         g.login_failed = True
         form.password.errors.append("Unknown username or wrong password.")

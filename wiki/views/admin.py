@@ -26,14 +26,6 @@ def require_fresh_admin() -> None:
     require(Action.MANAGE_USERS)
 
 
-def get_user_or_404(user_id: int) -> User:
-    """The account *user_id*.
-
-    :raises NotFound: there is no such account.
-    """
-    return db.get_or_404(User, user_id)
-
-
 @bp.route("/users", methods=["GET", "POST"])
 def users():
     """Every account, and the form that creates one."""
@@ -52,12 +44,12 @@ def users():
 
 @bp.get("/users/<int:user_id>")
 def user(user_id: int):
-    return render_user_page(get_user_or_404(user_id))
+    return render_user_page(db.get_or_404(User, user_id))
 
 
 @bp.post("/users/<int:user_id>/role")
 def change_role(user_id: int):
-    user = get_user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = RoleForm()
     return apply_change(
         user, form, "role_form", lambda: accounts.set_role(user.id, form.role.data),
@@ -67,7 +59,7 @@ def change_role(user_id: int):
 
 @bp.post("/users/<int:user_id>/password")
 def set_password(user_id: int):
-    user = get_user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = SetPasswordForm()
     return apply_change(
         user, form, "password_form", lambda: accounts.set_password(user.id, form.password.data),
@@ -77,7 +69,7 @@ def set_password(user_id: int):
 
 @bp.post("/users/<int:user_id>/deactivate")
 def deactivate(user_id: int):
-    user = get_user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     return apply_change(
         user, ConfirmForm(), "status_form", lambda: accounts.set_active(user.id, False),
         f"{user.username} is deactivated and signed out everywhere.",
@@ -86,7 +78,7 @@ def deactivate(user_id: int):
 
 @bp.post("/users/<int:user_id>/reactivate")
 def reactivate(user_id: int):
-    user = get_user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     return apply_change(
         user, ConfirmForm(), "status_form", lambda: accounts.set_active(user.id, True),
         f"{user.username} can sign in again.",

@@ -1,22 +1,18 @@
 """JSON for the browser's enhancements: the editor's live preview.
 
-Errors under ``/api/`` answer JSON (see ``wiki/errors.py``); an anonymous caller gets
-``401`` rather than a redirect to the login page, which a ``fetch`` could not use.
+Errors under ``/api/`` answer JSON (``wiki/errors.py``); an anonymous caller gets
+``401`` (``wiki.permissions.require``) rather than a redirect to the login page, which a
+``fetch`` could not use.
 """
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
-from wiki.extensions import csrf, db, login_manager
+from wiki.extensions import csrf, db
 from wiki.permissions import Action, can, require
 from wiki.services import links, pages
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-@bp.record_once
-def answer_anonymous_with_401(_state) -> None:
-    login_manager.blueprint_login_views[bp.name] = None  # no login view: abort(401)
 
 
 @bp.post("/preview")
