@@ -8,6 +8,7 @@ login page of the empty wiki; other tests reuse that account's cookies.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,13 +22,13 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright  # noqa: E402
 
+from tests import servers  # noqa: E402
 from tests.e2e.steps import (  # noqa: E402
     BASE_OPTIONS,
     Account,
     create_first_account,
     create_page,
 )
-from tests.e2e.wikiserver import WikiServer  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -35,12 +36,25 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 expect.set_options(timeout=5_000)
 
 
+@dataclass(frozen=True)
+class WikiServer:
+    url: str
+    env: dict[str, str]  # tests/servers.py's: none of the developer's WIKI_ settings
+
+    def flask(self, *args: str, input: str | None = None) -> str:
+        """Run a ``flask --app wiki`` command against this wiki; its output."""
+        return servers.flask(self.env, *args, stdin=input)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> WikiServer:
-    wiki = WikiServer(tmp_path_factory.mktemp("e2e-instance"))
-    wiki.start()
-    yield wiki
-    wiki.stop()
+    instance = tmp_path_factory.mktemp("e2e-instance")
+    env = servers.wiki_environment(instance)
+    servers.flask(env, "init")
+    port = servers.free_port()
+    with servers.running_server(servers.werkzeug_command(port), port, env,
+                                instance / "server.log", ready_path="/login") as url:
+        yield WikiServer(url, env)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.wikiserver import PROJECT_ROOT
+from tests.servers import PROJECT_ROOT
 from wiki.services.slugs import slugify
 
 # The README's screenshots: `make screenshots` refreshes them; other runs save theirs outside
