@@ -461,7 +461,15 @@ def sizes_wanted(large: bool, sizes: list[int] | None = None) -> list[int]:
     return [*DEFAULT_SIZES, LARGE_SIZE] if large else list(DEFAULT_SIZES)
 
 
+def forget_shell_settings() -> None:
+    """Drop the shell's WIKI_/FLASK_ settings from this process and the servers it starts:
+    a WIKI_DATABASE_URL there would have the bench write to, and measure, that database."""
+    for name in [name for name in os.environ if name.startswith(("WIKI_", "FLASK_"))]:
+        del os.environ[name]
+
+
 def main(argv: list[str] | None = None) -> None:
+    forget_shell_settings()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--large", action="store_true", default=bool(os.environ.get(
         "BENCH_LARGE")), help=f"also make the {LARGE_SIZE:,}-page wiki")

@@ -686,6 +686,7 @@ def _run_table(run: WikiRun) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    generate.forget_shell_settings()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--large", action="store_true", default=bool(os.environ.get(
         "BENCH_LARGE")), help=f"also the {generate.LARGE_SIZE:,}-page wiki")
