@@ -302,7 +302,7 @@ def test_hostile_input_never_yields_live_html(markdown):
             assert scheme_of(value or "") in SAFE_SCHEMES | {None}, value
 
 
-@pytest.mark.parametrize("markdown", HOSTILE)
+@pytest.mark.parametrize("markdown", [markdown for markdown in HOSTILE if "[[" in markdown])
 def test_hostile_wiki_link_targets_are_plain_slugs(markdown):
     for slug in wikilink_targets(markdown):
         assert re.fullmatch(r"[\w/-]+", slug), slug
