@@ -28,18 +28,11 @@
 
   // --- small helpers -------------------------------------------------------------------------
 
-  /** localStorage or sessionStorage, or null where the browser refuses them. */
-  function storage(kind) {
-    try {
-      return window[kind];
-    } catch (error) {
-      return null;
-    }
-  }
-
+  // kind: 'localStorage' or 'sessionStorage'. Merely reading window[kind] throws where the
+  // browser refuses storage, so it is read inside each function's try.
   function readItem(kind, key) {
     try {
-      const store = storage(kind);
+      const store = window[kind];
       return store ? store.getItem(key) : null;
     } catch (error) {
       return null;
@@ -48,7 +41,7 @@
 
   function writeItem(kind, key, value) {
     try {
-      const store = storage(kind);
+      const store = window[kind];
       if (store) store.setItem(key, value);
     } catch (error) {
       // Full or forbidden: the draft is a convenience, the form still works.
@@ -57,7 +50,7 @@
 
   function removeItem(kind, key) {
     try {
-      const store = storage(kind);
+      const store = window[kind];
       if (store) store.removeItem(key);
     } catch (error) {
       // Nothing to do.
