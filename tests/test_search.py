@@ -373,6 +373,7 @@ def test_reindex_rebuilds_an_emptied_index(app, runner, notes):
     result = runner.invoke(args=["pages", "reindex"])
     assert result.exit_code == 0, result.output
     assert f"Reindexed {len(before) - 1} pages." in result.output
+    assert "Reindexing" in result.output  # the progress bar's label, as shown off a terminal
     assert index_rows(app) == [row for row in before if row[1] != "What is Flask?"]
     assert found(app, "wsgi") and found(app, "boo") == []
 
