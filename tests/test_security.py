@@ -245,6 +245,30 @@ def test_every_post_route_is_in_the_csrf_table(app):
     assert posting - json_endpoints == set(POSTED)
 
 
+def test_only_views_that_check_the_token_themselves_skip_the_check_before_every_post(app):
+    csrf = app.extensions["csrf"]
+    exempt = {endpoint for endpoint, view in app.view_functions.items()
+              if f"{view.__module__}.{view.__name__}" in csrf._exempt_views}
+    assert exempt == set(POSTED) | {"api.preview"}
+    assert not csrf._exempt_blueprints
+
+
+def test_a_new_post_view_without_a_form_is_checked_for_its_token(app, users):
+    done = []
+
+    def poke():
+        done.append(True)
+        return "poked"
+
+    app.add_url_rule("/poke", "poke", poke, methods=["POST"])
+    client = visitor_client(app, users, "editor")
+    response = client.post("/poke", data={"anything": "1"})
+    assert response.status_code == 400 and done == []
+    assert "CSRF token is missing" in response.get_data(as_text=True)
+    token = csrf_token(client.get("/account").get_data(as_text=True))
+    assert client.post("/poke", data={"csrf_token": token}).status_code == 200 and done
+
+
 def test_json_endpoints_answer_a_missing_token_with_a_json_400(editor):
     response = editor.post("/api/v1/preview", data={"body": "*hi*"})
     assert response.status_code == 400 and response.is_json

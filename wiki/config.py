@@ -37,6 +37,9 @@ REMEMBER_COOKIE_SECURE = False
 HSTS = False  # send Strict-Transport-Security (only behind HTTPS)
 PROXY_FIX = 0  # number of trusted reverse proxies in front of the app
 
+# Every POST is checked for its CSRF token before its view runs; the views that check it
+# themselves say so (wiki.forms.checks_its_own_csrf_token).
+WTF_CSRF_CHECK_DEFAULT = True
 # A CSRF token lives as long as an edit may reasonably take; expiry keeps the user's text.
 WTF_CSRF_TIME_LIMIT = 6 * 3600
 

@@ -17,7 +17,13 @@ from flask_login import current_user, fresh_login_required, login_fresh
 
 from wiki import auth
 from wiki.extensions import limiter
-from wiki.forms import ChangePasswordForm, ConfirmForm, LoginForm, NewAccountForm
+from wiki.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    LoginForm,
+    NewAccountForm,
+    checks_its_own_csrf_token,
+)
 from wiki.models import Role
 from wiki.services import accounts
 
@@ -58,6 +64,7 @@ def _username_key() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@checks_its_own_csrf_token
 @limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_IP"], methods=["POST"],
                deduct_when=_login_failed, scope="login-ip")
 @limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_USERNAME"], methods=["POST"],
@@ -96,6 +103,7 @@ def first_account():
 
 
 @bp.route("/logout", methods=["GET", "POST"])
+@checks_its_own_csrf_token
 def logout():
     """Sign out by POST; a GET (or a stale form) shows the button to confirm it."""
     form = ConfirmForm()
@@ -109,6 +117,7 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@checks_its_own_csrf_token
 @limiter.limit(lambda: current_app.config["REGISTRATIONS_PER_IP"], methods=["POST"],
                scope="register")
 def register():
@@ -132,6 +141,7 @@ def register():
 
 
 @bp.route("/account", methods=["GET", "POST"])
+@checks_its_own_csrf_token
 @fresh_login_required
 def account():
     form = ChangePasswordForm()
