@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
 import pytest
@@ -404,6 +406,17 @@ def test_cookies_are_httponly_and_samesite_lax(client, users):
     for name in ("session", "remember_token"):
         assert "HttpOnly" in cookies[name] and "SameSite=Lax" in cookies[name]
         assert "Secure" not in cookies[name]
+
+
+def remembered_for_days(response) -> float:
+    expires = re.search(r"Expires=([^;]+)", set_cookie_headers(response)["remember_token"])
+    return (parsedate_to_datetime(expires.group(1)) - datetime.now(UTC)).total_seconds() / 86400
+
+
+def test_keep_me_signed_in_lasts_30_days_unless_configured(app, client, users):
+    assert 29.9 < remembered_for_days(sign_in_remembered(client)) <= 30
+    app.config["REMEMBER_COOKIE_DURATION"] = 7 * 24 * 3600
+    assert 6.9 < remembered_for_days(sign_in_remembered(app.test_client())) <= 7
 
 
 def test_cookies_are_secure_when_configured(make_app, monkeypatch):

@@ -34,6 +34,7 @@ SESSION_COOKIE_SECURE = False
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_SECURE = False
+REMEMBER_COOKIE_DURATION = 30 * 24 * 3600  # seconds "Keep me signed in" lasts
 HSTS = False  # send Strict-Transport-Security (only behind HTTPS)
 PROXY_FIX = 0  # number of trusted reverse proxies in front of the app
 

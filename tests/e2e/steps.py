@@ -79,6 +79,20 @@ def sign_in(page: Page, account: Account) -> None:
     expect(page.get_by_role("navigation", name="Account")).to_contain_text(account.username)
 
 
+# --- drafts --------------------------------------------------------------------------------------
+
+# The draft of the editor with data-draft-key *key*, kept for the user signed in on the page.
+DRAFT = "key => localStorage.getItem(`notebook:draft:${document.body.dataset.user}:${key}`)"
+
+
+def stored_draft(page: Page, key: str) -> str | None:
+    return page.evaluate(DRAFT, key)
+
+
+def wait_for_draft(page: Page, key: str, containing: str = "") -> None:
+    page.wait_for_function(f"key => ({DRAFT})(key)?.includes({containing!r})", arg=key)
+
+
 # --- pages ---------------------------------------------------------------------------------------
 
 
