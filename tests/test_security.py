@@ -7,6 +7,7 @@ The route table below must name every endpoint of the app: a new route fails
 from __future__ import annotations
 
 import re
+import stat
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,9 +16,11 @@ from urllib.parse import quote
 
 import pytest
 from flask import request
+from flask_migrate import upgrade
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tests.helpers import PASSWORD, csrf_token, save_page, submit, textarea
+from wiki import create_app
 from wiki.extensions import db
 from wiki.models import Role, User
 from wiki.permissions import Action, can
@@ -429,6 +432,17 @@ def test_cookies_are_secure_when_configured(make_app, monkeypatch):
     cookies = set_cookie_headers(response)
     for name in ("session", "remember_token"):
         assert "Secure" in cookies[name] and "HttpOnly" in cookies[name]
+
+
+def test_a_new_sqlite_database_and_its_wal_are_readable_by_their_owner_only(tmp_path):
+    instance = tmp_path / "fresh"
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade()  # writes, so the -wal and -shm files are there while the engine is open
+        files = sorted(instance.glob("wiki.sqlite*"))
+        modes = {file.name: stat.S_IMODE(file.stat().st_mode) for file in files}
+        db.engine.dispose()
+    assert modes == {"wiki.sqlite": 0o600, "wiki.sqlite-shm": 0o600, "wiki.sqlite-wal": 0o600}
 
 
 # --- Errors ------------------------------------------------------------------------------

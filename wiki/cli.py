@@ -69,7 +69,7 @@ def list_users() -> None:
     """List accounts with their roles."""
     for user in accounts.list_users():
         state = "" if user.active else "  (deactivated)"
-        click.echo(f"{user.username:<24} {user.role:<8}{state}")
+        click.echo(f"{accounts.printable_username(user.username):<24} {user.role:<8}{state}")
 
 
 def _user(username: str):

@@ -14,7 +14,9 @@ character, which SQLite stores: the driver writes U+FFFD instead (as CommonMark 
 it renders one), so such input saves, or looks up nothing, rather than failing.
 """
 
+import contextlib
 import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -44,6 +46,8 @@ def init_app(app: Flask) -> None:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    _create_private_file(engine.url.database)
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN, rather than the driver.
@@ -59,6 +63,15 @@ def _configure_sqlite(engine: Engine) -> None:
     def on_begin(connection) -> None:
         immediate = connection.get_execution_options().get(WRITE_OPTION)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _create_private_file(path: str | None) -> None:
+    """Create the database file at *path*, if missing, readable by its owner only: it holds
+    password hashes. SQLite gives the ``-wal`` and ``-shm`` files it adds the same mode."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    with contextlib.suppress(OSError):  # there already, or not creatable: SQLite says why
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _configure_postgresql(engine: Engine) -> None:
