@@ -495,21 +495,43 @@ def test_registration_is_closed_by_default(client, users):
 
 # --- the first account ---------------------------------------------------------------------
 
-def test_the_first_account_becomes_the_administrator(app, client):
+def setup_link(runner) -> str:
+    """The path of the first-account link that ``flask init`` prints."""
+    output = runner.invoke(args=["init"]).output
+    match = re.search(r"http://127\.0\.0\.1:5000(/setup/\S+)", output)
+    assert match, output
+    return match.group(1)
+
+
+def test_the_first_visitor_of_a_fresh_wiki_cannot_make_themselves_administrator(app, client):
     page = client.get("/login").get_data(as_text=True)
+    assert "with the link printed by <code>flask init</code>" in page
+    assert "flask user create NAME --role admin" in page and 'type="password"' not in page
+    response = client.post("/login", data={"username": "Mallory", "password": PASSWORD,
+                                           "confirm": PASSWORD})
+    assert response.status_code == 200
+    assert client.get("/setup/guess").status_code == 404
+    assert not_registered(app, "Mallory")
+
+
+def test_the_link_flask_init_prints_creates_the_first_account_once(app, client, runner):
+    link = setup_link(runner)
+    page = client.get(link).get_data(as_text=True)
     assert "Create the first account" in page
-    response = submit(client, "/login", {"username": "Founder", "password": PASSWORD,
-                                         "confirm": PASSWORD})
+    response = submit(client, link, {"username": "Founder", "password": PASSWORD,
+                                     "confirm": PASSWORD})
     assert response.status_code == 303
     assert signed_in_as(client) == "Founder"
     assert stored_user(app, "founder").role == Role.ADMIN
-    later = app.test_client().get("/login").get_data(as_text=True)
-    assert "Create the first account" not in later and "Sign in" in later
+    later = app.test_client()
+    assert later.get(link).status_code == 404  # one account only
+    assert "Sign in" in later.get("/login").get_data(as_text=True)
+    assert "create the first account" not in runner.invoke(args=["init"]).output
 
 
-def test_the_first_account_form_keeps_the_name_when_the_token_is_missing(app, client):
-    response = client.post("/login", data={"username": "Founder", "password": PASSWORD,
-                                           "confirm": PASSWORD})
+def test_the_first_account_form_keeps_the_name_when_the_token_is_missing(app, client, runner):
+    response = client.post(setup_link(runner), data={"username": "Founder",
+                                                     "password": PASSWORD, "confirm": PASSWORD})
     html = response.get_data(as_text=True)
     assert "Your session expired" in html and 'value="Founder"' in html
     assert not_registered(app, "Founder")

@@ -60,8 +60,9 @@ def too_wide(page: Page, width: int) -> list[str]:
 # --- accounts ----------------------------------------------------------------------------------
 
 
-def create_first_account(page: Page, account: Account) -> None:
-    page.goto("/login")
+def create_first_account(page: Page, account: Account, setup_path: str) -> None:
+    """Open the link ``flask init`` printed and create the administrator's account."""
+    page.goto(setup_path)
     expect(page.get_by_role("heading", level=1)).to_have_text("Create the first account")
     page.get_by_label("Username").fill(account.username)
     page.get_by_label("Password", exact=True).fill(account.password)

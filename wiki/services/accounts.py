@@ -1,10 +1,12 @@
 """Accounts: creating users, checking and changing passwords, roles and deactivation."""
 
+import hmac
 import unicodedata
 from functools import cache
 
 from disarm import skeleton_key
 from flask import current_app
+from itsdangerous import URLSafeSerializer
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
@@ -107,6 +109,20 @@ def password_problem(password: str) -> str | None:
 def common_passwords() -> frozenset[str]:
     """The 30,000 most common passwords of published leaks, as the zxcvbn package ships them."""
     return frozenset(password.casefold() for password in FREQUENCY_LISTS["passwords"])
+
+
+def first_account_token() -> str:
+    """The secret part of the link that creates the first account (``flask init`` prints it).
+
+    Signed with the secret key, so only someone with access to the server has it: on a fresh
+    public deployment the first visitor does not become the administrator. It is good for
+    one account only, since it is refused as soon as any account exists.
+    """
+    return URLSafeSerializer(current_app.secret_key, salt="first-account").dumps("admin")
+
+
+def is_first_account_token(token: str) -> bool:
+    return hmac.compare_digest(token.encode(), first_account_token().encode())
 
 
 def count_users() -> int:

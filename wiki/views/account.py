@@ -75,7 +75,7 @@ def check_password_or_count_failure(username: str, password: str) -> User | None
 @checks_its_own_csrf_token
 def login():
     if accounts.count_users() == 0:
-        return first_account()
+        return render_template("account/no_account.html")
     if current_user.is_authenticated and login_fresh() and request.method == "GET":
         return redirect(safe_next(request.args.get("next")))  # a remembered session signs in again
     form = LoginForm()
@@ -88,8 +88,15 @@ def login():
     return render_template("account/login.html", form=form)
 
 
-def first_account():
-    """While the wiki has no account, the login page creates the first: an administrator."""
+@bp.route("/setup/<token>", methods=["GET", "POST"])
+@checks_its_own_csrf_token
+def first_account(token: str):
+    """The first account, an administrator, made from the link ``flask init`` prints.
+
+    :raises NotFound: the token is not the link's, or the wiki already has an account.
+    """
+    if not accounts.is_first_account_token(token) or accounts.count_users():
+        abort(404)
     form = NewAccountForm()
     if form.validate_on_submit():
         try:
