@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from flask import session as flask_session
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
@@ -503,15 +505,26 @@ def setup_link(runner) -> str:
     return match.group(1)
 
 
+def valid_csrf_token(app, client) -> str:
+    """A CSRF token good for *client*'s session, as any form of the site would give it."""
+    with app.test_request_context():
+        token = generate_csrf()
+        raw = flask_session["csrf_token"]
+    with client.session_transaction() as session:
+        session["csrf_token"] = raw
+    return token
+
+
 def test_the_first_visitor_of_a_fresh_wiki_cannot_make_themselves_administrator(app, client):
+    response = client.post("/login", data={"username": "Mallory", "password": PASSWORD,
+                                           "confirm": PASSWORD,
+                                           "csrf_token": valid_csrf_token(app, client)})
+    assert response.status_code == 200
+    assert not_registered(app, "Mallory")
+    assert client.get("/setup/guess").status_code == 404
     page = client.get("/login").get_data(as_text=True)
     assert "with the link printed by <code>flask init</code>" in page
     assert "flask user create NAME --role admin" in page and 'type="password"' not in page
-    response = client.post("/login", data={"username": "Mallory", "password": PASSWORD,
-                                           "confirm": PASSWORD})
-    assert response.status_code == 200
-    assert client.get("/setup/guess").status_code == 404
-    assert not_registered(app, "Mallory")
 
 
 def test_the_link_flask_init_prints_creates_the_first_account_once(app, client, runner):
