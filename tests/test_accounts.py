@@ -433,6 +433,23 @@ def test_usernames_that_look_like_an_existing_one_are_refused(open_registration,
         assert accounts.count_users() == 4
 
 
+def test_the_migration_gives_existing_accounts_their_skeleton(app, users):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    with app.app_context():
+        downgrade(revision="0006")
+        db.session.execute(text("INSERT INTO \"user\" (username, username_key, password_hash, "
+                                "role, active, session_version, created_at) VALUES "
+                                "('\u0410dmin', '\u0430dmin', 'x', 'reader', true, 1, "
+                                "CURRENT_TIMESTAMP)"))
+        db.session.commit()
+        upgrade()
+        skeletons = dict(db.session.execute(select(User.username, User.username_skeleton)).all())
+    assert skeletons["Admin"] == skeletons["\u0410dmin"] == "admin"  # both kept, now alike
+    assert skeletons["Reader"] == "reader"
+
+
 def test_usernames_are_stored_normalised(open_registration, client):
     assert register(client, "\uff27\uff52\uff41\uff43\uff45").status_code == 303  # full-width
     assert signed_in_as(client) == "Grace"
