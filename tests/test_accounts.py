@@ -17,7 +17,7 @@ from werkzeug.security import generate_password_hash
 from tests.helpers import PASSWORD, submit
 from wiki import config as wiki_config
 from wiki.extensions import db
-from wiki.models import LoginFailure, Role, User
+from wiki.models import LoginFailure, Role, User, WikiState
 from wiki.services import accounts
 
 GENERIC_LOGIN_ERROR = "Unknown username or wrong password."
@@ -318,6 +318,17 @@ def test_failures_past_the_window_are_deleted(app, client, users):
     assert succeed(client, ip="192.0.2.9").status_code == 303  # old failures do not count
     fail(client)
     assert failures_stored(app) == 1
+
+
+def test_failed_sign_ins_leave_the_page_caches_alone(app, client, users):
+    def wiki_version() -> int:
+        with app.app_context():
+            return db.session.get(WikiState, 1).version
+
+    before = wiki_version()
+    for _ in range(3):
+        fail(client)
+    assert failures_stored(app) == 3 and wiki_version() == before
 
 
 def test_the_current_password_on_the_account_page_is_throttled_too(app, users):

@@ -122,19 +122,22 @@ def lost_to_another_writer(error: DBAPIError) -> bool:
 
 
 @contextmanager
-def write_transaction() -> Iterator[Session]:
+def write_transaction(*, seen_on_pages: bool = True) -> Iterator[Session]:
     """Run one write as one transaction: committed at the end, rolled back on any error.
 
     Any read transaction still open is ended first, so the write starts from a fresh
     snapshot and (on SQLite) holds the write lock from its first statement. Every write
-    bumps the wiki's change counter, which tells page caches their copies are out of date.
+    bumps the wiki's change counter, which tells page caches their copies are out of date,
+    except one that no page shows (*seen_on_pages* false: a failed sign-in, say), so that
+    such writes cannot be used to empty every worker's cache.
     """
     session = db.session
     session.rollback()
     session.connection(execution_options={WRITE_OPTION: True})
     try:
         yield session
-        session.execute(BUMP_VERSION)
+        if seen_on_pages:
+            session.execute(BUMP_VERSION)
         session.commit()
     except BaseException:
         session.rollback()

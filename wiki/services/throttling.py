@@ -49,7 +49,7 @@ def seconds_to_wait(username: str, address: str) -> int:
 def record_failure(username: str, address: str) -> None:
     """Count a wrong password for *username* from *address*; forget failures past the window."""
     limits = Limits.configured()
-    with write_transaction() as session:
+    with write_transaction(seen_on_pages=False) as session:
         session.execute(delete(LoginFailure).where(
             LoginFailure.failed_at <= utcnow() - limits.window))
         session.add(LoginFailure(username_key=_username_key(username),
