@@ -290,6 +290,14 @@ def test_failed_logins_are_limited_per_address(app, client, users):
     assert succeed(client, "admin", ip="198.51.100.7").status_code == 303
 
 
+def test_an_ipv6_client_counts_as_its_whole_slash_64(app, client, users):
+    app.config["LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS"] = 3
+    for host in ("1", "2", "3"):
+        assert fail(client, ip=f"2001:db8:0:1::{host}").status_code == 200
+    assert succeed(client, ip="2001:db8:0:1::4").status_code == 429
+    assert succeed(client, ip="2001:db8:0:2::1").status_code == 303
+
+
 def test_successful_logins_do_not_count(app, client, users):
     app.config["LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS"] = 3
     fail(client)

@@ -7,6 +7,7 @@ another, is not: throttling never locks an account itself. A throttled attempt i
 before its password is checked, and does not count as a failure.
 """
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -75,4 +76,11 @@ def _username_key(username: str) -> str:
 
 
 def _address_key(address: str | None) -> str:
-    return (address or "unknown")[:64]
+    """The client's address; for IPv6 its /64 network, which one client commonly holds whole."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return (address or "unknown")[:64]
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
