@@ -26,6 +26,10 @@ from tests.helpers import PASSWORD, submit
 from wiki import create_app
 from wiki.extensions import db
 from wiki.models import Role, User
+from wiki.services.accounts import username_skeleton
+
+# Password hashes as cheap as scrypt allows: the wiki's own setting costs 128 MB per hash.
+TEST_HASH_METHOD = "scrypt:1024:8:1"
 
 if databases.on_postgresql():
     # The browser tests drive their own server on its own SQLite wiki: they test the
@@ -195,7 +199,8 @@ def make_app(database_url, tmp_path):
         instance = tmp_path / name
         instance.mkdir(exist_ok=True)
         app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance),
-                          "DATABASE_URL": database_url, **config})
+                          "DATABASE_URL": database_url,
+                          "PASSWORD_HASH_METHOD": TEST_HASH_METHOD, **config})
         made.append(app)
         return app
 
@@ -212,7 +217,7 @@ def app(make_app):
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
-    return generate_password_hash(PASSWORD, "scrypt")
+    return generate_password_hash(PASSWORD, TEST_HASH_METHOD)
 
 
 @pytest.fixture
@@ -232,7 +237,8 @@ def users(app, password_hash) -> dict[str, User]:
              "reader": (Role.READER, True), "gone": (Role.EDITOR, False)}
     with app.app_context():
         accounts = {
-            name: User(username=name.capitalize(), username_key=name, password_hash=password_hash,
+            name: User(username=name.capitalize(), username_key=name,
+                       username_skeleton=username_skeleton(name), password_hash=password_hash,
                        role=role, active=active)
             for name, (role, active) in specs.items()
         }

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from sqlalchemy import select
+from flask import session as flask_session
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from tests.helpers import PASSWORD, submit
+from wiki import config as wiki_config
 from wiki.extensions import db
-from wiki.models import Role, User
+from wiki.models import LoginFailure, Role, User, WikiState
 from wiki.services import accounts
 
 GENERIC_LOGIN_ERROR = "Unknown username or wrong password."
@@ -249,34 +253,53 @@ def succeed(client, username: str = "editor", ip: str = "192.0.2.1"):
     return sign_in(client, username, environ_base={"REMOTE_ADDR": ip})
 
 
-def test_failed_logins_are_limited_per_username_from_any_address(app, client, users):
-    app.config.update(LOGIN_FAILURES_PER_USERNAME="3 per 15 minutes",
-                      LOGIN_FAILURES_PER_IP="100 per 15 minutes")
-    for ip in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):
-        assert fail(client, ip=ip).status_code == 200
-    blocked = succeed(client, ip="192.0.2.4")  # even the right password, from elsewhere
+def failures_stored(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(LoginFailure.id)))
+
+
+def test_failures_count_across_workers_and_never_lock_out_the_owner(app, make_app, users):
+    worker_b = make_app()  # a second worker: its own engine, the same database
+    for worker in (app, worker_b):
+        worker.config.update(LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS=3,
+                             LOGIN_FAILURES_PER_ADDRESS=100)
+    attacker = {worker: worker.test_client() for worker in (app, worker_b)}
+    for worker in (app, worker_b, app):
+        assert fail(attacker[worker], "admin").status_code == 200
+    blocked = succeed(attacker[worker_b], "admin")  # even the right password
     assert blocked.status_code == 429
     html = blocked.get_data(as_text=True)
+    assert "Too many wrong passwords were tried from your address" in html
     assert "Too many attempts, try again in 15 minutes." in html
     assert 0 < int(blocked.headers["Retry-After"]) <= 900
     assert blocked.headers["Content-Security-Policy"]
-    assert client.get("/login").status_code == 200  # the form itself stays reachable
-    assert succeed(client, "reader").status_code == 303  # other accounts are unaffected
+    assert failures_stored(app) == 3  # a refused attempt is not a failure: nothing checked
+    assert fail(attacker[app], "admin").status_code == 429
+    assert attacker[app].get("/login").status_code == 200  # the form itself stays reachable
+    assert succeed(attacker[app], "reader").status_code == 303  # other accounts: unaffected
+    owner = app.test_client()
+    assert succeed(owner, "admin", ip="198.51.100.7").status_code == 303  # the owner, elsewhere
 
 
 def test_failed_logins_are_limited_per_address(app, client, users):
-    app.config.update(LOGIN_FAILURES_PER_USERNAME="100 per minute",
-                      LOGIN_FAILURES_PER_IP="3 per minute")
+    app.config.update(LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS=100, LOGIN_FAILURES_PER_ADDRESS=3)
     for username in ("editor", "reader", "nobody"):
         assert fail(client, username).status_code == 200
     blocked = fail(client, "admin")
     assert blocked.status_code == 429
-    assert "Too many attempts, try again in 1 minute." in blocked.get_data(as_text=True)
     assert succeed(client, "admin", ip="198.51.100.7").status_code == 303
 
 
+def test_an_ipv6_client_counts_as_its_whole_slash_64(app, client, users):
+    app.config["LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS"] = 3
+    for host in ("1", "2", "3"):
+        assert fail(client, ip=f"2001:db8:0:1::{host}").status_code == 200
+    assert succeed(client, ip="2001:db8:0:1::4").status_code == 429
+    assert succeed(client, ip="2001:db8:0:2::1").status_code == 303
+
+
 def test_successful_logins_do_not_count(app, client, users):
-    app.config["LOGIN_FAILURES_PER_USERNAME"] = "3 per minute"
+    app.config["LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS"] = 3
     fail(client)
     fail(client)
     for _ in range(5):
@@ -286,12 +309,48 @@ def test_successful_logins_do_not_count(app, client, users):
 
 
 def test_the_limit_recovers_after_its_window(app, client, users):
-    app.config["LOGIN_FAILURES_PER_USERNAME"] = "2 per 2 seconds"
+    app.config.update(LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS=2, LOGIN_FAILURE_WINDOW=2)
     fail(client)
     fail(client)
     assert succeed(client).status_code == 429
     time.sleep(2.1)
     assert succeed(client).status_code == 303
+
+
+def test_failures_past_the_window_are_deleted(app, client, users):
+    with app.app_context():
+        long_ago = datetime.now(UTC) - timedelta(days=1)
+        db.session.add_all(LoginFailure(username_key="editor", client_address="192.0.2.9",
+                                        failed_at=long_ago) for _ in range(50))
+        db.session.commit()
+    assert succeed(client, ip="192.0.2.9").status_code == 303  # old failures do not count
+    fail(client)
+    assert failures_stored(app) == 1
+
+
+def test_failed_sign_ins_leave_the_page_caches_alone(app, client, users):
+    def wiki_version() -> int:
+        with app.app_context():
+            return db.session.get(WikiState, 1).version
+
+    before = wiki_version()
+    for _ in range(3):
+        fail(client)
+    assert failures_stored(app) == 3 and wiki_version() == before
+
+
+def test_the_current_password_on_the_account_page_is_throttled_too(app, users):
+    app.config["LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS"] = 2
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.1"
+    succeed(client)
+    attempts = [submit(client, "/account", {"current": guess, "password": PASSWORD + "!",
+                                            "confirm": PASSWORD + "!"})
+                for guess in ("guess one", "guess two", PASSWORD)]
+    assert [attempt.status_code for attempt in attempts] == [200, 200, 429]
+    assert "That is not your current password." in attempts[0].get_data(as_text=True)
+    assert sign_in(app.test_client(), "editor", environ_base={"REMOTE_ADDR": "192.0.2.8"}
+                   ).status_code == 303  # the password was not changed
 
 
 # --- passwords, usernames, registration ---------------------------------------------------
@@ -360,6 +419,97 @@ def test_usernames_are_unique_whatever_their_case(open_registration, client):
         assert len(db.session.scalars(select(User).where(User.username_key == "ada")).all()) == 1
 
 
+@pytest.mark.parametrize("username", [
+    "Ed\u202eitor",  # a right-to-left override: shows as "Edrotide"
+    "admin\x1b[31m",  # colours the terminal of `flask user list`
+    "admin\u200b",  # a zero-width space: looks like "admin"
+    "two\nlines",
+    "bell\x07",
+    "joined\u2066name",
+])
+def test_usernames_with_control_or_invisible_characters_are_refused(open_registration, client,
+                                                                     username):
+    response = register(client, username)
+    assert response.status_code == 200
+    assert "A username cannot hold control or invisible characters" in response.get_data(
+        as_text=True)
+    with open_registration.app_context():
+        assert accounts.count_users() == 4  # the fixture's
+
+
+@pytest.mark.parametrize(("username", "problem"), [
+    ("\u0430dmin", "That username looks too much like “Admin”"),  # a Cyrillic а
+    ("\u0410DMIN", "That username looks too much like “Admin”"),  # a Cyrillic А
+    ("R\u0435ader", "That username looks too much like “Reader”"),  # a Cyrillic е
+    ("\uff21\uff44\uff4d\uff49\uff4e", "That username is taken."),  # full-width: Admin
+])
+def test_usernames_that_look_like_an_existing_one_are_refused(open_registration, client,
+                                                               username, problem):
+    response = register(client, username)
+    assert response.status_code == 200
+    assert problem in response.get_data(as_text=True)
+    with open_registration.app_context():
+        assert accounts.count_users() == 4
+
+
+def test_the_migration_gives_existing_accounts_their_skeleton(app, users):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    with app.app_context():
+        downgrade(revision="0006")
+        db.session.execute(text("INSERT INTO \"user\" (username, username_key, password_hash, "
+                                "role, active, session_version, created_at) VALUES "
+                                "('\u0410dmin', '\u0430dmin', 'x', 'reader', true, 1, "
+                                "CURRENT_TIMESTAMP)"))
+        db.session.commit()
+        upgrade()
+        skeletons = dict(db.session.execute(select(User.username, User.username_skeleton)).all())
+    assert skeletons["Admin"] == skeletons["\u0410dmin"] == "admin"  # both kept, now alike
+    assert skeletons["Reader"] == "reader"
+
+
+def test_usernames_are_stored_normalised(open_registration, client):
+    assert register(client, "\uff27\uff52\uff41\uff43\uff45").status_code == 303  # full-width
+    assert signed_in_as(client) == "Grace"
+    assert sign_in(open_registration.test_client(), "grace").status_code == 303
+
+
+def test_an_admin_cannot_create_a_look_alike_either(app, admin, users):
+    response = submit(admin, "/admin/users", {"username": "\u0430dmin", "role": "admin",
+                                              "password": PASSWORD})
+    assert "looks too much like “Admin”" in response.get_data(as_text=True)
+    assert not_registered(app, "\u0430dmin")
+
+
+def test_passwords_on_a_real_list_of_common_ones_are_refused(open_registration, client):
+    assert len(accounts.common_passwords()) >= 10_000
+    for password in ("sunshine1", "football", "iloveyou2", "trustno1", "starwars"):
+        response = register(client, "careless", password)
+        assert "This password is too common" in response.get_data(as_text=True), password
+    assert not_registered(open_registration, "careless")
+
+
+def scrypt_cost(password_hash: str) -> list[str]:
+    return password_hash.split("$", 1)[0].split(":")
+
+
+def test_passwords_are_hashed_at_owasps_scrypt_cost_by_default(make_app):
+    app = make_app("defaults", PASSWORD_HASH_METHOD=wiki_config.PASSWORD_HASH_METHOD)
+    with app.app_context():
+        password_hash = accounts.create_user("Owasp", PASSWORD).password_hash
+    assert scrypt_cost(password_hash) == ["scrypt", str(2**17), "8", "1"]
+
+
+def test_a_cheaper_hash_is_replaced_at_login_and_old_hashes_still_verify(app, client, users):
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt:2048:8:1"  # dearer than the fixture's
+    assert succeed(client).status_code == 303
+    assert scrypt_cost(stored_user(app, "editor").password_hash) == ["scrypt", "2048", "8", "1"]
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt:1024:8:1"  # a cheaper setting never downgrades
+    assert succeed(app.test_client()).status_code == 303
+    assert scrypt_cost(stored_user(app, "editor").password_hash)[1] == "2048"
+
+
 def test_registration_creates_the_default_role_with_a_scrypt_hash(open_registration, client):
     assert "Create one" in client.get("/login").get_data(as_text=True)
     response = register(client, "Newcomer")
@@ -383,21 +533,54 @@ def test_registration_is_closed_by_default(client, users):
 
 # --- the first account ---------------------------------------------------------------------
 
-def test_the_first_account_becomes_the_administrator(app, client):
+def setup_link(runner) -> str:
+    """The path of the first-account link that ``flask init`` prints."""
+    output = runner.invoke(args=["init"]).output
+    match = re.search(r"http://127\.0\.0\.1:5000(/setup/\S+)", output)
+    assert match, output
+    return match.group(1)
+
+
+def valid_csrf_token(app, client) -> str:
+    """A CSRF token good for *client*'s session, as any form of the site would give it."""
+    with app.test_request_context():
+        token = generate_csrf()
+        raw = flask_session["csrf_token"]
+    with client.session_transaction() as session:
+        session["csrf_token"] = raw
+    return token
+
+
+def test_the_first_visitor_of_a_fresh_wiki_cannot_make_themselves_administrator(app, client):
+    response = client.post("/login", data={"username": "Mallory", "password": PASSWORD,
+                                           "confirm": PASSWORD,
+                                           "csrf_token": valid_csrf_token(app, client)})
+    assert response.status_code == 200
+    assert not_registered(app, "Mallory")
+    assert client.get("/setup/guess").status_code == 404
     page = client.get("/login").get_data(as_text=True)
+    assert "with the link printed by <code>flask init</code>" in page
+    assert "flask user create NAME --role admin" in page and 'type="password"' not in page
+
+
+def test_the_link_flask_init_prints_creates_the_first_account_once(app, client, runner):
+    link = setup_link(runner)
+    page = client.get(link).get_data(as_text=True)
     assert "Create the first account" in page
-    response = submit(client, "/login", {"username": "Founder", "password": PASSWORD,
-                                         "confirm": PASSWORD})
+    response = submit(client, link, {"username": "Founder", "password": PASSWORD,
+                                     "confirm": PASSWORD})
     assert response.status_code == 303
     assert signed_in_as(client) == "Founder"
     assert stored_user(app, "founder").role == Role.ADMIN
-    later = app.test_client().get("/login").get_data(as_text=True)
-    assert "Create the first account" not in later and "Sign in" in later
+    later = app.test_client()
+    assert later.get(link).status_code == 404  # one account only
+    assert "Sign in" in later.get("/login").get_data(as_text=True)
+    assert "create the first account" not in runner.invoke(args=["init"]).output
 
 
-def test_the_first_account_form_keeps_the_name_when_the_token_is_missing(app, client):
-    response = client.post("/login", data={"username": "Founder", "password": PASSWORD,
-                                           "confirm": PASSWORD})
+def test_the_first_account_form_keeps_the_name_when_the_token_is_missing(app, client, runner):
+    response = client.post(setup_link(runner), data={"username": "Founder",
+                                                     "password": PASSWORD, "confirm": PASSWORD})
     html = response.get_data(as_text=True)
     assert "Your session expired" in html and 'value="Founder"' in html
     assert not_registered(app, "Founder")

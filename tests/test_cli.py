@@ -94,6 +94,24 @@ def test_a_taken_name_is_refused_whatever_its_case(runner, app):
     assert can_sign_in(app, "ada", STRONG)
 
 
+def test_a_look_alike_or_invisible_name_is_refused(runner, app, users):
+    for name, problem in [("\u0430dmin", "looks too much like “Admin”"),
+                          ("admin\x1b[31m", "cannot hold control or invisible characters")]:
+        result = runner.invoke(args=["user", "create", name, "--password-stdin"], input=STRONG)
+        assert result.exit_code == 1 and problem in result.output, name
+        assert user(app, name) is None
+
+
+def test_user_list_escapes_control_characters_of_names_made_before_the_rule(runner, app, users):
+    with app.app_context():
+        legacy = accounts.find_user("reader")
+        legacy.username = "Reader\x1b[31m"
+        db.session.commit()
+    result = runner.invoke(args=["user", "list"])
+    assert "\x1b" not in result.output
+    assert "Reader\\x1b[31m" in result.output
+
+
 def test_user_list_shows_roles_and_deactivated_accounts(runner, users):
     result = runner.invoke(args=["user", "list"])
     assert result.exit_code == 0, result.output

@@ -226,7 +226,7 @@ def test_eight_writers_on_one_host_and_sqlite_lose_nothing(tmp_path):
 
 @pytest.fixture
 def redis_limits() -> dict[str, str]:
-    """Settings that keep the login limits in the machine's Redis, under a key prefix of
+    """Settings that keep the registration limits in the machine's Redis, under a key prefix of
     this test's own (so runs never count each other's attempts); its keys go afterwards."""
     redis = pytest.importorskip("redis", reason="pip install -e '.[redis]'")
     client = redis.Redis(*REDIS, socket_timeout=5)
@@ -245,10 +245,10 @@ def redis_limits() -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_a_login_limit_reached_on_one_host_applies_on_the_other(tmp_path, redis_limits):
+def test_a_login_limit_reached_on_one_host_applies_on_the_other(tmp_path):
+    """Failures are counted in the database: no Redis, and every worker of every host sees them."""
     shared = tmp_path / "host-0" / "wiki.sqlite"  # one database for both, as on PostgreSQL
-    settings = {**redis_limits,
-                "LOGIN_FAILURES_PER_USERNAME": "3 per 15 minutes",
+    settings = {"LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS": "3",
                 "DATABASE_URL": f"sqlite:///{shared}"}
     with hosts(tmp_path, 2, **settings) as ([host_a, host_b], _logs):
         a, b = Browser(host_a), Browser(host_b)
@@ -256,6 +256,25 @@ def test_a_login_limit_reached_on_one_host_applies_on_the_other(tmp_path, redis_
             assert failed_login(a).status == 200  # the form again, with its error
         assert failed_login(b).status == 429  # counted on host A, refused on host B
         assert failed_login(Browser(host_b), username="reader").status == 200  # per account
+
+
+@pytest.mark.slow
+def test_a_registration_limit_in_redis_applies_on_every_host(tmp_path, redis_limits):
+    shared = tmp_path / "host-0" / "wiki.sqlite"
+    settings = {**redis_limits, "REGISTRATION": "open", "REGISTRATIONS_PER_IP": "2 per hour",
+                "DATABASE_URL": f"sqlite:///{shared}"}
+    with hosts(tmp_path, 2, **settings) as ([host_a, host_b], _logs):
+        for name in ("newcomer-1", "newcomer-2"):
+            assert f"Welcome, {name}." in register(Browser(host_a), name).text
+        assert register(Browser(host_b), "newcomer-3").status == 429
+
+
+def register(browser: Browser, username: str):
+    from tests.helpers import PASSWORD, csrf_token
+
+    form = browser.get("/register")
+    return browser.post("/register", {"csrf_token": csrf_token(form.text), "username": username,
+                                      "password": PASSWORD, "confirm": PASSWORD})
 
 
 def failed_login(browser: Browser, username: str = "editor"):

@@ -539,7 +539,7 @@ def test_search_needs_login_when_anonymous_read_is_off(closed_app):
 
 def test_signed_in_readers_can_search_when_anonymous_read_is_off(closed_app, password_hash):
     with closed_app.app_context():
-        db.session.add(User(username="Reader", username_key="reader",
+        db.session.add(User(username="Reader", username_key="reader", username_skeleton="reader",
                             password_hash=password_hash, role=Role.READER))
         db.session.commit()
     client = closed_app.test_client()

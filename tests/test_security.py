@@ -7,15 +7,20 @@ The route table below must name every endpoint of the app: a new route fails
 from __future__ import annotations
 
 import re
+import stat
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
 import pytest
 from flask import request
+from flask_migrate import upgrade
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tests.helpers import PASSWORD, csrf_token, save_page, submit, textarea
+from wiki import create_app
 from wiki.extensions import db
 from wiki.models import Role, User
 from wiki.permissions import Action, can
@@ -116,6 +121,9 @@ EXPECTED: dict[str, Needs | Fixed] = {
     "account.register": Fixed("/register", signed_out=(ABSENT, ABSENT),  # closed by default
                               signed_in=(ABSENT, ABSENT)),
     "account.account": Fixed("/account", signed_out=(LOGIN, LOGIN), signed_in=(OK, FORM_AGAIN)),
+    # Only while the wiki has no account (tests/test_accounts.py): here it has some.
+    "account.first_account": Fixed("/setup/any-token", signed_out=(ABSENT, ABSENT),
+                                   signed_in=(ABSENT, ABSENT)),
     "admin.users": Needs(Action.MANAGE_USERS, "/admin/users"),
     "admin.user": Needs(Action.MANAGE_USERS, "/admin/users/{user}"),
     "admin.change_role": Needs(Action.MANAGE_USERS, "/admin/users/{user}/role"),
@@ -242,7 +250,32 @@ def test_every_post_route_is_in_the_csrf_table(app):
     """HTML forms are in POSTED; JSON endpoints answer a bad token with a JSON 400 instead."""
     posting = {rule.endpoint for rule in routes(app) if "POST" in rule.methods}
     json_endpoints = {rule.endpoint for rule in routes(app) if rule.rule.startswith("/api/")}
-    assert posting - json_endpoints == set(POSTED)
+    needs_an_empty_wiki = {"account.first_account"}  # its CSRF test is in test_accounts.py
+    assert posting - json_endpoints - needs_an_empty_wiki == set(POSTED)
+
+
+def test_only_views_that_check_the_token_themselves_skip_the_check_before_every_post(app):
+    csrf = app.extensions["csrf"]
+    exempt = {endpoint for endpoint, view in app.view_functions.items()
+              if f"{view.__module__}.{view.__name__}" in csrf._exempt_views}
+    assert exempt == set(POSTED) | {"api.preview", "account.first_account"}
+    assert not csrf._exempt_blueprints
+
+
+def test_a_new_post_view_without_a_form_is_checked_for_its_token(app, users):
+    done = []
+
+    def poke():
+        done.append(True)
+        return "poked"
+
+    app.add_url_rule("/poke", "poke", poke, methods=["POST"])
+    client = visitor_client(app, users, "editor")
+    response = client.post("/poke", data={"anything": "1"})
+    assert response.status_code == 400 and done == []
+    assert "CSRF token is missing" in response.get_data(as_text=True)
+    token = csrf_token(client.get("/account").get_data(as_text=True))
+    assert client.post("/poke", data={"csrf_token": token}).status_code == 200 and done
 
 
 def test_json_endpoints_answer_a_missing_token_with_a_json_400(editor):
@@ -382,6 +415,17 @@ def test_cookies_are_httponly_and_samesite_lax(client, users):
         assert "Secure" not in cookies[name]
 
 
+def remembered_for_days(response) -> float:
+    expires = re.search(r"Expires=([^;]+)", set_cookie_headers(response)["remember_token"])
+    return (parsedate_to_datetime(expires.group(1)) - datetime.now(UTC)).total_seconds() / 86400
+
+
+def test_keep_me_signed_in_lasts_30_days_unless_configured(app, client, users):
+    assert 29.9 < remembered_for_days(sign_in_remembered(client)) <= 30
+    app.config["REMEMBER_COOKIE_DURATION"] = 7 * 24 * 3600
+    assert 6.9 < remembered_for_days(sign_in_remembered(app.test_client())) <= 7
+
+
 def test_cookies_are_secure_when_configured(make_app, monkeypatch):
     monkeypatch.setenv("WIKI_SESSION_COOKIE_SECURE", "true")
     https_app = make_app("own-instance")
@@ -392,6 +436,17 @@ def test_cookies_are_secure_when_configured(make_app, monkeypatch):
     cookies = set_cookie_headers(response)
     for name in ("session", "remember_token"):
         assert "Secure" in cookies[name] and "HttpOnly" in cookies[name]
+
+
+def test_a_new_sqlite_database_and_its_wal_are_readable_by_their_owner_only(tmp_path):
+    instance = tmp_path / "fresh"
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade()  # writes, so the -wal and -shm files are there while the engine is open
+        files = sorted(instance.glob("wiki.sqlite*"))
+        modes = {file.name: stat.S_IMODE(file.stat().st_mode) for file in files}
+        db.engine.dispose()
+    assert modes == {"wiki.sqlite": 0o600, "wiki.sqlite-shm": 0o600, "wiki.sqlite-wal": 0o600}
 
 
 # --- Errors ------------------------------------------------------------------------------

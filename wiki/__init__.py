@@ -61,7 +61,6 @@ def load_config(app: Flask, test_config: dict[str, Any]) -> None:
     app.config["REMEMBER_COOKIE_SECURE"] = (
         app.config["REMEMBER_COOKIE_SECURE"] or app.config["SESSION_COOKIE_SECURE"]
     )
-    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # every POST view validates its FlaskForm
 
 
 def load_secret_key(instance: Path) -> str:

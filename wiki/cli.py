@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app, url_for
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
@@ -37,7 +37,11 @@ def init_command() -> None:
         report = importing.import_shipped_notes()
         click.echo(f"Imported the shipped notes: {len(report.created)} pages.")
     if not accounts.count_users():
-        click.echo("Next: open /login to create the first account (it becomes the administrator),\n"
+        with current_app.test_request_context():  # url_for outside a request
+            link = url_for("account.first_account", token=accounts.first_account_token())
+        click.echo("Next: create the first account (it becomes the administrator) at\n"
+                   f"  http://127.0.0.1:5000{link}\n"
+                   "(that is `make run`'s address; elsewhere, the same path on your wiki's),\n"
                    "or run: flask user create NAME --role admin")
 
 
@@ -69,7 +73,7 @@ def list_users() -> None:
     """List accounts with their roles."""
     for user in accounts.list_users():
         state = "" if user.active else "  (deactivated)"
-        click.echo(f"{user.username:<24} {user.role:<8}{state}")
+        click.echo(f"{accounts.printable_username(user.username):<24} {user.role:<8}{state}")
 
 
 def _user(username: str):

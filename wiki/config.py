@@ -34,17 +34,30 @@ SESSION_COOKIE_SECURE = False
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_SECURE = False
+REMEMBER_COOKIE_DURATION = 30 * 24 * 3600  # seconds "Keep me signed in" lasts
 HSTS = False  # send Strict-Transport-Security (only behind HTTPS)
 PROXY_FIX = 0  # number of trusted reverse proxies in front of the app
 
+# Every POST is checked for its CSRF token before its view runs; the views that check it
+# themselves say so (wiki.forms.checks_its_own_csrf_token).
+WTF_CSRF_CHECK_DEFAULT = True
 # A CSRF token lives as long as an edit may reasonably take; expiry keeps the user's text.
 WTF_CSRF_TIME_LIMIT = 6 * 3600
 
-# Login throttling (Flask-Limiter). Failed attempts only.
+# Password hashing: Werkzeug's "scrypt:N:r:p", at OWASP's minimum cost (N = 2**17, which
+# takes 128 MB of memory per hash). Weaker hashes are replaced when their owner signs in.
+PASSWORD_HASH_METHOD = "scrypt:131072:8:1"  # noqa: S105 (a method, not a password)
+
+# Sign-in throttling, counted in the database so every worker and host sees every failure:
+# failed sign-ins allowed per account from one client address, and per address in all,
+# within the window (seconds). Another address is not held back by them.
+LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS = 10
+LOGIN_FAILURES_PER_ADDRESS = 30
+LOGIN_FAILURE_WINDOW = 15 * 60
+
+# Registration throttling (Flask-Limiter, counted per worker unless the storage is shared).
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = False
-LOGIN_FAILURES_PER_USERNAME = "10 per 15 minutes"
-LOGIN_FAILURES_PER_IP = "30 per 15 minutes"
 REGISTRATIONS_PER_IP = "5 per hour"
 
 # Static files are fingerprinted with ?v=<hash>, so they may be cached for a year.

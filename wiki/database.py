@@ -14,7 +14,9 @@ character, which SQLite stores: the driver writes U+FFFD instead (as CommonMark 
 it renders one), so such input saves, or looks up nothing, rather than failing.
 """
 
+import contextlib
 import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -44,6 +46,8 @@ def init_app(app: Flask) -> None:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    _create_private_file(engine.url.database)
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN, rather than the driver.
@@ -59,6 +63,15 @@ def _configure_sqlite(engine: Engine) -> None:
     def on_begin(connection) -> None:
         immediate = connection.get_execution_options().get(WRITE_OPTION)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _create_private_file(path: str | None) -> None:
+    """Create the database file at *path*, if missing, readable by its owner only: it holds
+    password hashes. SQLite gives the ``-wal`` and ``-shm`` files it adds the same mode."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    with contextlib.suppress(OSError):  # there already, or not creatable: SQLite says why
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _configure_postgresql(engine: Engine) -> None:
@@ -109,19 +122,22 @@ def lost_to_another_writer(error: DBAPIError) -> bool:
 
 
 @contextmanager
-def write_transaction() -> Iterator[Session]:
+def write_transaction(*, seen_on_pages: bool = True) -> Iterator[Session]:
     """Run one write as one transaction: committed at the end, rolled back on any error.
 
     Any read transaction still open is ended first, so the write starts from a fresh
     snapshot and (on SQLite) holds the write lock from its first statement. Every write
-    bumps the wiki's change counter, which tells page caches their copies are out of date.
+    bumps the wiki's change counter, which tells page caches their copies are out of date,
+    except one that no page shows (*seen_on_pages* false: a failed sign-in, say), so that
+    such writes cannot be used to empty every worker's cache.
     """
     session = db.session
     session.rollback()
     session.connection(execution_options={WRITE_OPTION: True})
     try:
         yield session
-        session.execute(BUMP_VERSION)
+        if seen_on_pages:
+            session.execute(BUMP_VERSION)
         session.commit()
     except BaseException:
         session.rollback()

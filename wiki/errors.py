@@ -5,7 +5,7 @@ import time
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, TooManyRequests
 
 from wiki.extensions import db, limiter
 
@@ -22,7 +22,7 @@ def wants_json() -> bool:
 
 
 def handle_http_error(error: HTTPException):
-    if isinstance(error, RateLimitExceeded):
+    if isinstance(error, TooManyRequests):
         return too_many_attempts(error)
     if error.response is not None:  # e.g. abort(redirect(...)) to the login page
         return error.response
@@ -41,12 +41,15 @@ def extra_headers(error: HTTPException) -> dict[str, str]:
     return {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
 
 
-def too_many_attempts(error: RateLimitExceeded):
-    retry = seconds_until_retry(error)
+def too_many_attempts(error: TooManyRequests):
+    """429 saying how long to wait: sign-in throttling sets ``retry_after`` in seconds;
+    Flask-Limiter's limits (registration) know their own windows."""
+    retry = error.retry_after if isinstance(error.retry_after, int) else seconds_until_retry(error)
     minutes = math.ceil(retry / 60)
     if wants_json():
         return jsonify(error="Too Many Requests", retry_after_minutes=minutes), 429
-    body = render_template("errors/429.html", minutes=minutes)
+    message = error.description if error.description != TooManyRequests.description else None
+    body = render_template("errors/429.html", minutes=minutes, message=message)
     return body, 429, {"Retry-After": str(retry)}
 
 
@@ -56,7 +59,8 @@ def seconds_until_retry(error: RateLimitExceeded) -> int:
     if breached is not None and breached.breached:
         reset_time, _remaining = breached.window
         return max(1, math.ceil(reset_time - time.time()))
-    return error.limit.limit.get_expiry() if error.limit else 900
+    limit = getattr(error, "limit", None)
+    return limit.limit.get_expiry() if limit else 900
 
 
 def handle_unexpected_error(error: Exception):

@@ -32,6 +32,9 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(String(40))
     # Usernames are unique whatever their case: "Ada" and "ada" are one account.
     username_key: Mapped[str] = mapped_column(String(40), unique=True)
+    # What the name looks like (wiki.services.accounts.username_skeleton): a new name may not
+    # look like an existing one. Not unique: accounts older than the rule may share one.
+    username_skeleton: Mapped[str] = mapped_column(String(255), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default=Role.READER)
     active: Mapped[bool] = mapped_column(default=True)
@@ -49,6 +52,22 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username!r} {self.role}>"
+
+
+class LoginFailure(db.Model):
+    """A wrong password given for *username_key* from *client_address*, kept for the
+    throttling window (wiki.services.throttling) and then deleted."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username_key: Mapped[str] = mapped_column(String(255))
+    client_address: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    __table_args__ = (
+        Index("ix_login_failure_username_key_client_address", "username_key", "client_address",
+              "failed_at"),
+        Index("ix_login_failure_client_address", "client_address", "failed_at"),
+    )
 
 
 page_tags = db.Table(

@@ -5,7 +5,8 @@
  * What it adds:
  *   - the editor: a live preview rendered by the server, Ctrl/Cmd+S to save, Esc to close
  *     the preview, a question before leaving unsaved changes, and a draft kept in
- *     localStorage and offered back after a crash or a closed tab;
+ *     localStorage and offered back after a crash or a closed tab (kept per user, and
+ *     forgotten when signing out);
  *   - everywhere: "/" focuses the search box, and a key in [data-shortcut] clicks its
  *     element ("e" edits the page being read);
  *   - the header search box: a type-ahead list of page titles (an ARIA combobox).
@@ -15,7 +16,7 @@
 (function () {
   'use strict';
 
-  const DRAFT_PREFIX = 'notebook:draft:';
+  const DRAFT_PREFIX = 'notebook:draft:'; // + user id + ':' + the editor's data-draft-key
   const SAVING_KEY = 'notebook:saving'; // sessionStorage: the draft whose form was just sent
   const PREVIEW_CHOICE_KEY = 'notebook:live-preview'; // "on" or "off"
   const PREVIEW_DELAY_MS = 400;
@@ -152,12 +153,35 @@
 
   // --- the editor: drafts ------------------------------------------------------------------------
 
+  /** Where the signed-in user's draft of the editor *form* is kept (base.html's data-user). */
+  function draftStorageKey(form) {
+    return `${DRAFT_PREFIX}${document.body.dataset.user}:${form.dataset.draftKey}`;
+  }
+
   /** After a save, the page view (marked with data-page-slug) forgets the saved draft. */
   function forgetSavedDraft() {
     const key = readItem('sessionStorage', SAVING_KEY);
     if (key === null) return;
     removeItem('sessionStorage', SAVING_KEY);
-    if (document.querySelector('[data-page-slug]')) removeItem('localStorage', DRAFT_PREFIX + key);
+    if (document.querySelector('[data-page-slug]')) removeItem('localStorage', key);
+  }
+
+  /** Signing out forgets every draft kept in this browser: the next person here sees none. */
+  function forgetDraftsOnSignOut() {
+    const signOutPath = document.body.dataset.signOutUrl;
+    document.addEventListener('submit', (event) => {
+      const form = event.target;
+      if (!signOutPath || new URL(form.action, window.location.href).pathname !== signOutPath) {
+        return;
+      }
+      try {
+        const store = window.localStorage;
+        const drafts = Object.keys(store).filter((key) => key.startsWith(DRAFT_PREFIX));
+        drafts.forEach((key) => store.removeItem(key));
+      } catch (error) {
+        // Storage refused: there are no drafts to forget.
+      }
+    });
   }
 
   function readDraft(storageKey) {
@@ -300,8 +324,7 @@
     const serverPreviewButton = fields.namedItem('preview');
     if (!title || !body || !saveButton) return;
 
-    const draftKey = form.dataset.draftKey;
-    const storageKey = DRAFT_PREFIX + draftKey;
+    const storageKey = draftStorageKey(form);
     const tracked = ['title', 'body', 'summary', 'tags']
       .map((name) => fields.namedItem(name)).filter(Boolean);
     const initial = tracked.map((field) => field.value);
@@ -369,7 +392,7 @@
       submitting = true;
       storeDraftSoon.cancel();
       storeDraft();
-      writeItem('sessionStorage', SAVING_KEY, draftKey);
+      writeItem('sessionStorage', SAVING_KEY, storageKey);
     }
 
     function onBeforeUnload(event) {
@@ -517,6 +540,7 @@
 
   function start() {
     forgetSavedDraft();
+    forgetDraftsOnSignOut();
     announceShortcuts();
     makeScrollBoxesFocusable(document);
     window.addEventListener('resize', debounce(() => makeScrollBoxesFocusable(document), 200));

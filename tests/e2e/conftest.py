@@ -2,12 +2,13 @@
 
 One server process serves the whole run (``flask init`` then ``flask run`` on a free loopback
 port, with a temporary instance folder). Its first account is made in the browser, from the
-login page of the empty wiki; other tests reuse that account's cookies.
+link ``flask init`` printed; other tests reuse that account's cookies.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,7 @@ expect.set_options(timeout=5_000)
 class WikiServer:
     url: str
     env: dict[str, str]  # tests/servers.py's: none of the developer's WIKI_ settings
+    setup_path: str  # the first account's link, as `flask init` printed it
 
     def flask(self, *args: str, input: str | None = None) -> str:
         """Run a ``flask --app wiki`` command against this wiki; its output."""
@@ -50,11 +52,12 @@ class WikiServer:
 def server(tmp_path_factory) -> WikiServer:
     instance = tmp_path_factory.mktemp("e2e-instance")
     env = servers.wiki_environment(instance)
-    servers.flask(env, "init")
+    printed = servers.flask(env, "init")
+    setup_path = re.search(r"http://127\.0\.0\.1:5000(/setup/\S+)", printed).group(1)
     port = servers.free_port()
     with servers.running_server(servers.werkzeug_command(port), port, env,
                                 instance / "server.log", ready_path="/login") as url:
-        yield WikiServer(url, env)
+        yield WikiServer(url, env, setup_path)
 
 
 @pytest.fixture(scope="session")
@@ -85,12 +88,12 @@ def new_context(browser, server):
 
 @pytest.fixture(scope="session")
 def admin(browser, server, tmp_path_factory) -> Account:
-    """The first account, created in the browser from the login page of the empty wiki."""
+    """The first account, created in the browser from the link ``flask init`` printed."""
     account = Account("Ada", "a long and memorable passphrase",
                       tmp_path_factory.mktemp("e2e-state") / "admin.json")
     context = browser.new_context(base_url=server.url, **BASE_OPTIONS)
     page = context.new_page()
-    create_first_account(page, account)
+    create_first_account(page, account, server.setup_path)
     context.storage_state(path=account.state)
     context.close()
     return account

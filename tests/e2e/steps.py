@@ -60,8 +60,9 @@ def too_wide(page: Page, width: int) -> list[str]:
 # --- accounts ----------------------------------------------------------------------------------
 
 
-def create_first_account(page: Page, account: Account) -> None:
-    page.goto("/login")
+def create_first_account(page: Page, account: Account, setup_path: str) -> None:
+    """Open the link ``flask init`` printed and create the administrator's account."""
+    page.goto(setup_path)
     expect(page.get_by_role("heading", level=1)).to_have_text("Create the first account")
     page.get_by_label("Username").fill(account.username)
     page.get_by_label("Password", exact=True).fill(account.password)
@@ -77,6 +78,20 @@ def sign_in(page: Page, account: Account) -> None:
     page.get_by_label("Password", exact=True).fill(account.password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("navigation", name="Account")).to_contain_text(account.username)
+
+
+# --- drafts --------------------------------------------------------------------------------------
+
+# The draft of the editor with data-draft-key *key*, kept for the user signed in on the page.
+DRAFT = "key => localStorage.getItem(`notebook:draft:${document.body.dataset.user}:${key}`)"
+
+
+def stored_draft(page: Page, key: str) -> str | None:
+    return page.evaluate(DRAFT, key)
+
+
+def wait_for_draft(page: Page, key: str, containing: str = "") -> None:
+    page.wait_for_function(f"key => ({DRAFT})(key)?.includes({containing!r})", arg=key)
 
 
 # --- pages ---------------------------------------------------------------------------------------

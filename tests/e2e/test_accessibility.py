@@ -4,7 +4,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.e2e.steps import screenshot, show_live_preview
+from tests.e2e.steps import screenshot, show_live_preview, wait_for_draft
 
 pytestmark = pytest.mark.e2e
 
@@ -76,7 +76,7 @@ def test_open_type_ahead_and_draft_offer_have_no_serious_problem(new_context, ad
 
     page.goto("/new")
     page.get_by_label("Title", exact=True).fill("Unsaved")
-    page.wait_for_function("() => localStorage.getItem('notebook:draft:new') !== null")
+    wait_for_draft(page, "new")
     page.goto("/new")
     expect(page.get_by_role("region", name="Unsaved draft")).to_be_visible()
     problems = blocking_violations(axe, page)

@@ -12,8 +12,10 @@ from tests.e2e.steps import (
     page_width,
     screenshot,
     sign_in,
+    stored_draft,
     too_wide,
     url_path,
+    wait_for_draft,
 )
 from wiki.services.slugs import slugify
 
@@ -171,8 +173,7 @@ def test_a_draft_survives_a_closed_tab_and_is_offered_back(new_context, admin):
     editor_text(page).click()
     page.keyboard.press("Control+End")
     page.keyboard.type(" Words I must not lose.")
-    page.wait_for_function(
-        "() => (localStorage.getItem('notebook:draft:drafty') || '').includes('must not lose')")
+    wait_for_draft(page, "drafty", containing="must not lose")
     page.close()  # no beforeunload: the tab is gone, as after a crash
 
     page = context.new_page()
@@ -189,7 +190,7 @@ def test_a_draft_survives_a_closed_tab_and_is_offered_back(new_context, admin):
     page.keyboard.press("Control+s")
     expect(page).to_have_url(url_path("/wiki/drafty"))
     expect(page.locator(".markdown")).to_contain_text("Words I must not lose.")
-    assert page.evaluate("localStorage.getItem('notebook:draft:drafty')") is None
+    assert stored_draft(page, "drafty") is None
     page.goto("/edit/drafty")
     expect(editor_text(page)).to_have_value("Saved text. Words I must not lose.")
     expect(page.get_by_role("region", name="Unsaved draft")).to_have_count(0)
@@ -202,7 +203,7 @@ def test_a_discarded_draft_is_gone(new_context, admin):
     page.get_by_label("Title", exact=True).fill("Never Saved")
     editor_text(page).click()
     page.keyboard.type("A thought I did not keep.")
-    page.wait_for_function("() => localStorage.getItem('notebook:draft:new') !== null")
+    wait_for_draft(page, "new")
     page.close()
 
     page = context.new_page()
@@ -211,9 +212,31 @@ def test_a_discarded_draft_is_gone(new_context, admin):
     offer.get_by_role("button", name="Discard").click()
     expect(offer).to_be_hidden()
     expect(page.get_by_label("Title", exact=True)).to_have_value("")
-    assert page.evaluate("localStorage.getItem('notebook:draft:new')") is None
+    assert stored_draft(page, "new") is None
     page.reload()
     expect(page.get_by_role("region", name="Unsaved draft")).to_have_count(0)
+
+
+def test_drafts_are_each_users_own_and_signing_out_forgets_them(new_context, admin, reader):
+    context = new_context(admin)
+    page = context.new_page()
+    page.goto("/new")
+    page.get_by_label("Title", exact=True).fill("Private Musings")
+    editor_text(page).fill("Only Ada should ever see this.")
+    wait_for_draft(page, "new", containing="Only Ada")
+
+    context.clear_cookies()  # Ada's session ends without her signing out
+    sign_in(page, reader)  # and the next person at this browser signs in
+    assert stored_draft(page, "new") is None
+    context.clear_cookies()
+    sign_in(page, admin)  # Ada's own draft is still hers
+    page.goto("/new")
+    expect(page.get_by_role("region", name="Unsaved draft")).to_be_visible()
+
+    account = page.get_by_role("navigation", name="Account")
+    account.get_by_role("button", name="Sign out").click()
+    expect(account).to_contain_text("Sign in")
+    assert "Only Ada" not in page.evaluate("JSON.stringify(localStorage)")
 
 
 def test_escape_closes_the_live_preview(admin_page: Page, sample_page):

@@ -1,10 +1,15 @@
 """Accounts: creating users, checking and changing passwords, roles and deactivation."""
 
+import hmac
+import unicodedata
 from functools import cache
-from importlib import resources
 
+from disarm import skeleton_key
+from flask import current_app
+from itsdangerous import URLSafeSerializer
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from wiki.database import one_writer_at_a_time, write_transaction
 from wiki.extensions import db
@@ -13,7 +18,10 @@ from wiki.models import Role, User
 PASSWORD_MIN = 8
 PASSWORD_MAX = 1024
 USERNAME_MAX = 40
-HASH_METHOD = "scrypt"
+SKELETON_MAX = 255
+# Unicode categories a username may not hold: controls, invisible formatting (bidi
+# overrides, zero-width spaces), surrogates, private use, unassigned, line separators.
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 # Taken by the writes that check other accounts: the first one, the last administrator.
 ACCOUNTS_LOCK = "accounts"
 
@@ -24,6 +32,63 @@ class AccountError(ValueError):
 
 def username_key(username: str) -> str:
     return username.strip().casefold()
+
+
+def username_skeleton(username: str) -> str:
+    """What *username* looks like, whatever its case: names with one skeleton (Unicode
+    TR39), such as ``admin`` and Cyrillic ``аdmin``, are confusable. Stored per user;
+    migration 0007 computes it the same way for the accounts made before it."""
+    return skeleton_key(username_key(username))
+
+
+def clean_username(username: str) -> str:
+    """*username* as stored: NFKC-normalised (full-width ``Ａｄａ`` is ``Ada``) and trimmed.
+
+    :raises AccountError: it is empty or too long, or holds a control or invisible character.
+    """
+    name = unicodedata.normalize("NFKC", username).strip()
+    if not name or len(name) > USERNAME_MAX:
+        raise AccountError(f"Choose a username of 1 to {USERNAME_MAX} characters.")
+    if any(unicodedata.category(char) in REFUSED_CATEGORIES for char in name):
+        raise AccountError("A username cannot hold control or invisible characters "
+                           "(such as direction marks or zero-width spaces).")
+    if len(username_skeleton(name)) > SKELETON_MAX:
+        raise AccountError("Choose a simpler username.")
+    return name
+
+
+def printable_username(username: str) -> str:
+    """*username* with any control or invisible character shown as an escape, for a
+    terminal: accounts made before such names were refused may still hold one."""
+    return "".join(
+        char.encode("unicode_escape").decode() if unicodedata.category(char)
+        in REFUSED_CATEGORIES else char for char in username
+    )
+
+
+def password_hash_method() -> str:
+    """Werkzeug's ``"scrypt:N:r:p"`` from the setting (OWASP asks N of 2**17 at least)."""
+    return current_app.config["PASSWORD_HASH_METHOD"]
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, password_hash_method())
+
+
+def is_weaker_than_configured(password_hash: str) -> bool:
+    """Whether *password_hash* was made by another method or with a lower scrypt cost."""
+    wanted = _scrypt_cost(password_hash_method())
+    stored = _scrypt_cost(password_hash.split("$", 1)[0])
+    return stored is None or (wanted is not None and stored < wanted)
+
+
+def _scrypt_cost(method: str) -> tuple[int, int, int] | None:
+    """``(N, r, p)`` of a Werkzeug scrypt method string, or None for another method."""
+    name, *params = method.split(":")
+    if name != "scrypt":
+        return None
+    n, r, p = (int(value) for value in params) if params else (2**15, 8, 1)  # Werkzeug's
+    return n, r, p
 
 
 def password_problem(password: str) -> str | None:
@@ -42,9 +107,22 @@ def password_problem(password: str) -> str | None:
 
 @cache
 def common_passwords() -> frozenset[str]:
-    text = resources.files("wiki").joinpath("content/common-passwords.txt").read_text()
-    lines = (line.strip() for line in text.splitlines())
-    return frozenset(line.casefold() for line in lines if line and not line.startswith("#"))
+    """The 30,000 most common passwords of published leaks, as the zxcvbn package ships them."""
+    return frozenset(password.casefold() for password in FREQUENCY_LISTS["passwords"])
+
+
+def first_account_token() -> str:
+    """The secret part of the link that creates the first account (``flask init`` prints it).
+
+    Signed with the secret key, so only someone with access to the server has it: on a fresh
+    public deployment the first visitor does not become the administrator. It is good for
+    one account only, since it is refused as soon as any account exists.
+    """
+    return URLSafeSerializer(current_app.secret_key, salt="first-account").dumps("admin")
+
+
+def is_first_account_token(token: str) -> bool:
+    return hmac.compare_digest(token.encode(), first_account_token().encode())
 
 
 def count_users() -> int:
@@ -55,6 +133,12 @@ def find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username_key == username_key(username)))
 
 
+def find_confusable_user(username: str) -> User | None:
+    """An account whose name looks like *username* (see :func:`username_skeleton`)."""
+    skeleton = username_skeleton(username)
+    return db.session.scalars(select(User).where(User.username_skeleton == skeleton)).first()
+
+
 def create_user(username: str, password: str, role: Role = Role.READER,
                 *, only_if_first: bool = False) -> User:
     """Create an account.
@@ -62,9 +146,7 @@ def create_user(username: str, password: str, role: Role = Role.READER,
     :raises AccountError: the name is taken or invalid, the password is refused, or
         *only_if_first* is set and an account already exists.
     """
-    username = username.strip()
-    if not username or len(username) > USERNAME_MAX:
-        raise AccountError(f"Choose a username of 1 to {USERNAME_MAX} characters.")
+    username = clean_username(username)
     if problem := password_problem(password):
         raise AccountError(problem)
     with write_transaction() as session:
@@ -73,10 +155,14 @@ def create_user(username: str, password: str, role: Role = Role.READER,
             raise AccountError("The wiki already has an account; sign in instead.")
         if find_user(username):
             raise AccountError("That username is taken.")
+        if look_alike := find_confusable_user(username):
+            raise AccountError(f"That username looks too much like “{look_alike.username}”; "
+                               "choose another.")
         user = User(
             username=username,
             username_key=username_key(username),
-            password_hash=generate_password_hash(password, HASH_METHOD),
+            username_skeleton=username_skeleton(username),
+            password_hash=hash_password(password),
             role=Role(role),
         )
         session.add(user)
@@ -86,27 +172,27 @@ def create_user(username: str, password: str, role: Role = Role.READER,
 def authenticate(username: str, password: str) -> User | None:
     """The active account matching *username* and *password*, or None.
 
-    A hash made with an older method is replaced by a scrypt hash on success. An unknown
+    A hash made with an older method or a lower cost is replaced on success. An unknown
     name costs a hash check too, so the answer's timing does not tell which names exist.
     """
     if len(password) > PASSWORD_MAX:
         return None  # no account has such a password; don't spend a hash on it
     user = find_user(username)
     if user is None:
-        check_password_hash(_stand_in_hash(), password)
+        check_password_hash(_stand_in_hash(password_hash_method()), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
-    if not user.password_hash.startswith(HASH_METHOD + ":"):
+    if is_weaker_than_configured(user.password_hash):
         with write_transaction():
             user = db.session.get(User, user.id)
-            user.password_hash = generate_password_hash(password, HASH_METHOD)
+            user.password_hash = hash_password(password)
     return user
 
 
 @cache
-def _stand_in_hash() -> str:
-    return generate_password_hash("not a password of anyone", HASH_METHOD)
+def _stand_in_hash(method: str) -> str:
+    return generate_password_hash("not a password of anyone", method)
 
 
 def set_password(user_id: int, password: str) -> User:
@@ -118,7 +204,7 @@ def set_password(user_id: int, password: str) -> User:
         raise AccountError(problem)
     with write_transaction() as session:
         user = _get(session, user_id)
-        user.password_hash = generate_password_hash(password, HASH_METHOD)
+        user.password_hash = hash_password(password)
         user.session_version += 1
     return user
 

@@ -7,19 +7,25 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
     url_for,
 )
 from flask_login import current_user, fresh_login_required, login_fresh
+from werkzeug.exceptions import TooManyRequests
 
 from wiki import auth
 from wiki.extensions import limiter
-from wiki.forms import ChangePasswordForm, ConfirmForm, LoginForm, NewAccountForm
-from wiki.models import Role
-from wiki.services import accounts
+from wiki.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    LoginForm,
+    NewAccountForm,
+    checks_its_own_csrf_token,
+)
+from wiki.models import Role, User
+from wiki.services import accounts, throttling
 
 bp = Blueprint("account", __name__)
 
@@ -49,37 +55,48 @@ def is_local_path(target: str) -> bool:
     return not parts.scheme and not parts.netloc
 
 
-def _login_failed(_response) -> bool:
-    return g.get("login_failed", False)
+def check_password_or_count_failure(username: str, password: str) -> User | None:
+    """The account if *password* is *username*'s; a wrong one counts against this address.
 
-
-def _username_key() -> str:
-    return "login-user:" + accounts.username_key(request.form.get("username", ""))[:200]
+    :raises TooManyRequests: this address failed too often lately, for this account or in
+        all; the password is not even checked.
+    """
+    address = request.remote_addr or ""
+    if wait := throttling.seconds_to_wait(username, address):
+        raise TooManyRequests("Too many wrong passwords were tried from your address lately. "
+                              "Signing in from elsewhere is not affected.", retry_after=wait)
+    user = accounts.authenticate(username, password)
+    if user is None:
+        throttling.record_failure(username, address)
+    return user
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_IP"], methods=["POST"],
-               deduct_when=_login_failed, scope="login-ip")
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_USERNAME"], methods=["POST"],
-               deduct_when=_login_failed, key_func=_username_key, scope="login-user")
+@checks_its_own_csrf_token
 def login():
     if accounts.count_users() == 0:
-        return first_account()
+        return render_template("account/no_account.html")
     if current_user.is_authenticated and login_fresh() and request.method == "GET":
         return redirect(safe_next(request.args.get("next")))  # a remembered session signs in again
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.username.data, form.password.data)
+        user = check_password_or_count_failure(form.username.data, form.password.data)
         if user is not None:
             auth.sign_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")), 303)
-        g.login_failed = True
         form.password.errors.append("Unknown username or wrong password.")
     return render_template("account/login.html", form=form)
 
 
-def first_account():
-    """While the wiki has no account, the login page creates the first: an administrator."""
+@bp.route("/setup/<token>", methods=["GET", "POST"])
+@checks_its_own_csrf_token
+def first_account(token: str):
+    """The first account, an administrator, made from the link ``flask init`` prints.
+
+    :raises NotFound: the token is not the link's, or the wiki already has an account.
+    """
+    if not accounts.is_first_account_token(token) or accounts.count_users():
+        abort(404)
     form = NewAccountForm()
     if form.validate_on_submit():
         try:
@@ -96,6 +113,7 @@ def first_account():
 
 
 @bp.route("/logout", methods=["GET", "POST"])
+@checks_its_own_csrf_token
 def logout():
     """Sign out by POST; a GET (or a stale form) shows the button to confirm it."""
     form = ConfirmForm()
@@ -109,6 +127,7 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@checks_its_own_csrf_token
 @limiter.limit(lambda: current_app.config["REGISTRATIONS_PER_IP"], methods=["POST"],
                scope="register")
 def register():
@@ -132,11 +151,12 @@ def register():
 
 
 @bp.route("/account", methods=["GET", "POST"])
+@checks_its_own_csrf_token
 @fresh_login_required
 def account():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if accounts.authenticate(current_user.username, form.current.data) is None:
+        if check_password_or_count_failure(current_user.username, form.current.data) is None:
             form.current.errors.append("That is not your current password.")
         else:
             accounts.set_password(current_user.id, form.password.data)

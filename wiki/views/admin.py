@@ -7,7 +7,13 @@ from flask_login import fresh_login_required
 from flask_wtf import FlaskForm
 
 from wiki.extensions import db
-from wiki.forms import ConfirmForm, CreateAccountForm, RoleForm, SetPasswordForm
+from wiki.forms import (
+    ConfirmForm,
+    CreateAccountForm,
+    RoleForm,
+    SetPasswordForm,
+    checks_its_own_csrf_token,
+)
 from wiki.models import Role, User
 from wiki.permissions import Action, require
 from wiki.services import accounts
@@ -27,6 +33,7 @@ def require_fresh_admin() -> None:
 
 
 @bp.route("/users", methods=["GET", "POST"])
+@checks_its_own_csrf_token
 def users():
     """Every account, and the form that creates one."""
     form = CreateAccountForm()
@@ -48,6 +55,7 @@ def user(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/role")
+@checks_its_own_csrf_token
 def change_role(user_id: int):
     user = db.get_or_404(User, user_id)
     form = RoleForm()
@@ -58,6 +66,7 @@ def change_role(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/password")
+@checks_its_own_csrf_token
 def set_password(user_id: int):
     user = db.get_or_404(User, user_id)
     form = SetPasswordForm()
@@ -68,6 +77,7 @@ def set_password(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/deactivate")
+@checks_its_own_csrf_token
 def deactivate(user_id: int):
     user = db.get_or_404(User, user_id)
     return apply_change(
@@ -77,6 +87,7 @@ def deactivate(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/reactivate")
+@checks_its_own_csrf_token
 def reactivate(user_id: int):
     user = db.get_or_404(User, user_id)
     return apply_change(

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
 from wiki.extensions import csrf, db
+from wiki.forms import checks_its_own_csrf_token
 from wiki.permissions import Action, can, require
 from wiki.services import links, pages
 
@@ -16,6 +17,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/preview")
+@checks_its_own_csrf_token
 def preview():
     """The page text in the form field ``body``, rendered as a reader will see it.
 

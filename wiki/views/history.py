@@ -8,7 +8,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import selectinload
 
 from wiki.extensions import db
-from wiki.forms import ConfirmForm
+from wiki.forms import ConfirmForm, checks_its_own_csrf_token
 from wiki.models import Page, Revision, User
 from wiki.pagination import window
 from wiki.permissions import Action, can, require
@@ -70,6 +70,7 @@ def diff(slug: str):
 
 
 @bp.route("/revert/<path:slug>", methods=["GET", "POST"])
+@checks_its_own_csrf_token
 def revert(slug: str):
     page = get_page_with_history_or_404(slug)
     require(Action.RESTORE if page.deleted else Action.REVERT, page)

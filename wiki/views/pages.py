@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from wiki import caching
 from wiki.extensions import db
-from wiki.forms import ConfirmForm, PageForm, RenameForm
+from wiki.forms import ConfirmForm, PageForm, RenameForm, checks_its_own_csrf_token
 from wiki.models import Page, Revision
 from wiki.pagination import window
 from wiki.permissions import Action, require
@@ -90,6 +90,7 @@ def suggested_title(slug: str) -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@checks_its_own_csrf_token
 def new():
     require(Action.CREATE)
     form = PageForm(title=request.args.get("title", ""))
@@ -97,6 +98,7 @@ def new():
 
 
 @bp.route("/edit/<path:slug>", methods=["GET", "POST"])
+@checks_its_own_csrf_token
 def edit(slug: str):
     page = pages.get_page(slug)
     require(Action.EDIT if page else Action.CREATE, page)
@@ -161,6 +163,7 @@ def _int_or_none(value: str | None) -> int | None:
 
 
 @bp.route("/delete/<path:slug>", methods=["GET", "POST"])
+@checks_its_own_csrf_token
 def delete(slug: str):
     page = get_page_or_404(slug)
     require(Action.DELETE, page)
@@ -173,6 +176,7 @@ def delete(slug: str):
 
 
 @bp.route("/rename/<path:slug>", methods=["GET", "POST"])
+@checks_its_own_csrf_token
 def rename(slug: str):
     page = get_page_or_404(slug)
     require(Action.RENAME, page)
