@@ -125,7 +125,7 @@ def test_a_backup_taken_during_writes_restores_a_consistent_wiki(app, runner, cl
 def test_the_backup_is_private_to_its_owner_and_reports_what_it_holds(backup_file, runner):
     assert stat.S_IMODE(backup_file.stat().st_mode) == 0o600
     again = runner.invoke(args=["backup", str(backup_file)])  # replaces the older backup
-    assert again.exit_code == 0 and "Backed up 1 pages (1 revisions)" in again.output
+    assert again.exit_code == 0 and "Backed up 1 page (1 revision)" in again.output
     assert not list(backup_file.parent.glob(".*.tmp"))
 
 
@@ -146,12 +146,13 @@ def test_restore_asks_first(app, runner, client, backup_file):
         pages.save(None, "Later", "not in the backup\n", None)
     declined = runner.invoke(args=["restore", str(backup_file)], input="n\n")
     assert declined.exit_code == 1
-    assert "Replace every page and account of this wiki with the 1 pages" in declined.output
+    assert ("Replace every page and account of this wiki with the 1 page (1 revision)"
+            in declined.output)
     assert client.get("/wiki/later").status_code == 200
 
     accepted = runner.invoke(args=["restore", str(backup_file)], input="y\n")
     assert accepted.exit_code == 0, accepted.output
-    assert "Restored 1 pages" in accepted.output
+    assert "Restored 1 page" in accepted.output
     assert client.get("/wiki/later").status_code == 404
     assert client.get("/wiki/kept").status_code == 200
 
