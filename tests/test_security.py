@@ -99,6 +99,7 @@ EXPECTED: dict[str, Needs | Fixed] = {
     "pages.rename": Needs(Action.RENAME, "/rename/sample"),
     "pages.shortcuts": public("/help/shortcuts"),
     "health.healthz": public("/healthz"),
+    "site.favicon": public("/favicon.ico"),
     "history.history": Needs(Action.READ, "/history/sample"),
     "history.diff": Needs(Action.READ, "/diff/sample?from=1&to=2"),
     "history.revert": Needs(Action.REVERT, "/revert/sample?rev=1"),
@@ -156,7 +157,7 @@ def classify(response) -> str:
         return LOGIN
     if response.status_code in (302, 303) and location == "/":
         return HOME
-    if response.status_code in (200, 422) and CSRF_NOTICE in response.get_data(as_text=True):
+    if response.status_code in (200, 422) and CSRF_NOTICE.encode() in response.get_data():
         return FORM_AGAIN
     named = {200: OK, 400: BAD_REQUEST, 401: UNAUTHORIZED, 403: FORBIDDEN, 404: ABSENT,
              405: NOT_ALLOWED}
