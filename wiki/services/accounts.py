@@ -13,6 +13,8 @@ from wiki.models import Role, User
 PASSWORD_MIN = 8
 PASSWORD_MAX = 1024
 USERNAME_MAX = 40
+# Said by the account rules and by the forms' validators alike: one wording per rule.
+USERNAME_LENGTH = f"Choose a username of 1 to {USERNAME_MAX} characters."
 HASH_METHOD = "scrypt"
 # Taken by the writes that check other accounts: the first one, the last administrator.
 ACCOUNTS_LOCK = "accounts"
@@ -64,7 +66,7 @@ def create_user(username: str, password: str, role: Role = Role.READER,
     """
     username = username.strip()
     if not username or len(username) > USERNAME_MAX:
-        raise AccountError(f"Choose a username of 1 to {USERNAME_MAX} characters.")
+        raise AccountError(USERNAME_LENGTH)
     if problem := password_problem(password):
         raise AccountError(problem)
     with write_transaction() as session:

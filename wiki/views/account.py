@@ -20,6 +20,7 @@ from wiki.extensions import limiter
 from wiki.forms import ChangePasswordForm, ConfirmForm, LoginForm, NewAccountForm
 from wiki.models import Role
 from wiki.services import accounts
+from wiki.views import form_status
 
 bp = Blueprint("account", __name__)
 
@@ -75,7 +76,7 @@ def login():
             return redirect(safe_next(request.args.get("next")), 303)
         g.login_failed = True
         form.password.errors.append("Unknown username or wrong password.")
-    return render_template("account/login.html", form=form)
+    return render_template("account/login.html", form=form), form_status(form)
 
 
 def first_account():
@@ -92,7 +93,7 @@ def first_account():
             auth.sign_in(user)
             flash(f"Welcome, {user.username}. You are the administrator of this wiki.", "success")
             return redirect(url_for("pages.home"), 303)
-    return render_template("account/first.html", form=form)
+    return render_template("account/first.html", form=form), form_status(form)
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -105,7 +106,7 @@ def logout():
         auth.sign_out(current_user)
         flash("You are signed out.", "info")
         return redirect(url_for("pages.home"), 303)
-    return render_template("account/logout.html", form=form)
+    return render_template("account/logout.html", form=form), form_status(form)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -128,7 +129,7 @@ def register():
             auth.sign_in(user)
             flash(f"Welcome, {user.username}.", "success")
             return redirect(url_for("pages.home"), 303)
-    return render_template("account/register.html", form=form)
+    return render_template("account/register.html", form=form), form_status(form)
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -143,4 +144,4 @@ def account():
             auth.forget_this_browser()
             flash("Password changed. Sign in with your new password.", "success")
             return redirect(url_for("account.login"), 303)
-    return render_template("account/account.html", form=form)
+    return render_template("account/account.html", form=form), form_status(form)
