@@ -132,7 +132,8 @@ def import_command(path: Path, split_sections: bool) -> None:
     """Import a Markdown file, or a folder of them (sub-folders become sub-pages).
 
     A page's title is the file's first # heading, else the file name; a home.md at the
-    top becomes the Home page. Pages that already exist are left alone.
+    top becomes the Home page. Pages that already exist are left alone. Symbolic links are
+    never followed: they are listed as skipped.
     """
     report = importing.ImportReport()
     if path.is_dir():
@@ -160,8 +161,9 @@ def _relative(file: Path | None, root: Path) -> str:
 def export_command(directory: Path) -> None:
     """Write every page to DIRECTORY as Markdown, ready for `flask pages import`.
 
-    One .md file per page, sub-pages in sub-folders, the title as the first # heading.
-    Files of the same name are replaced; other files are left alone.
+    One .md file per page, sub-pages in sub-folders, the title as the first # heading; a
+    name too long for a file is shortened (import takes the address from the title).
+    Files of the same name are replaced; other files, and symbolic links, are left alone.
     """
     try:
         directory.mkdir(parents=True, exist_ok=True)
