@@ -1,12 +1,15 @@
-# make run   — start the wiki at http://127.0.0.1:5000 (creates .venv and the database first)
+# make run   — start the wiki at http://127.0.0.1:5000 (creates .venv and the database first);
+#              make run PORT=8080 HOST=0.0.0.0 to serve elsewhere (macOS's AirPlay takes 5000)
 # make test  — run the test suite (on SQLite, then on PostgreSQL if it is there)
-# make serve — run it under Gunicorn at http://127.0.0.1:8000
+# make serve — run it under Gunicorn at http://127.0.0.1:8000 (PORT and HOST as for run;
+#              else WIKI_BIND, see gunicorn.conf.py)
 # make bench — measure it at 1,000 and 10,000 pages (BENCH_LARGE=1: 100,000 too); see bench/
 # make screenshots — retake the README's screenshots (docs/screenshots) with the browser tests
 VENV   := .venv
 BIN    := $(VENV)/bin
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed-stamp
+# HOST and PORT (make run PORT=8080): left empty, each target has its own defaults.
 
 .PHONY: install run test serve bench screenshots lint clean
 
@@ -20,7 +23,7 @@ $(STAMP): pyproject.toml
 
 run: install
 	$(BIN)/flask --app wiki init
-	$(BIN)/flask --app wiki run --host 127.0.0.1 --port 5000
+	$(BIN)/flask --app wiki run --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),5000)
 
 # The suite on SQLite, then on PostgreSQL in a throw-away database if the machine has one
 # (.ci/test-on-postgresql). With WIKI_TEST_DATABASE_URL set: one run, on that database.
@@ -34,6 +37,7 @@ endif
 
 serve: install
 	$(BIN)/flask --app wiki init
+	$(if $(HOST)$(PORT),WIKI_BIND=$(or $(HOST),127.0.0.1):$(or $(PORT),8000)) \
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
 bench: install

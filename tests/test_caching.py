@@ -229,3 +229,33 @@ def test_the_cache_drops_the_least_recently_used_beyond_its_size():
     assert cache.get("a", 2) is None and len(cache) == 3  # another version: out of date
     cache.put("huge", page(b"x" * 101))  # over a quarter: not kept
     assert cache.get("huge", 1) is None
+
+
+@pytest.fixture
+def proxied(make_app, page):
+    """The wiki behind one trusted proxy, and the anonymous visitors it passes on."""
+    return make_app("proxied", PROXY_FIX=1).test_client(use_cookies=False)
+
+
+@pytest.mark.parametrize("forwarded", [
+    {"X-Forwarded-Prefix": "//evil.example"},
+    {"X-Forwarded-Host": "evil.example"},
+    {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"},
+    {"Host": "evil.example"},
+])
+def test_forwarded_headers_of_one_request_do_not_make_every_readers_page(
+        proxied, page, forwarded):
+    """The attacker asks first, so the page their headers made is the one kept."""
+    for _ in range(2):
+        proxied.get(page, headers=forwarded)
+    honest = proxied.get(page)
+    assert b"evil.example" not in honest.data
+    assert not any("evil.example" in value for value in honest.headers.values())
+    assert queries(proxied.get(page)) == 1  # the honest page is kept in turn
+
+
+def test_a_prefix_of_its_own_gets_pages_linking_under_it(proxied, page):
+    proxied.get(page)
+    prefixed = proxied.get(page, headers={"X-Forwarded-Prefix": "/notes"})
+    assert b'href="/notes/help/shortcuts"' in prefixed.data
+    assert b'href="/notes/' not in proxied.get(page).data

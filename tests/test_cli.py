@@ -177,7 +177,7 @@ def test_import_a_file_titled_by_its_first_heading(runner, app, tmp_path):
     file.write_text("# Intro to C#\n\nSome *text*.\n\n## More\n\nand more\n")
     result = runner.invoke(args=["pages", "import", str(file)])
     assert result.exit_code == 0, result.output
-    assert "1 pages created, 0 already there." in result.output
+    assert "1 page created, 0 already there." in result.output
     assert "Importing" not in result.output  # no progress bar for one file
     body = "Some *text*.\n\n## More\n\nand more\n"
     assert page_rows(app) == {"intro-to-c": ("Intro to C#", body)}

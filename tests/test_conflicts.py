@@ -96,7 +96,7 @@ def test_expired_csrf_token_keeps_a_long_edit(make_app):
     text = "A long essay that took all afternoon.\n" * 50
     response = client.post("/edit/essay", data={**form, "title": "Essay", "body": text,
                                                 "summary": "my summary", "tags": "long, essay"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Your session expired" in html
     assert textarea(html) == text and 'value="my summary"' in html and 'value="long, essay"' in html

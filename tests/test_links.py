@@ -124,7 +124,7 @@ def test_rename_onto_an_existing_page_is_refused(editor, app):
     save_page(editor, "a", "A", "a")
     save_page(editor, "b", "B", "b")
     response = submit(editor, "/rename/a", {"title": "B"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "A page called “B” already exists" in response.get_data(as_text=True)
     assert editor.get("/wiki/a").status_code == 200
     assert current_body(app, "b") == "b"

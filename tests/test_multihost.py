@@ -253,9 +253,9 @@ def test_a_login_limit_reached_on_one_host_applies_on_the_other(tmp_path):
     with hosts(tmp_path, 2, **settings) as ([host_a, host_b], _logs):
         a, b = Browser(host_a), Browser(host_b)
         for _ in range(3):
-            assert failed_login(a).status == 200  # the form again, with its error
+            assert failed_login(a).status == 422  # the form again, with its error
         assert failed_login(b).status == 429  # counted on host A, refused on host B
-        assert failed_login(Browser(host_b), username="reader").status == 200  # per account
+        assert failed_login(Browser(host_b), username="reader").status == 422  # per account
 
 
 @pytest.mark.slow

@@ -24,11 +24,13 @@ redirect after a save) always gets the full page: a 304 would swallow the messag
 
 **Rendered pages.** Anonymous readers all get the same page, so each worker keeps the page
 views it sent them, up to ``PAGE_CACHE_BYTES``, and sends them again while the wiki's change
-counter (``wiki_state.version``, bumped by every write transaction) is unchanged and for at
-most ``PAGE_CACHE_SECONDS``, so "5 minutes ago" stays about right. A WSGI middleware in
-front of Flask does it (:class:`PageCacheMiddleware`): a hit costs one primary-key lookup,
-not the page's queries, its template, nor even Flask's request handling. A save anywhere
-refreshes every copy, so nothing stale is shown; signed-in readers never get a kept copy.
+counter (``wiki_state.version``, bumped by every write transaction, and moved past every
+earlier value by ``flask restore``) is unchanged and for at most ``PAGE_CACHE_SECONDS``, so
+"5 minutes ago" stays about right. A WSGI middleware in front of Flask does it
+(:class:`PageCacheMiddleware`): a hit costs one primary-key lookup, not the page's queries,
+its template, nor even Flask's request handling. A save anywhere refreshes every copy, so
+nothing stale is shown; signed-in readers never get a kept copy. A copy is kept for the URL
+as asked, scheme, host and prefix included: links on the page start with the prefix.
 """
 
 from __future__ import annotations
@@ -156,7 +158,7 @@ class PageCacheMiddleware:
         if not _anonymous_page_view(environ):
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
-        key = environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", "")
+        key = page_key(environ)
         version = environ[VERSION_KEY] = self.version()
         entry = self.cache.get(key, version)
         if entry is None:
@@ -204,6 +206,18 @@ class PageCacheMiddleware:
                             if name.lower() not in UNKEPT_HEADERS)
             self.cache.put(key, CachedPage(version, validators, headers, content))
         return [content]
+
+
+def page_key(environ) -> str:
+    """What a kept page is found by: everything in the request its bytes depend on.
+
+    Behind ``WIKI_PROXY_FIX`` the scheme, host and prefix come from ``X-Forwarded-*``
+    headers that a client may send too; the prefix starts every link on the page, so one
+    request with a hostile prefix must not make the copy every other reader gets.
+    """
+    return "\n".join(environ.get(name, "") for name in (
+        "wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME",
+        "PATH_INFO", "QUERY_STRING"))
 
 
 def _anonymous_page_view(environ) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from wiki.extensions import db
 from wiki.models import Page, Role
 from wiki.services import accounts, backup, exporting, importing, search
+from wiki.templating import counted
 
 user_cli = AppGroup("user", help="Manage accounts.")
 pages_cli = AppGroup("pages", help="Import and maintain pages.")
@@ -35,7 +36,7 @@ def init_command() -> None:
         click.echo("The wiki is up to date.")
     else:
         report = importing.import_shipped_notes()
-        click.echo(f"Imported the shipped notes: {len(report.created)} pages.")
+        click.echo(f"Imported the shipped notes: {counted(len(report.created), 'page')}.")
     if not accounts.count_users():
         with current_app.test_request_context():  # url_for outside a request
             link = url_for("account.first_account", token=accounts.first_account_token())
@@ -135,18 +136,20 @@ def import_command(path: Path, split_sections: bool) -> None:
     """Import a Markdown file, or a folder of them (sub-folders become sub-pages).
 
     A page's title is the file's first # heading, else the file name; a home.md at the
-    top becomes the Home page. Pages that already exist are left alone.
+    top becomes the Home page. Pages that already exist are left alone. Symbolic links are
+    never followed: they are listed as skipped.
     """
     report = importing.ImportReport()
     if path.is_dir():
-        files = importing.markdown_files(path)
+        files = importing.markdown_files(path, report)
         with click.progressbar(files, label="Importing", show_pos=True,
                                item_show_func=lambda file: _relative(file, path)) as bar:
             for file in bar:
                 importing.import_file(file, path, split_sections, report)
     else:
         importing.import_file(path, path, split_sections, report)
-    click.echo(f"{len(report.created)} pages created, {len(report.skipped)} already there.")
+    click.echo(f"{counted(len(report.created), 'page')} created, "
+               f"{len(report.skipped)} already there.")
     for failure in report.failed:
         click.echo(f"Skipped {failure.source}: {failure.reason}", err=True)
     if report.failed:
@@ -162,12 +165,21 @@ def _relative(file: Path | None, root: Path) -> str:
 def export_command(directory: Path) -> None:
     """Write every page to DIRECTORY as Markdown, ready for `flask pages import`.
 
-    One .md file per page, sub-pages in sub-folders, the title as the first # heading.
-    Files of the same name are replaced; other files are left alone.
+    One .md file per page, sub-pages in sub-folders, the title as the first # heading; a
+    name too long for a file is shortened (import takes the address from the title).
+    Files of the same name are replaced; other files, and symbolic links, are left alone.
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    written = exporting.export_pages(directory)
-    click.echo(f"Exported {len(written)} pages to {directory}.")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise click.ClickException(f"Cannot make the folder {directory}: {error.strerror}.") \
+            from error
+    report = exporting.export_pages(directory)
+    click.echo(f"Exported {counted(len(report.written), 'page')} to {directory}.")
+    for failure in report.failed:
+        click.echo(f"Skipped {failure.page}: {failure.reason}", err=True)
+    if report.failed:
+        raise click.ClickException("Some pages could not be exported; see the list above.")
 
 
 @pages_cli.command("reindex")
@@ -178,7 +190,7 @@ def reindex_command() -> None:
                            item_show_func=lambda slug: slug or "") as bar:
         for _ in bar:
             pass
-    click.echo(f"Reindexed {len(rebuild)} pages.")
+    click.echo(f"Reindexed {counted(len(rebuild), 'page')}.")
 
 
 @click.command("backup")
@@ -190,7 +202,8 @@ def backup_command(target: Path) -> None:
         info = backup.backup_database(target)
     except backup.BackupError as error:
         _fail(error)
-    click.echo(f"Backed up {info.pages} pages ({info.revisions} revisions) to {target}.")
+    click.echo(f"Backed up {counted(info.pages, 'page')} "
+               f"({counted(info.revisions, 'revision')}) to {target}.")
 
 
 @click.command("restore")
@@ -202,10 +215,11 @@ def restore_command(source: Path, yes: bool) -> None:
     try:
         info = backup.inspect_backup(source)
         if not yes:
-            click.confirm(f"Replace every page and account of this wiki with the {info.pages} "
-                          f"pages ({info.revisions} revisions) in {source}?", abort=True)
+            click.confirm(f"Replace every page and account of this wiki with the "
+                          f"{counted(info.pages, 'page')} "
+                          f"({counted(info.revisions, 'revision')}) in {source}?", abort=True)
         backup.restore_database(source)
     except backup.BackupError as error:
         _fail(error)
     upgrade()  # a backup made by an older version of the wiki gets today's schema
-    click.echo(f"Restored {info.pages} pages from {source}.")
+    click.echo(f"Restored {counted(info.pages, 'page')} from {source}.")

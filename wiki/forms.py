@@ -16,9 +16,14 @@ from wtforms.validators import EqualTo, InputRequired, Length, Optional, Validat
 from wiki.extensions import csrf
 from wiki.models import Role
 from wiki.services import accounts
-from wiki.services.pages import MAX_TITLE_LENGTH
+from wiki.services.pages import MAX_TITLE_LENGTH, TITLE_MISSING, TITLE_TOO_LONG
 
 ROLE_CHOICES = [SelectChoice(role.value, role.value.capitalize()) for role in Role]
+# One wording per rule, wherever it is checked (the services say the same).
+PASSWORDS_DIFFER = "The passwords differ."
+TITLE_RULES = [InputRequired(TITLE_MISSING), Length(max=MAX_TITLE_LENGTH, message=TITLE_TOO_LONG)]
+USERNAME_RULES = [InputRequired(accounts.USERNAME_LENGTH),
+                  Length(max=accounts.USERNAME_MAX, message=accounts.USERNAME_LENGTH)]
 
 
 def checks_its_own_csrf_token(view):
@@ -51,7 +56,7 @@ class NewAccountForm(FlaskForm):
 
     username = StringField(
         "Username",
-        validators=[InputRequired(), Length(max=accounts.USERNAME_MAX), unused_username],
+        validators=[*USERNAME_RULES, unused_username],
     )
     password = PasswordField(
         "Password",
@@ -61,7 +66,7 @@ class NewAccountForm(FlaskForm):
     )
     confirm = PasswordField(
         "Repeat password",
-        validators=[InputRequired(), EqualTo("password", "The passwords differ.")],
+        validators=[InputRequired(), EqualTo("password", PASSWORDS_DIFFER)],
     )
     submit = SubmitField("Create account")
 
@@ -71,13 +76,13 @@ class ChangePasswordForm(FlaskForm):
     password = PasswordField("New password", validators=[InputRequired(), acceptable_password])
     confirm = PasswordField(
         "Repeat new password",
-        validators=[InputRequired(), EqualTo("password", "The passwords differ.")],
+        validators=[InputRequired(), EqualTo("password", PASSWORDS_DIFFER)],
     )
     submit = SubmitField("Change password")
 
 
 class PageForm(FlaskForm):
-    title = StringField("Title", validators=[InputRequired(), Length(max=MAX_TITLE_LENGTH)])
+    title = StringField("Title", validators=TITLE_RULES)
     body = TextAreaField("Text (Markdown)")
     summary = StringField(
         "Edit summary", validators=[Optional(), Length(max=255)],
@@ -99,7 +104,7 @@ class ConfirmForm(FlaskForm):
 
 
 class RenameForm(FlaskForm):
-    title = StringField("New title", validators=[InputRequired(), Length(max=MAX_TITLE_LENGTH)])
+    title = StringField("New title", validators=TITLE_RULES)
     rewrite_links = BooleanField("Update links to this page in other pages", default=True)
     submit = SubmitField("Rename")
 
@@ -122,7 +127,7 @@ class CreateAccountForm(FlaskForm):
 
     username = StringField(
         "Username",
-        validators=[InputRequired(), Length(max=accounts.USERNAME_MAX), unused_username],
+        validators=[*USERNAME_RULES, unused_username],
     )
     role = SelectField("Role", choices=ROLE_CHOICES, default=Role.EDITOR.value)
     password = PasswordField(

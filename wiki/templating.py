@@ -1,4 +1,5 @@
-"""What every template can use: the permission policy, dates, fingerprinted static URLs."""
+"""What every template can use: the permission policy, dates, counts with their nouns,
+fingerprinted static URLs."""
 
 import hashlib
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from wiki.permissions import can
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(can=can, site_name=app.config["SITE_NAME"])
-    app.jinja_env.filters.update(isotime=isotime, exacttime=exacttime, ago=ago)
+    app.jinja_env.filters.update(isotime=isotime, exacttime=exacttime, ago=ago, counted=counted)
     app.url_defaults(fingerprint_static)
 
 
@@ -47,6 +48,14 @@ def ago(moment: datetime, now: datetime | None = None) -> str:
     for unit, size in (("year", 31_536_000), ("month", 2_592_000), ("day", 86_400),
                        ("hour", 3_600), ("minute", 60)):
         if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+            return f"{counted(seconds // size, unit)} ago"
     return "just now"
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """*count* with its noun in the right number: ``"1 page"``, ``"3 pages"``.
+
+    *plural* defaults to *singular* with an ``s``; give it for other words, or for a noun
+    and its verb: ``counted(n, "page links", "pages link")``.
+    """
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"

@@ -22,6 +22,8 @@ SKELETON_MAX = 255
 # Unicode categories a username may not hold: controls, invisible formatting (bidi
 # overrides, zero-width spaces), surrogates, private use, unassigned, line separators.
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+# Said by the account rules and by the forms' validators alike: one wording per rule.
+USERNAME_LENGTH = f"Choose a username of 1 to {USERNAME_MAX} characters."
 # Taken by the writes that check other accounts: the first one, the last administrator.
 ACCOUNTS_LOCK = "accounts"
 
@@ -48,7 +50,7 @@ def clean_username(username: str) -> str:
     """
     name = unicodedata.normalize("NFKC", username).strip()
     if not name or len(name) > USERNAME_MAX:
-        raise AccountError(f"Choose a username of 1 to {USERNAME_MAX} characters.")
+        raise AccountError(USERNAME_LENGTH)
     if any(unicodedata.category(char) in REFUSED_CATEGORIES for char in name):
         raise AccountError("A username cannot hold control or invisible characters "
                            "(such as direction marks or zero-width spaces).")

@@ -19,11 +19,14 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 from flask import current_app
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import DBAPIError
 
 from wiki.extensions import db
+from wiki.models import WikiState
 
 WIKI_TABLES = ("alembic_version", "page", "revision", "user")
+COUNTER_LEAP = 2**32  # more writes than a wiki makes while a restore is staged
 
 
 class BackupError(Exception):
@@ -109,22 +112,50 @@ def restore_database(source: Path) -> BackupInfo:
     WAL like any write, so their next transaction simply sees the restored wiki.
     The backup is checked again here, in case the file changed since it was inspected.
 
+    The backup's change counter is older than the live one: put back as it is, it would
+    count again through values whose pages every worker may still keep (wiki/caching.py).
+    So the backup is staged in a private copy whose counter is moved past any value the
+    live wiki can have reached, and that copy goes in: the counter never goes back.
+
     :raises BackupError: see :func:`inspect_backup`; or the wiki is not on SQLite.
     """
     engine = _sqlite_engine()
-    if source.resolve() == _database_path(engine):
+    live_path = _database_path(engine)
+    if source.resolve() == live_path:
         raise BackupError(f"{source} is the live database itself; restore from a backup.")
     info = inspect_backup(source)
     db.session.remove()
     engine.dispose()  # no pooled connection of ours keeps a snapshot of the old wiki
     try:
-        with closing(_open_read_only(source)) as backup, engine.connect() as live:
-            backup.backup(live.connection.driver_connection, pages=-1)
+        with tempfile.TemporaryDirectory(dir=live_path.parent, prefix=".restore-") as folder, \
+                closing(sqlite3.connect(Path(folder) / "staged.sqlite")) as staged:
+            with closing(_open_read_only(source)) as backup:
+                backup.backup(staged, pages=-1)
+            _move_counter_past(staged, _live_counter(engine))
+            with engine.connect() as live:
+                staged.backup(live.connection.driver_connection, pages=-1)
     except sqlite3.DatabaseError as error:
         raise BackupError(f"Could not restore {source}: {error}.") from error
     finally:
         engine.dispose()
     return info
+
+
+def _live_counter(engine: Engine) -> int:
+    with engine.connect() as live:
+        try:
+            return live.scalar(select(WikiState.version).where(WikiState.id == 1)) or 0
+        except DBAPIError:  # a wiki from before the counter (migration 0004)
+            return 0
+
+
+def _move_counter_past(staged: sqlite3.Connection, live_counter: int) -> None:
+    """Set the staged wiki's change counter beyond any value the live one will have had by
+    the time the staged copy replaces it, however many writes come in between."""
+    if staged.execute("SELECT 1 FROM sqlite_master WHERE name = 'wiki_state'").fetchone():
+        with staged:
+            staged.execute("UPDATE wiki_state SET version = ? WHERE id = 1",
+                           (live_counter + COUNTER_LEAP,))
 
 
 def _sqlite_engine() -> Engine:

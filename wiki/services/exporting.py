@@ -2,18 +2,39 @@
 
 Each live page becomes ``<slug>.md`` (so sub-pages land in sub-folders) starting with its
 title as a ``# `` heading. The Home page is ``home.md``, which the importer turns back into
-the Home page whatever its title.
+the Home page whatever its title. A slug segment too long for a file name (255 bytes on
+most file systems) is shortened; the importer finds the page's address from its title.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from wiki.extensions import db
 from wiki.models import Page
+
+FILE_SUFFIX = ".md"
+MAX_NAME_BYTES = 255  # NAME_MAX of ext4, APFS, NTFS (in UTF-16 units, fewer than bytes)
+SEGMENT_BYTES = MAX_NAME_BYTES - len(FILE_SUFFIX)
+HASH_CHARS = 16  # 64 bits: two long segments cut to the same name stay apart
+
+
+@dataclass(frozen=True)
+class Failure:
+    page: str  # the slug of the page that could not be written
+    reason: str
+
+
+@dataclass
+class ExportReport:
+    written: list[Path] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
 
 
 def page_markdown(title: str, body: str) -> str:
@@ -23,28 +44,70 @@ def page_markdown(title: str, body: str) -> str:
     return f"# {title}\n\n{body}" + ("" if body.endswith("\n") else "\n")
 
 
+def file_name_part(segment: str) -> str:
+    """*segment* of a slug as a file or folder name: itself, or if too long for a file name,
+    its start and a digest of the whole, so the name stays the same on every export."""
+    if len(segment.encode()) <= SEGMENT_BYTES:
+        return segment
+    digest = hashlib.blake2b(segment.encode(), digest_size=HASH_CHARS // 2).hexdigest()
+    start = segment.encode()[:SEGMENT_BYTES - HASH_CHARS - 1].decode(errors="ignore")
+    return f"{start.rstrip('-')}-{digest}"
+
+
+def page_path(slug: str) -> PurePosixPath:
+    """Where the page at *slug* is written, relative to the export folder."""
+    *folders, name = (file_name_part(segment) for segment in slug.split("/"))
+    return PurePosixPath(*folders, name + FILE_SUFFIX)
+
+
 def page_file(directory: Path, slug: str) -> Path:
     """Where the page at *slug* is written under *directory*.
 
-    :raises ValueError: the slug would lead outside *directory* (slugs never should).
+    :raises ValueError: the slug would lead outside *directory* (slugs never should), or a
+        folder or file on the way is a symbolic link, which is never written through.
     """
-    path = directory / f"{slug}.md"
+    relative = page_path(slug)
+    for step in (*reversed(relative.parents[:-1]), relative):
+        if (directory / step).is_symlink():
+            raise ValueError(f"{directory / step} is a symbolic link; it was left alone")
+    path = directory / relative
     if not path.resolve().is_relative_to(directory.resolve()):
-        raise ValueError(f"page {slug!r} would be written outside {directory}")
+        raise ValueError("it would be written outside the export folder")
     return path
 
 
-def export_pages(directory: Path) -> list[Path]:
+def export_pages(directory: Path) -> ExportReport:
     """Write every live page under *directory*, replacing files of the same name.
 
-    Other files in *directory* are left alone. Returns the files written, in slug order.
+    Other files in *directory* are left alone. A page that cannot be written (a symbolic
+    link or a file without write permission in its way) is recorded in the report, and the
+    others are still written, in slug order.
     """
-    written = []
+    report = ExportReport()
     query = (select(Page).options(joinedload(Page.current_revision))
              .where(Page.deleted.is_(False)).order_by(Page.slug))
     for page in db.session.scalars(query):
-        path = page_file(directory, page.slug)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(page_markdown(page.title, page.current_revision.body), encoding="utf-8")
-        written.append(path)
-    return written
+        try:
+            path = page_file(directory, page.slug)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_new_text(path, page_markdown(page.title, page.current_revision.body))
+        except ValueError as error:
+            report.failed.append(Failure(page.slug, str(error)))
+        except OSError as error:
+            report.failed.append(Failure(page.slug, _os_reason(error)))
+        else:
+            report.written.append(path)
+    return report
+
+
+def _write_new_text(path: Path, text: str) -> None:
+    """Replace the file at *path* with *text*; a symbolic link put there meanwhile is refused
+    (``O_NOFOLLOW``) rather than written through."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(path, flags, 0o666), "w", encoding="utf-8") as file:
+        file.write(text)
+
+
+def _os_reason(error: OSError) -> str:
+    where = f" ({error.filename})" if error.filename else ""
+    return f"{error.strerror or error}{where}"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from wiki.services import pages
+from wiki.services import exporting, pages
 from wiki.services.slugs import slugify
 
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -16,6 +19,7 @@ HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 SEPARATOR = re.compile(r"^ {0,3}([-*_])( *\1){2,} *$")
 SHIPPED_NOTES = "content/flask-notes.md"
 IMPORT_SUMMARY = "Imported"
+SYMLINK_REASON = "a symbolic link; not followed"
 
 
 @dataclass(frozen=True)
@@ -123,12 +127,15 @@ def in_folder(title: str, prefix: str) -> str:
     """*title* as a sub-page of the folder *prefix* (``"guides/"``).
 
     A title that already names the folder (``Guides/Intro`` in ``guides/``, as ``flask pages
-    export`` writes it) is kept as it is, so an export imports back unchanged. A title without
-    a letter or digit is kept too, so the page rules refuse it instead of the folder name
-    making it valid.
+    export`` writes it) is kept as it is, so an export imports back unchanged; so is a title
+    whose folder export shortened, being too long for a file name. A title without a letter
+    or digit is kept too, so the page rules refuse it instead of the folder name making it
+    valid.
     """
     slug = slugify(title)
     if not prefix or not slug or slug.startswith(slugify(prefix) + "/"):
+        return title
+    if f"{exporting.page_path(slug).parent.as_posix()}/" == prefix:
         return title
     return prefix + title
 
@@ -173,14 +180,47 @@ def import_shipped_notes() -> ImportReport:
     return report
 
 
-def markdown_files(root: Path) -> list[Path]:
-    """*root* itself if it is a file, else the ``.md`` files under it (hidden ones left out)."""
-    if root.is_file():
-        return [root]
-    return sorted(
-        path for path in root.rglob("*.md")
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts)
-    )
+def markdown_files(root: Path, report: ImportReport) -> list[Path]:
+    """The ``.md`` files under the folder *root*, hidden ones left out, in path order.
+
+    Symbolic links are never followed, to files or to folders: one could make the import
+    publish any file the wiki's account can read (``notes.md -> ../instance/secret_key``).
+    Each link met is recorded in *report* as skipped.
+    """
+    def unreadable(error: OSError) -> None:
+        report.failed.append(Failure(str(error.filename), error.strerror or str(error)))
+
+    files = []
+    # os.walk lists linked folders but does not descend into them.
+    for folder, subfolders, names in os.walk(root, onerror=unreadable):
+        here = Path(folder)
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        for name in subfolders:
+            if (here / name).is_symlink():
+                report.failed.append(Failure(str(here / name), SYMLINK_REASON))
+        for name in sorted(names):
+            if name.endswith(".md") and not name.startswith("."):
+                if (here / name).is_symlink():
+                    report.failed.append(Failure(str(here / name), SYMLINK_REASON))
+                else:
+                    files.append(here / name)
+    return sorted(files)
+
+
+def read_markdown(path: Path, root: Path) -> str:
+    """The text of the regular file *path*, which must lie inside *root*.
+
+    :raises OSError: it cannot be read, is not a regular file (a pipe would block the
+        import), is a symbolic link, or resolves outside *root*.
+    :raises UnicodeDecodeError: it is not UTF-8 text.
+    """
+    if path.is_symlink() or not path.resolve().is_relative_to(root.resolve()):
+        raise OSError(errno.ELOOP, SYMLINK_REASON)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    with open(os.open(path, flags), "rb") as file:  # O_NOFOLLOW: no link swapped in since
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return file.read().decode("utf-8-sig")  # -sig: drop the BOM some editors write
 
 
 def import_file(path: Path, root: Path, split: bool, report: ImportReport) -> None:
@@ -188,10 +228,10 @@ def import_file(path: Path, root: Path, split: bool, report: ImportReport) -> No
 
     Files in sub-folders become sub-pages (``guides/intro.md`` → ``guides/...``); a
     ``home.md`` at the top becomes the Home page. A file that cannot be read as UTF-8 text
-    is recorded in *report* as failed.
+    is recorded in *report* as failed, as is a symbolic link or a file outside *root*.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")  # -sig: drop the BOM some editors write
+        text = read_markdown(path, root)
     except UnicodeDecodeError:
         report.failed.append(Failure(str(path), "not UTF-8 text"))
         return

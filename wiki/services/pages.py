@@ -28,6 +28,9 @@ HOME = "home"
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
 MAX_TITLE_LENGTH = 200
+# Said by the page rules and by the forms' validators alike: one wording per rule.
+TITLE_MISSING = "Give the page a title."
+TITLE_TOO_LONG = f"Keep the title to {MAX_TITLE_LENGTH} characters or fewer."
 SAVE_ATTEMPTS = 5
 
 T = TypeVar("T")
@@ -162,9 +165,9 @@ def _locked_page(session: Session, *conditions) -> Page | None:
 
 def _check_content(title: str, body: str, tags: list[str]) -> None:
     if not title:
-        raise PageError("title", "Give the page a title.")
+        raise PageError("title", TITLE_MISSING)
     if len(title) > MAX_TITLE_LENGTH:
-        raise PageError("title", f"Keep the title under {MAX_TITLE_LENGTH} characters.")
+        raise PageError("title", TITLE_TOO_LONG)
     if not slugify(title):
         raise PageError("title", "The title needs at least one letter or digit.")
     limit = current_app.config["MAX_PAGE_BYTES"]

@@ -26,6 +26,7 @@ from wiki.forms import (
 )
 from wiki.models import Role, User
 from wiki.services import accounts, throttling
+from wiki.views import form_status
 
 bp = Blueprint("account", __name__)
 
@@ -85,7 +86,7 @@ def login():
             auth.sign_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")), 303)
         form.password.errors.append("Unknown username or wrong password.")
-    return render_template("account/login.html", form=form)
+    return render_template("account/login.html", form=form), form_status(form)
 
 
 @bp.route("/setup/<token>", methods=["GET", "POST"])
@@ -109,7 +110,7 @@ def first_account(token: str):
             auth.sign_in(user)
             flash(f"Welcome, {user.username}. You are the administrator of this wiki.", "success")
             return redirect(url_for("pages.home"), 303)
-    return render_template("account/first.html", form=form)
+    return render_template("account/first.html", form=form), form_status(form)
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -123,7 +124,7 @@ def logout():
         auth.sign_out(current_user)
         flash("You are signed out.", "info")
         return redirect(url_for("pages.home"), 303)
-    return render_template("account/logout.html", form=form)
+    return render_template("account/logout.html", form=form), form_status(form)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -147,7 +148,7 @@ def register():
             auth.sign_in(user)
             flash(f"Welcome, {user.username}.", "success")
             return redirect(url_for("pages.home"), 303)
-    return render_template("account/register.html", form=form)
+    return render_template("account/register.html", form=form), form_status(form)
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -163,4 +164,4 @@ def account():
             auth.forget_this_browser()
             flash("Password changed. Sign in with your new password.", "success")
             return redirect(url_for("account.login"), 303)
-    return render_template("account/account.html", form=form)
+    return render_template("account/account.html", form=form), form_status(form)

@@ -17,6 +17,7 @@ from wiki.forms import (
 from wiki.models import Role, User
 from wiki.permissions import Action, require
 from wiki.services import accounts
+from wiki.views import FORM_REFUSED, form_status
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -46,7 +47,8 @@ def users():
         else:
             flash(f"Account {user.username} created as {user.role}.", "success")
             return redirect(url_for("admin.user", user_id=user.id), 303)
-    return render_template("admin/users.html", users=accounts.list_users(), form=form)
+    return render_template("admin/users.html", users=accounts.list_users(), form=form), \
+        form_status(form)
 
 
 @bp.get("/users/<int:user_id>")
@@ -104,11 +106,11 @@ def apply_change(user: User, form: FlaskForm, form_name: str, change: Callable[[
     shows the account's page again, with the form as it was sent and the reason.
     """
     if not form.validate_on_submit():
-        return render_user_page(user, **{form_name: form}), 422
+        return render_user_page(user, **{form_name: form}), FORM_REFUSED
     try:
         change()
     except accounts.AccountError as error:
-        return render_user_page(user, problem=str(error)), 409
+        return render_user_page(user, problem=str(error)), FORM_REFUSED
     flash(done_message, "success")
     return redirect(url_for("admin.user", user_id=user.id), 303)
 

@@ -13,6 +13,7 @@ from wiki.models import Page, Revision, User
 from wiki.pagination import window
 from wiki.permissions import Action, can, require
 from wiki.services import diffing, pages
+from wiki.views import form_status
 from wiki.views.pages import get_revision_or_404
 
 bp = Blueprint("history", __name__)
@@ -86,7 +87,7 @@ def revert(slug: str):
     current_body = "" if page.deleted else page.current_revision.body
     changes = diffing.diff_texts(current_body, target.body)
     return render_template("history/revert.html", page=page, target=target, diff=changes,
-                           form=form)
+                           form=form), form_status(form)
 
 
 @bp.get("/recent")

@@ -13,6 +13,7 @@ from wiki.pagination import window
 from wiki.permissions import Action, require
 from wiki.services import diffing, links, pages
 from wiki.services.slugs import slugify
+from wiki.views import form_status
 
 bp = Blueprint("pages", __name__)
 
@@ -121,7 +122,8 @@ def edit_form(slug: str | None, form: PageForm, page: Page | None = None):
         preview = links.render(db.session, pages.normalise_body(form.body.data or "")).html
         return render_template("pages/edit.html", form=form, page=page, slug=slug, preview=preview)
     if not form.validate_on_submit():
-        return render_template("pages/edit.html", form=form, page=page, slug=slug)
+        return render_template("pages/edit.html", form=form, page=page, slug=slug), \
+            form_status(form)
     try:
         result = pages.save(
             slug, form.title.data, form.body.data or "", current_user,
@@ -172,7 +174,7 @@ def delete(slug: str):
         pages.delete(slug, current_user)
         flash(f"“{page.title}” was deleted. Its history is kept.", "success")
         return redirect(url_for("pages.home"), 303)
-    return render_template("pages/delete.html", page=page, form=form)
+    return render_template("pages/delete.html", page=page, form=form), form_status(form)
 
 
 @bp.route("/rename/<path:slug>", methods=["GET", "POST"])
@@ -191,7 +193,7 @@ def rename(slug: str):
             flash(f"Renamed. The old address now leads to “{renamed.title}”.", "success")
             return redirect(url_for("pages.view", slug=renamed.slug), 303)
     return render_template("pages/rename.html", page=page, form=form,
-                           backlinks=links.backlink_count(page))
+                           backlinks=links.backlink_count(page)), form_status(form)
 
 
 @bp.get("/pages")

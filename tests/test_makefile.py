@@ -1,0 +1,27 @@
+"""``make run`` and ``make serve`` listen where they are told (port 5000 is AirPlay's on macOS)."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from wiki import PROJECT_ROOT
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+def commands(*args: str) -> str:
+    """What ``make`` would run, without running it (``-n``)."""
+    result = subprocess.run(["make", "-n", *args], cwd=PROJECT_ROOT, capture_output=True,
+                            text=True, check=True, env={"PATH": "/usr/bin:/bin"})
+    return result.stdout
+
+
+def test_make_run_takes_a_port_and_a_host():
+    assert "run --host 0.0.0.0 --port 8080" in commands("run", "PORT=8080", "HOST=0.0.0.0")
+    assert "run --host 127.0.0.1 --port 5000" in commands("run")
+
+
+def test_make_serve_takes_a_port():
+    assert "WIKI_BIND=127.0.0.1:9000" in commands("serve", "PORT=9000")
+    assert "WIKI_BIND" not in commands("serve")  # gunicorn.conf.py's own default, or the env's
