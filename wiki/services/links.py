@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,25 @@ def render(session: Session, body: str, also_existing: Iterable[str] = (),
         return existing_slugs(session, slugs - known) | (slugs & extra)
 
     return rendering.render(body, existing)
+
+
+class TooLongToPreview(ValueError):
+    """The text is over the page size limit: it would not save, so it is not rendered."""
+
+    def __init__(self, limit: int) -> None:
+        self.message = f"The page is too long to preview: at most {limit / 1_000_000:g} MB of text."
+        super().__init__(self.message)
+
+
+def preview(session: Session, body: str) -> str:
+    """*body* rendered as a reader will see it once saved.
+
+    :raises TooLongToPreview: *body* is over ``MAX_PAGE_BYTES``, the limit on saving it.
+    """
+    limit = current_app.config["MAX_PAGE_BYTES"]
+    if len(body.encode()) > limit:
+        raise TooLongToPreview(limit)
+    return render(session, body).html
 
 
 def set_links(session: Session, page: Page, targets: Iterable[str]) -> None:
