@@ -381,7 +381,7 @@ def _table_within_budget(state: StateBlock, start_line: int, end_line: int, sile
     """markdown-it's table rule, given only the rows the page's cell budget still allows."""
     cells_left = state.env.setdefault("table_cells_left", MAX_TABLE_CELLS)
     header = state.src[state.bMarks[start_line] : state.eMarks[start_line]]
-    columns = header.count("|") + 1  # at least as many as the table will have
+    columns = header.strip().removeprefix("|").removesuffix("|").count("|") + 1  # or more
     rows = cells_left // columns - 1  # besides the header
     if rows < 0:
         return False
