@@ -7,6 +7,7 @@ import pytest
 from tests.helpers import save_page
 from wiki.services.diffing import (
     MAX_DIFF_WORK,
+    MAX_SHOWN_LINES,
     Line,
     MergeResult,
     Segment,
@@ -276,6 +277,18 @@ def test_the_work_of_a_diff_stops_growing_with_its_size(matching_work):
         work.append(matching_work["pairs"])
 
     assert work[1] <= 1.2 * work[0]
+
+
+def test_a_diff_shows_its_first_lines_and_counts_the_rest():
+    old, new = numbered(MAX_SHOWN_LINES), numbered(MAX_SHOWN_LINES, {
+        n: f"changed {n}" for n in range(1, MAX_SHOWN_LINES + 1, 2)})
+
+    diff = diff_texts(old, new)
+
+    shown = [line for hunk in diff.hunks for line in hunk.lines]
+    assert len(shown) == MAX_SHOWN_LINES
+    assert diff.lines_left_out == MAX_SHOWN_LINES * 2 - MAX_SHOWN_LINES // 2 - len(shown)
+    assert (diff.added, diff.removed) == (MAX_SHOWN_LINES // 2, MAX_SHOWN_LINES // 2)
 
 
 def test_merging_random_punctuation_stays_within_its_budget(matching_work):

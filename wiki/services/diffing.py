@@ -32,6 +32,10 @@ _MAX_EXACT_GAP = 100_000
 # repetitive lines after another, took 20 s of word highlighting. Beyond the budget, line
 # stretches are shown as replaced and lines without word highlights, and the page says so.
 MAX_DIFF_WORK = 5_000_000
+# A diff page shows at most this many lines: what it costs to send grows with them.
+MAX_SHOWN_LINES = 10_000
+# Setting up the word matching of a line pair costs about as much as comparing this many pairs.
+_LINE_PAIR_COST = 2_000
 
 
 @dataclass
@@ -95,14 +99,15 @@ class Hunk:
 @dataclass(frozen=True)
 class Diff:
     """``coarse``: some stretch of lines counts as replaced without being matched line by
-    line; ``words_left_out``: changed lines shown without word highlights. Both to keep the
-    cost of a diff bounded."""
+    line; ``words_left_out``: changed lines shown without word highlights; ``lines_left_out``:
+    lines of the hunks not shown. All to keep the cost of a diff bounded."""
 
     hunks: tuple[Hunk, ...]
     added: int
     removed: int
     coarse: bool = False
     words_left_out: int = 0
+    lines_left_out: int = 0
 
     @property
     def identical(self) -> bool:
@@ -125,22 +130,46 @@ def diff_texts(old: str, new: str, context: int = 3) -> Diff:
     """Diff *old* against *new* line by line, with ``context`` unchanged lines around changes.
 
     A missing final newline is not shown as a change: ``"a"`` and ``"a\\n"`` are identical.
+    Only the first ``MAX_SHOWN_LINES`` lines of the hunks are made; the rest are counted.
     """
     old_lines, new_lines = _split_lines(old), _split_lines(new)
     matcher = _AnchoredMatcher(None, old_lines, new_lines)
+    groups = list(matcher.get_grouped_opcodes(context))
+    changes = [opcode for group in groups for opcode in group if opcode[0] != "equal"]
     words = _WordBudget()
-    hunks = tuple(
-        _hunk(group, old_lines, new_lines, words)
-        for group in matcher.get_grouped_opcodes(context)
-    )
-    lines = [line for hunk in hunks for line in hunk.lines]
+    hunks: list[Hunk] = []
+    shown = 0
+    for group in groups:
+        if shown == MAX_SHOWN_LINES:
+            break
+        hunks.append(_hunk(_clipped(group, MAX_SHOWN_LINES - shown), old_lines, new_lines, words))
+        shown += len(hunks[-1].lines)
     return Diff(
-        hunks=hunks,
-        added=sum(line.kind == "insert" for line in lines),
-        removed=sum(line.kind == "delete" for line in lines),
+        hunks=tuple(hunks),
+        added=sum(j2 - j1 for _, _, _, j1, j2 in changes),
+        removed=sum(i2 - i1 for _, i1, i2, _, _ in changes),
         coarse=matcher.budget.cut_short,
         words_left_out=words.lines_left_out,
+        lines_left_out=sum(map(_line_count, groups)) - shown,
     )
+
+
+def _line_count(opcodes: list[Opcode]) -> int:
+    """How many lines the inline view of a hunk made of *opcodes* has."""
+    return sum(i2 - i1 + (j2 - j1 if tag != "equal" else 0) for tag, i1, i2, j1, j2 in opcodes)
+
+
+def _clipped(opcodes: list[Opcode], limit: int) -> list[Opcode]:
+    """The first *limit* lines' worth of *opcodes*."""
+    clipped = []
+    for tag, i1, i2, j1, j2 in opcodes:
+        if limit <= 0:
+            break
+        olds = min(i2 - i1, limit)
+        news = olds if tag == "equal" else min(j2 - j1, limit - olds)
+        clipped.append((tag, i1, i1 + olds, j1, j1 + news))
+        limit -= olds + (news if tag != "equal" else 0)
+    return clipped
 
 
 def unified(old: str, new: str, old_label: str, new_label: str) -> str:
@@ -232,7 +261,8 @@ def _changed_lines(
     old_segments = [(Segment(text, False),) for text in olds]
     new_segments = [(Segment(text, False),) for text in news]
     for k, (old, new) in enumerate(zip(olds, news, strict=False)):
-        highlighted = _highlight(old, new, words.budget) if words.budget.left else None
+        affordable = words.budget.spend(_LINE_PAIR_COST)
+        highlighted = _highlight(old, new, words.budget) if affordable else None
         if highlighted is None:
             old_segments[k], new_segments[k] = (Segment(old, True),), (Segment(new, True),)
             words.lines_left_out += 2
