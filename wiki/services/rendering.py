@@ -373,12 +373,13 @@ def _make_task(inline: Token, checked: bool) -> None:
 
 
 # Each table cell costs a parse of its own: 1 MB of table took seconds. Beyond this many
-# cells in a page, the rest of a table is left as the text it was written as.
+# cells in a page, the rest of a table is shown as the text it was written as.
 MAX_TABLE_CELLS = 20_000
 
 
 def _table_within_budget(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
-    """markdown-it's table rule, given only the rows the page's cell budget still allows."""
+    """markdown-it's table rule, given only the rows the page's cell budget still allows;
+    the rows beyond them follow as a code block."""
     cells_left = state.env.setdefault("table_cells_left", MAX_TABLE_CELLS)
     header = state.src[state.bMarks[start_line] : state.eMarks[start_line]]
     columns = header.strip().removeprefix("|").removesuffix("|").count("|") + 1  # or more
@@ -388,10 +389,26 @@ def _table_within_budget(state: StateBlock, start_line: int, end_line: int, sile
     tokens_before = len(state.tokens)
     if not table_rule(state, start_line, min(end_line, start_line + 2 + rows), silent):
         return False
+    if silent:
+        return True
     state.env["table_cells_left"] = cells_left - sum(
         token.type in ("th_open", "td_open") for token in state.tokens[tokens_before:]
     )
+    _rows_left_over(state, end_line)
     return True
+
+
+def _rows_left_over(state: StateBlock, end_line: int) -> None:
+    """The table's rows after where it was cut, as a code block: one token, however many."""
+    first = last = state.line
+    while (last < end_line and not state.isEmpty(last) and state.sCount[last] >= state.blkIndent
+           and "|" in state.src[state.bMarks[last] : state.eMarks[last]]):
+        last += 1
+    if last > first:
+        token = state.push("code_block", "code", 0)
+        token.content = state.getLines(first, last, state.blkIndent, True)
+        token.map = [first, last]
+        state.line = last
 
 
 _ALIGNMENT = re.compile(r"text-align:\s*(left|center|right)")
