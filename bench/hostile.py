@@ -15,6 +15,7 @@ import string
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from wiki.services import diffing, rendering
@@ -95,7 +96,8 @@ def markdown(results: list[HostileResult]) -> list[str]:
     slowest = worst(results)
     return [
         HEADING, "",
-        f"Rendering and diffing in one process, each input {REPEATS} times, the median. "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Rendering and diffing in one process, "
+        f"each input {REPEATS} times, the median. "
         f"Worst case: {slowest.name}, {slowest.seconds:.2f} s (goal: under "
         f"{GOAL_SECONDS:g} s).", "",
         "| input | KB | seconds |", "| --- | ---: | ---: |",
