@@ -425,6 +425,12 @@ def test_a_table_beyond_the_cell_budget_goes_on_as_text():
     assert result.text.endswith("After.")
 
 
+def test_a_table_within_the_budget_ends_where_markdown_ends_it():
+    found = elements("| a | b |\n|---|---|\n| 1 | 2 |\n> quote | with a pipe\n")
+    assert [tag for tag, _ in found if tag in {"table", "pre", "blockquote"}] == [
+        "table", "blockquote"]
+
+
 def test_duplicate_headings_still_get_distinct_anchors_past_taken_suffixes():
     result = render("# a\n\n# a-2\n\n# a\n\n# a\n")
     assert [heading.anchor for heading in result.headings] == ["h-a", "h-a-2", "h-a-3", "h-a-4"]

@@ -387,14 +387,16 @@ def _table_within_budget(state: StateBlock, start_line: int, end_line: int, sile
     if rows < 0:
         return False
     tokens_before = len(state.tokens)
-    if not table_rule(state, start_line, min(end_line, start_line + 2 + rows), silent):
+    cut_at = start_line + 2 + rows
+    if not table_rule(state, start_line, min(end_line, cut_at), silent):
         return False
     if silent:
         return True
     state.env["table_cells_left"] = cells_left - sum(
         token.type in ("th_open", "td_open") for token in state.tokens[tokens_before:]
     )
-    _rows_left_over(state, end_line)
+    if state.line == cut_at < end_line:
+        _rows_left_over(state, end_line)
     return True
 
 
