@@ -1,18 +1,22 @@
 """Links between pages: backlinks, wanted and orphaned pages, sub-pages, tags, contents, rename."""
 
 import re
+from html.parser import HTMLParser
 
+import pytest
+from markdown_it import MarkdownIt
 from sqlalchemy import select
 
 from tests.helpers import save_page, submit
 from wiki.extensions import db
 from wiki.models import Page, Revision
+from wiki.services import rendering
 
 
-def current_body(app, slug):
+def current_body(app, slug, column=Revision.body):
     with app.app_context():
         return db.session.scalar(
-            select(Revision.body).join(Page, Page.current_revision_id == Revision.id)
+            select(column).join(Page, Page.current_revision_id == Revision.id)
             .where(Page.slug == slug))
 
 
@@ -144,3 +148,93 @@ def test_changing_only_tags_saves_them_without_a_revision(editor, app):
     page = editor.get("/wiki/a").get_data(as_text=True)
     assert "Tags saved" in page and 'href="/tags/new-tag"' in page
     assert "Revision 1," in page
+
+
+# --- links to a section ---------------------------------------------------------------------
+
+
+def test_a_link_to_a_section_lands_on_its_heading(editor):
+    save_page(editor, "linker", "Linker", "See [[Flask Notes#Request Context]].")
+    red = editor.get("/wiki/linker").get_data(as_text=True)
+    assert re.search(r'class="wikilink wikilink-missing" href="/edit/flask-notes\?title=', red)
+    save_page(editor, "flask-notes", "Flask Notes", "# Intro\n\n## Request Context\n\nText.\n")
+    target = editor.get("/wiki/flask-notes").get_data(as_text=True)
+    (anchor,) = re.findall(r'<h2 id="([^"]+)">Request Context', target)
+    blue = editor.get("/wiki/linker").get_data(as_text=True)
+    assert f'class="wikilink" href="/wiki/flask-notes#{anchor}"' in blue
+
+
+def test_a_link_to_a_section_of_the_same_page(editor):
+    save_page(editor, "long", "Long", "# Far Below\n\n[[#Far Below|back up]]\n")
+    html = editor.get("/wiki/long").get_data(as_text=True)
+    (anchor,) = re.findall(r'<h1 id="([^"]+)">Far Below', html)
+    assert f'href="#{anchor}"' in html
+    assert "0 pages link here" in html
+
+
+# --- red links kept true without re-rendering other people's pages ----------------------------
+
+
+@pytest.fixture
+def parsed_texts(monkeypatch):
+    """Every text markdown-it parses, as it parses it."""
+    texts: list[str] = []
+    parse = MarkdownIt.parse
+
+    def recording(self, src, env=None):
+        texts.append(src)
+        return parse(self, src, env)
+
+    monkeypatch.setattr(MarkdownIt, "parse", recording)
+    return texts
+
+
+def test_saving_a_linked_page_patches_the_linking_pages_without_parsing_them(
+        editor, app, parsed_texts):
+    heavy = "[[Target]] [[Target#Part|the part]] [[Other]]\n\n" + "# a\n\n- [ ] b\n" * 2_000
+    save_page(editor, "heavy", "Heavy", heavy)
+    parsed_texts.clear()
+
+    assert save_page(editor, "target", "Target", "Here.").status_code == 303
+    created = editor.get("/wiki/heavy").get_data(as_text=True)
+    stored_when_created = current_body(app, "heavy", Revision.html)
+    assert submit(editor, "/delete/target").status_code == 303
+    deleted = editor.get("/wiki/heavy").get_data(as_text=True)
+
+    assert heavy not in parsed_texts  # nor rendered under the writer lock, nor after
+    assert 'class="wikilink" href="/wiki/target" title="Target"' in created
+    assert 'href="/wiki/target#h-part"' in created
+    assert created.count("wikilink-missing") == 1  # [[Other]]
+    assert 'href="/edit/target?title=Target"' in deleted
+    assert 'href="/edit/target?title=Target#h-part"' in deleted
+    assert deleted.count("wikilink-missing") == 3
+    # The patched HTML is what rendering the page afresh gives.
+    fresh = rendering.render(heavy, lambda slugs: {"target"} & slugs).html
+    assert canonical(stored_when_created) == canonical(fresh)
+    fresh = rendering.render(heavy, lambda slugs: set()).html
+    assert canonical(current_body(app, "heavy", Revision.html)) == canonical(fresh)
+
+
+class _Canonical(HTMLParser):
+    """HTML as a list of tags with their attributes sorted (nh3 may order them either way),
+    and texts."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.items: list = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.items.append((tag, sorted(attrs, key=lambda pair: pair[0])))
+
+    def handle_endtag(self, tag) -> None:
+        self.items.append(f"/{tag}")
+
+    def handle_data(self, data) -> None:
+        self.items.append(data)
+
+
+def canonical(html: str) -> list:
+    parser = _Canonical()
+    parser.feed(html)
+    parser.close()
+    return parser.items

@@ -8,7 +8,7 @@ import difflib
 import re
 from bisect import bisect_left
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Literal
 
@@ -26,6 +26,30 @@ _MIN_SIMILARITY = 0.3
 # Exact matching of a stretch without unique anchors costs up to about the cube of its length
 # when items repeat; beyond this many (old, new) pairs the stretch is shown as replaced.
 _MAX_EXACT_GAP = 100_000
+
+# And a whole diff may match this many pairs exactly, once for its lines and once for the
+# words of its changed lines: two 600 KB revisions of random punctuation, a stretch of
+# repetitive lines after another, took 20 s of word highlighting. Beyond the budget, line
+# stretches are shown as replaced and lines without word highlights, and the page says so.
+MAX_DIFF_WORK = 5_000_000
+# A diff page shows at most this many lines: what it costs to send grows with them.
+MAX_SHOWN_LINES = 10_000
+# Setting up the word matching of a line pair costs about as much as comparing this many pairs.
+_LINE_PAIR_COST = 2_000
+
+
+@dataclass
+class _WorkBudget:
+    """How many (old, new) item pairs exact matching may still compare."""
+
+    left: int = MAX_DIFF_WORK
+    cut_short: bool = False  # some stretch was shown as replaced rather than matched
+
+    def spend(self, pairs: int) -> bool:
+        if pairs > self.left:
+            return False
+        self.left -= pairs
+        return True
 
 
 @dataclass(frozen=True)
@@ -74,9 +98,16 @@ class Hunk:
 
 @dataclass(frozen=True)
 class Diff:
+    """``coarse``: some stretch of lines counts as replaced without being matched line by
+    line; ``words_left_out``: changed lines shown without word highlights; ``lines_left_out``:
+    lines of the hunks not shown. All to keep the cost of a diff bounded."""
+
     hunks: tuple[Hunk, ...]
     added: int
     removed: int
+    coarse: bool = False
+    words_left_out: int = 0
+    lines_left_out: int = 0
 
     @property
     def identical(self) -> bool:
@@ -99,18 +130,46 @@ def diff_texts(old: str, new: str, context: int = 3) -> Diff:
     """Diff *old* against *new* line by line, with ``context`` unchanged lines around changes.
 
     A missing final newline is not shown as a change: ``"a"`` and ``"a\\n"`` are identical.
+    Only the first ``MAX_SHOWN_LINES`` lines of the hunks are made; the rest are counted.
     """
     old_lines, new_lines = _split_lines(old), _split_lines(new)
     matcher = _AnchoredMatcher(None, old_lines, new_lines)
-    hunks = tuple(
-        _hunk(group, old_lines, new_lines) for group in matcher.get_grouped_opcodes(context)
-    )
-    lines = [line for hunk in hunks for line in hunk.lines]
+    groups = list(matcher.get_grouped_opcodes(context))
+    changes = [opcode for group in groups for opcode in group if opcode[0] != "equal"]
+    words = _WordBudget()
+    hunks: list[Hunk] = []
+    shown = 0
+    for group in groups:
+        if shown == MAX_SHOWN_LINES:
+            break
+        hunks.append(_hunk(_clipped(group, MAX_SHOWN_LINES - shown), old_lines, new_lines, words))
+        shown += len(hunks[-1].lines)
     return Diff(
-        hunks=hunks,
-        added=sum(line.kind == "insert" for line in lines),
-        removed=sum(line.kind == "delete" for line in lines),
+        hunks=tuple(hunks),
+        added=sum(j2 - j1 for _, _, _, j1, j2 in changes),
+        removed=sum(i2 - i1 for _, i1, i2, _, _ in changes),
+        coarse=matcher.budget.cut_short,
+        words_left_out=words.lines_left_out,
+        lines_left_out=sum(map(_line_count, groups)) - shown,
     )
+
+
+def _line_count(opcodes: list[Opcode]) -> int:
+    """How many lines the inline view of a hunk made of *opcodes* has."""
+    return sum(i2 - i1 + (j2 - j1 if tag != "equal" else 0) for tag, i1, i2, j1, j2 in opcodes)
+
+
+def _clipped(opcodes: list[Opcode], limit: int) -> list[Opcode]:
+    """The first *limit* lines' worth of *opcodes*."""
+    clipped = []
+    for tag, i1, i2, j1, j2 in opcodes:
+        if limit <= 0:
+            break
+        olds = min(i2 - i1, limit)
+        news = olds if tag == "equal" else min(j2 - j1, limit - olds)
+        clipped.append((tag, i1, i1 + olds, j1, j1 + news))
+        limit -= olds + (news if tag != "equal" else 0)
+    return clipped
 
 
 def unified(old: str, new: str, old_label: str, new_label: str) -> str:
@@ -162,7 +221,17 @@ def _merged_final_newline(base: str, mine: str, theirs: str) -> bool:
     return mine_has if mine_has != base_has else theirs_has
 
 
-def _hunk(opcodes: list[Opcode], old_lines: list[str], new_lines: list[str]) -> Hunk:
+@dataclass
+class _WordBudget:
+    """The word highlighting of one diff: its budget, and how many lines went without."""
+
+    budget: _WorkBudget = field(default_factory=_WorkBudget)
+    lines_left_out: int = 0
+
+
+def _hunk(
+    opcodes: list[Opcode], old_lines: list[str], new_lines: list[str], words: _WordBudget
+) -> Hunk:
     lines: list[Line] = []
     rows: list[Row] = []
     for tag, i1, i2, j1, j2 in opcodes:
@@ -175,7 +244,7 @@ def _hunk(opcodes: list[Opcode], old_lines: list[str], new_lines: list[str]) -> 
             lines += equal
             rows += [Row(line, line) for line in equal]
         else:
-            deletes, inserts = _changed_lines(olds, news, i1 + 1, j1 + 1)
+            deletes, inserts = _changed_lines(olds, news, i1 + 1, j1 + 1, words)
             lines += deletes + inserts
             rows += [Row(left, right) for left, right in zip_longest(deletes, inserts)]
     _, old_start, _, new_start, _ = opcodes[0]
@@ -183,13 +252,22 @@ def _hunk(opcodes: list[Opcode], old_lines: list[str], new_lines: list[str]) -> 
 
 
 def _changed_lines(
-    olds: list[str], news: list[str], old_number: int, new_number: int
+    olds: list[str], news: list[str], old_number: int, new_number: int, words: _WordBudget
 ) -> tuple[list[Line], list[Line]]:
-    """Pair old and new lines one-to-one for word highlights; the surplus stand alone."""
+    """Pair old and new lines one-to-one for word highlights; the surplus stand alone.
+
+    Pairs the budget cannot afford are marked changed as a whole.
+    """
     old_segments = [(Segment(text, False),) for text in olds]
     new_segments = [(Segment(text, False),) for text in news]
     for k, (old, new) in enumerate(zip(olds, news, strict=False)):
-        old_segments[k], new_segments[k] = _highlight(old, new)
+        affordable = words.budget.spend(_LINE_PAIR_COST)
+        highlighted = _highlight(old, new, words.budget) if affordable else None
+        if highlighted is None:
+            old_segments[k], new_segments[k] = (Segment(old, True),), (Segment(new, True),)
+            words.lines_left_out += 2
+        else:
+            old_segments[k], new_segments[k] = highlighted
     deletes = [
         Line("delete", old_number + k, None, segments) for k, segments in enumerate(old_segments)
     ]
@@ -199,10 +277,17 @@ def _changed_lines(
     return deletes, inserts
 
 
-def _highlight(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segment, ...]]:
-    """Segments of a paired old and new line, marking the words that differ."""
+def _highlight(
+    old: str, new: str, budget: _WorkBudget
+) -> tuple[tuple[Segment, ...], tuple[Segment, ...]] | None:
+    """Segments of a paired old and new line, marking the words that differ; None when
+    matching them would go beyond *budget*."""
     old_tokens, new_tokens = _TOKEN.findall(old), _TOKEN.findall(new)
-    opcodes = _AnchoredMatcher(None, old_tokens, new_tokens).get_opcodes()
+    line_budget = _WorkBudget(left=budget.left)
+    opcodes = _AnchoredMatcher(None, old_tokens, new_tokens, budget=line_budget).get_opcodes()
+    budget.left = line_budget.left
+    if line_budget.cut_short:
+        return None
     old_pieces, new_pieces = [], []
     for tag, i1, i2, j1, j2 in opcodes:
         changed = tag != "equal"
@@ -244,7 +329,8 @@ class _AnchoredMatcher(difflib.SequenceMatcher):
     them are matched exactly, without autojunk.
     """
 
-    def __init__(self, isjunk=None, a=(), b=()):
+    def __init__(self, isjunk=None, a=(), b=(), budget: _WorkBudget | None = None):
+        self.budget = budget or _WorkBudget()
         super().__init__(isjunk, a, b, autojunk=False)
 
     def get_matching_blocks(self) -> list[tuple[int, int, int]]:
@@ -254,10 +340,10 @@ class _AnchoredMatcher(difflib.SequenceMatcher):
         # Small inputs are matched exactly as one stretch: anchoring would only cost time.
         anchors = _unique_anchors(a, b) if len(a) * len(b) > _MAX_EXACT_GAP else []
         for anchor_i, anchor_j in anchors:
-            blocks += _gap_blocks(a[i:anchor_i], b[j:anchor_j], i, j)
+            blocks += _gap_blocks(a[i:anchor_i], b[j:anchor_j], i, j, self.budget)
             blocks.append((anchor_i, anchor_j, 1))
             i, j = anchor_i + 1, anchor_j + 1
-        blocks += _gap_blocks(a[i:], b[j:], i, j)
+        blocks += _gap_blocks(a[i:], b[j:], i, j, self.budget)
         return [*_coalesced(blocks), (len(a), len(b), 0)]
 
 
@@ -293,17 +379,22 @@ def _longest_increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return run[::-1]
 
 
-def _gap_blocks(a, b, a_offset: int, b_offset: int) -> list[tuple[int, int, int]]:
+def _gap_blocks(
+    a, b, a_offset: int, b_offset: int, budget: _WorkBudget
+) -> list[tuple[int, int, int]]:
     """Matching blocks of a stretch between anchors, offset to their place in the whole.
 
-    Beyond its common ends, a large stretch counts as all changed: matching it exactly could
-    take seconds.
+    Beyond its common ends, a large stretch, or one the budget cannot afford, counts as all
+    changed: matching it exactly could take seconds.
     """
     head = _common_prefix_length(a, b)
     tail = _common_suffix_length(a, b, min(len(a), len(b)) - head)
     blocks = [(a_offset, b_offset, head)]
     a_middle, b_middle = a[head : len(a) - tail], b[head : len(b) - tail]
-    if a_middle and b_middle and len(a_middle) * len(b_middle) <= _MAX_EXACT_GAP:
+    pairs = len(a_middle) * len(b_middle)
+    if pairs and (pairs > _MAX_EXACT_GAP or not budget.spend(pairs)):
+        budget.cut_short = True
+    elif pairs:
         matcher = difflib.SequenceMatcher(None, a_middle, b_middle, autojunk=False)
         offset_i, offset_j = a_offset + head, b_offset + head
         blocks += [(i + offset_i, j + offset_j, n) for i, j, n in matcher.get_matching_blocks()]

@@ -2,7 +2,8 @@
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select
+from flask import current_app
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from wiki.extensions import db
@@ -32,35 +33,54 @@ def render(session: Session, body: str, also_existing: Iterable[str] = (),
     return rendering.render(body, existing)
 
 
+class TooLongToPreview(ValueError):
+    """The text is over the page size limit: it would not save, so it is not rendered."""
+
+    def __init__(self, limit: int) -> None:
+        self.message = f"The page is too long to preview: at most {limit / 1_000_000:g} MB of text."
+        super().__init__(self.message)
+
+
+def preview(session: Session, body: str) -> str:
+    """*body* rendered as a reader will see it once saved.
+
+    :raises TooLongToPreview: *body* is over ``MAX_PAGE_BYTES``, the limit on saving it.
+    """
+    limit = current_app.config["MAX_PAGE_BYTES"]
+    if len(body.encode()) > limit:
+        raise TooLongToPreview(limit)
+    return render(session, body).html
+
+
 def set_links(session: Session, page: Page, targets: Iterable[str]) -> None:
     session.execute(delete(Link).where(Link.from_page_id == page.id))
     session.add_all(Link(from_page_id=page.id, target_slug=slug) for slug in set(targets))
 
 
 def rerender_linking_pages(session: Session, slugs: Iterable[str], exclude_page_id: int) -> int:
-    """Re-render the current revision of every page linking to *slugs*.
+    """Turn the links to *slugs* red or blue in the current revision of every page linking there.
 
-    Called when those slugs start or stop existing, so the links to them turn red or back.
-    Returns how many pages were re-rendered.
+    Called when those slugs start or stop existing, inside the save that made them so, which
+    holds the writer lock. So the linking pages are not rendered again from their Markdown
+    (a heavy page would stall everyone's saves): their stored HTML is patched, the wiki
+    links being our own markup, in one linear pass each. Returns how many pages changed.
     """
-    linking = session.scalars(
-        select(Revision)
+    slugs = set(slugs)
+    linking_pages = select(Link.from_page_id).where(Link.target_slug.in_(slugs))
+    linking = session.execute(
+        select(Revision.id, Revision.html)
         .join(Page, Page.current_revision_id == Revision.id)
-        .join(Link, Link.from_page_id == Page.id)
-        .where(Link.target_slug.in_(set(slugs)), Page.id != exclude_page_id)
-        .distinct()
+        .where(Page.id.in_(linking_pages), Page.id != exclude_page_id)
     ).all()
-    if not linking:
-        return 0
-    # Their links are known (the Link table), so which of them exist is asked once for
-    # all the pages, not once per page.
-    targets = set(session.scalars(
-        select(Link.target_slug).where(Link.from_page_id.in_({r.page_id for r in linking}))))
-    existing = existing_slugs(session, targets)
-    for revision in linking:
-        revision.html = render(session, revision.body, also_existing=existing,
-                               known=targets).html
-    return len(linking)
+    existing = existing_slugs(session, slugs) if linking else set()
+    changed = 0
+    for revision_id, html in linking:
+        relinked = rendering.relink(html, slugs, existing)
+        if relinked != html:
+            session.execute(update(Revision).where(Revision.id == revision_id)
+                            .values(html=relinked))
+            changed += 1
+    return changed
 
 
 def backlink_count(page: Page) -> int:

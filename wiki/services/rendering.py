@@ -5,24 +5,28 @@ Raw HTML in the source is disabled at the parser, and nh3 cleans the result anyw
 allow-list below, so a bug in any plugin still cannot put script into a page.
 """
 
+import html as html_entities
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, unquote, urlencode
 
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block.table import table as table_rule
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
-from pygments import highlight
+from pygments import format as format_tokens
 from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
+from pygments.token import Error
 from pygments.util import ClassNotFound
 
 from wiki.services.slugs import slugify
@@ -103,7 +107,8 @@ def wikilink_targets(markdown: str) -> set[str]:
 def rewrite_wikilinks(markdown: str, old_slug: str, new_title: str) -> str:
     """Point every ``[[...]]`` link to *old_slug* at *new_title*, keeping labels.
 
-    ``[[Old]]`` becomes ``[[New]]``, ``[[Old|see this]]`` becomes ``[[New|see this]]``.
+    ``[[Old]]`` becomes ``[[New]]``, ``[[Old|see this]]`` becomes ``[[New|see this]]``,
+    ``[[Old#Part]]`` becomes ``[[New#Part]]``.
     Code blocks are left exactly as they are.
     """
     lines = markdown.split("\n")
@@ -113,10 +118,11 @@ def rewrite_wikilinks(markdown: str, old_slug: str, new_title: str) -> str:
             in_code.update(range(*token.map))
 
     def retarget(match: re.Match) -> str:
-        title, bar, label = match.group(1).partition("|")
+        target, bar, label = match.group(1).partition("|")
+        title, hash_sign, section = target.partition("#")
         if slugify(title.strip()) != old_slug:
             return match.group(0)
-        return f"[[{new_title}{bar}{label}]]"
+        return f"[[{new_title}{hash_sign}{section}{bar}{label}]]"
 
     return "\n".join(
         line if number in in_code else _WIKILINK.sub(retarget, line)
@@ -158,7 +164,7 @@ def _sanitise(html: str) -> str:
     )
 
 
-# --- wiki links: [[Title]] and [[Title|label]] ------------------------------------------------
+# --- wiki links: [[Title]], [[Title|label]], [[Title#Section]], [[#Section]] -----------------
 
 # No brackets or newlines inside and a length cap, so a failed match scans at most 300
 # characters: 5,000 "[[" in a row stay linear.
@@ -171,15 +177,17 @@ def _wikilink_rule(state: StateInline, silent: bool) -> bool:
     match = _WIKILINK.match(state.src, state.pos, state.posMax)
     if not match:
         return False
-    title, _, label = match.group(1).partition("|")
-    title, label = title.strip(), label.strip()
+    target, _, label = match.group(1).partition("|")
+    target, label = target.strip(), label.strip()
+    title, _, section = (part.strip() for part in target.partition("#"))
     slug = slugify(title)
-    if not slug:  # [[ ]] or [[!!!]]: leave the text alone
+    anchor = heading_anchor(section) if section else ""
+    if not slug and (title or not anchor):  # [[ ]] or [[!!!]]: leave the text alone
         return False
     if not silent:
         link = state.push("wikilink_open", "a", 1)
-        link.meta = {"slug": slug, "title": title}
-        state.push("text", "", 0).content = label or title
+        link.meta = {"slug": slug, "title": title, "anchor": anchor}
+        state.push("text", "", 0).content = label or target
         state.push("wikilink_close", "a", -1)
     state.pos = match.end()
     return True
@@ -188,12 +196,53 @@ def _wikilink_rule(state: StateInline, silent: bool) -> bool:
 def _render_wikilink_open(
     renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
-    slug, title = tokens[idx].meta["slug"], tokens[idx].meta["title"]
+    slug, title, anchor = (tokens[idx].meta[key] for key in ("slug", "title", "anchor"))
+    if not slug:  # [[#Section]]: a heading of this page
+        return f'<a class="wikilink" href="#{escapeHtml(anchor)}">'
+    return _wikilink_open_tag(slug, title, anchor, slug in env["existing"])
+
+
+def _wikilink_open_tag(slug: str, title: str, anchor: str, exists: bool) -> str:
+    """A link to an existing page carries its title, a red link its section, so that
+    :func:`relink` can turn one into the other without the Markdown."""
     path = quote(slug, safe="/")
-    if slug in env["existing"]:
-        return f'<a class="wikilink" href="/wiki/{path}">'
-    href = escapeHtml(f"/edit/{path}?{urlencode({'title': title})}")
+    fragment = f"#{anchor}" if anchor else ""
+    if exists:
+        return (f'<a class="wikilink" href="/wiki/{path}{escapeHtml(fragment)}" '
+                f'title="{escapeHtml(title)}">')
+    href = escapeHtml(f"/edit/{path}?{urlencode({'title': title})}{fragment}")
     return f'<a class="wikilink wikilink-missing" href="{href}" title="create this page">'
+
+
+# A wiki link's opening tag as the sanitiser writes it: attribute values are always quoted,
+# with any quote inside escaped, so no value can end the match early.
+_WIKILINK_TAG = re.compile(
+    r'<a class="wikilink(?: wikilink-missing)?" href="(/wiki/|/edit/)([^"?#]*)(\?[^"#]*)?'
+    r'(#[^"]*)?"(?: title="([^"]*)")? rel="noopener noreferrer">'
+)
+
+
+def relink(html: str, slugs: set[str], existing: set[str]) -> str:
+    """Turn the wiki links to *slugs* in rendered *html* blue (those in *existing*) or red.
+
+    One pass over the HTML with a regular expression, no Markdown parsing: what a page that
+    links to a new or deleted page costs stays linear in its rendered size.
+    """
+
+    def retag(match: re.Match) -> str:
+        kind, path, query, fragment, title = match.groups()
+        slug = unquote(path)
+        if slug not in slugs:
+            return match.group(0)
+        if kind == "/edit/":
+            title = parse_qs(html_entities.unescape(query or "?")[1:]).get("title", [slug])[0]
+        else:  # HTML stored before links carried their title has none: the slug stands in
+            title = html_entities.unescape(title) if title is not None else slug
+        anchor = html_entities.unescape(fragment or "#")[1:]
+        tag = _wikilink_open_tag(slug, title, anchor, slug in existing)
+        return _sanitise(tag + "</a>").removesuffix("</a>")  # as render() writes it
+
+    return _WIKILINK_TAG.sub(retag, html)
 
 
 def _link_targets(tokens: Iterable[Token]) -> set[str]:
@@ -202,13 +251,21 @@ def _link_targets(tokens: Iterable[Token]) -> set[str]:
         for token in tokens
         if token.type == "inline"
         for child in token.children or ()
-        if child.type == "wikilink_open"
+        if child.type == "wikilink_open" and child.meta["slug"]
     }
 
 
 # --- fenced code: Pygments for a named, known language, plain escaped text otherwise ----------
 
 _FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
+
+# Some Pygments lexers backtrack badly: the systemd lexer takes cubic time on a long line of
+# blanks, scanning past line ends for a "=" and failing at every character. So highlighting
+# has a budget: lines up to this long, this many characters in a page, and no lexing error;
+# beyond it the code is shown plain. A failed match ends in an error token, so stopping at
+# the first one keeps a lexer from failing at every character of the fence in turn.
+MAX_HIGHLIGHTED_LINE = 500
+MAX_HIGHLIGHTED_CHARS = 100_000
 
 
 def _render_fence(
@@ -220,31 +277,140 @@ def _render_fence(
         lexer = get_lexer_by_name(language) if language else None
     except ClassNotFound:
         lexer = None
-    if lexer is None:  # never guess: a wrong guess colours prose as code
-        return f"<pre><code>{escapeHtml(token.content)}</code></pre>\n"
-    return highlight(token.content, lexer, _FORMATTER)
+    if lexer is not None:  # never guess: a wrong guess colours prose as code
+        highlighted = _highlighted(token.content, lexer, env)
+        if highlighted is not None:
+            return highlighted
+    return f"<pre><code>{escapeHtml(token.content)}</code></pre>\n"
 
 
-# --- core rules: heading anchors, table alignment ---------------------------------------------
+def _highlighted(code: str, lexer: Lexer, env: EnvType) -> str | None:
+    """*code* highlighted as HTML, or None when that would exceed the page's budget."""
+    budget = env.setdefault("highlight_budget", MAX_HIGHLIGHTED_CHARS)
+    if len(code) > budget or max(map(len, code.split("\n"))) > MAX_HIGHLIGHTED_LINE:
+        return None
+    env["highlight_budget"] = budget - len(code)
+    lexed = []
+    for kind, text in lexer.get_tokens(code):
+        if kind in Error:
+            return None
+        lexed.append((kind, text))
+    return format_tokens(lexed, _FORMATTER)
+
+
+# --- core rules: heading anchors, task lists, table alignment ---------------------------------
+
+
+def heading_anchor(text: str) -> str:
+    """The id of the first heading with this text: ``[[Page#Text]]`` links to it."""
+    return "h-" + (slugify(text.replace("/", " ")) or "section")
 
 
 def _anchor_headings(state: StateCore) -> None:
     """Give each heading an ``h-`` id (never one of the page's own ids), unique in the page."""
     used: set[str] = set()
+    next_suffix: dict[str, int] = {}  # per base: no suffix below it is free (linear, not n²)
     headings: list[Heading] = []
     for heading, inline in zip(state.tokens, state.tokens[1:], strict=False):
         if heading.type != "heading_open":
             continue
         text = _inline_text(inline.children or ())
-        base = "h-" + (slugify(text.replace("/", " ")) or "section")
-        anchor, n = base, 1
+        base = anchor = heading_anchor(text)
+        n = next_suffix.get(base, 1)
         while anchor in used:
             n += 1
             anchor = f"{base}-{n}"
+        next_suffix[base] = n
         used.add(anchor)
         heading.attrSet("id", anchor)
         headings.append(Heading(int(heading.tag[1]), text, anchor))
     state.env["headings"] = headings
+
+
+_TASK = re.compile(r"\[([ xX])\][ \t\n\v\f\r]")
+
+
+def _task_lists(state: StateCore) -> None:
+    """``- [ ] todo`` and ``- [x] done`` items become disabled, labelled checkboxes.
+
+    As mdit_py_plugins' tasklists plugin renders them, but in one pass: the plugin walks
+    back to each item's list, which made 12,000 items take seconds. A stack of open lists
+    knows it at once.
+    """
+    tokens = state.tokens
+    open_lists: list[Token] = []
+    for index, token in enumerate(tokens):
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            open_lists.append(token)
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            open_lists.pop()
+        elif (
+            token.type == "inline" and index >= 2 and open_lists
+            and tokens[index - 1].type == "paragraph_open"
+            and tokens[index - 2].type == "list_item_open"
+            and (task := _TASK.match(token.content))
+            and token.children and token.children[0].type == "text"
+            and token.children[0].content.startswith(task.group(0)[:3])
+        ):
+            _make_task(token, checked=task.group(1) != " ")
+            tokens[index - 2].attrSet("class", "task-list-item")
+            open_lists[-1].attrSet("class", "contains-task-list")
+
+
+def _make_task(inline: Token, checked: bool) -> None:
+    checkbox = Token("html_inline", "", 0)
+    checked_attribute = ' checked="checked"' if checked else ""
+    checkbox.content = (
+        f'<input class="task-list-item-checkbox"{checked_attribute} '
+        'disabled="disabled" type="checkbox">'
+    )
+    children = inline.children or []
+    children[0].content = children[0].content[3:]  # the "[ ]"
+    inline.content = inline.content[3:]
+    label_open, label_close = Token("html_inline", "", 0), Token("html_inline", "", 0)
+    label_open.content, label_close.content = "<label>", "</label>"
+    inline.children = [label_open, checkbox, *children, label_close]
+
+
+# Each table cell costs a parse of its own: 1 MB of table took seconds. Beyond this many
+# cells in a page, the rest of a table is shown as the text it was written as.
+MAX_TABLE_CELLS = 20_000
+
+
+def _table_within_budget(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """markdown-it's table rule, given only the rows the page's cell budget still allows;
+    the rows beyond them follow as a code block."""
+    cells_left = state.env.setdefault("table_cells_left", MAX_TABLE_CELLS)
+    header = state.src[state.bMarks[start_line] : state.eMarks[start_line]]
+    columns = header.strip().removeprefix("|").removesuffix("|").count("|") + 1  # or more
+    rows = cells_left // columns - 1  # besides the header
+    if rows < 0:
+        return False
+    tokens_before = len(state.tokens)
+    cut_at = start_line + 2 + rows
+    if not table_rule(state, start_line, min(end_line, cut_at), silent):
+        return False
+    if silent:
+        return True
+    state.env["table_cells_left"] = cells_left - sum(
+        token.type in ("th_open", "td_open") for token in state.tokens[tokens_before:]
+    )
+    if state.line == cut_at < end_line:
+        _rows_left_over(state, end_line)
+    return True
+
+
+def _rows_left_over(state: StateBlock, end_line: int) -> None:
+    """The table's rows after where it was cut, as a code block: one token, however many."""
+    first = last = state.line
+    while (last < end_line and not state.isEmpty(last) and state.sCount[last] >= state.blkIndent
+           and "|" in state.src[state.bMarks[last] : state.eMarks[last]]):
+        last += 1
+    if last > first:
+        token = state.push("code_block", "code", 0)
+        token.content = state.getLines(first, last, state.blkIndent, True)
+        token.map = [first, last]
+        state.line = last
 
 
 _ALIGNMENT = re.compile(r"text-align:\s*(left|center|right)")
@@ -290,9 +456,10 @@ def _build_markdown() -> MarkdownIt:
     md = (
         MarkdownIt("commonmark", {"html": False, "linkify": False})
         .enable(["table", "strikethrough"])
-        .use(tasklists_plugin, label=True)  # disabled checkboxes, labelled by their item
         .use(footnote_plugin)
     )
+    md.core.ruler.after("inline", "task_lists", _task_lists)
+    md.block.ruler.at("table", _table_within_budget, {"alt": ["paragraph", "reference"]})
     md.inline.ruler.before("link", "wikilink", _wikilink_rule)
     md.core.ruler.push("heading_anchors", _anchor_headings)
     md.core.ruler.push("table_alignment", _align_with_classes)

@@ -5,7 +5,7 @@ Errors under ``/api/`` answer JSON (``wiki/errors.py``); an anonymous caller get
 ``fetch`` could not use.
 """
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from wiki.extensions import csrf, db
@@ -27,8 +27,7 @@ def preview():
         require(Action.EDIT)
     csrf.protect()
     body = pages.normalise_body(request.form.get("body", ""))
-    limit = current_app.config["MAX_PAGE_BYTES"]
-    if len(body.encode()) > limit:
-        message = f"The page is too long to preview: at most {limit / 1_000_000:g} MB of text."
-        return jsonify(error="Request Entity Too Large", message=message), 413
-    return jsonify(html=links.render(db.session, body).html)
+    try:
+        return jsonify(html=links.preview(db.session, body))
+    except links.TooLongToPreview as error:
+        return jsonify(error="Request Entity Too Large", message=error.message), 413

@@ -119,7 +119,11 @@ def edit(slug: str):
 def edit_form(slug: str | None, form: PageForm, page: Page | None = None):
     """Show the editor; on a valid POST, save and redirect to the page (303)."""
     if form.preview.data and form.is_submitted():
-        preview = links.render(db.session, pages.normalise_body(form.body.data or "")).html
+        try:
+            preview = links.preview(db.session, pages.normalise_body(form.body.data or ""))
+        except links.TooLongToPreview as error:
+            form.body.errors = [error.message]
+            return render_template("pages/edit.html", form=form, page=page, slug=slug), 422
         return render_template("pages/edit.html", form=form, page=page, slug=slug, preview=preview)
     if not form.validate_on_submit():
         return render_template("pages/edit.html", form=form, page=page, slug=slug), \
