@@ -163,13 +163,13 @@ def test_a_deleted_pages_address_says_so(app, auth, client):
     save_page(client, "gone", "Gone", "x")
     submit(client, "/delete/gone")
     html = client.get("/wiki/gone").get_data(as_text=True)
-    assert "“Gone” was deleted" in html and "There is no page" not in html
+    assert "This page was deleted" in html and "There is no page" not in html
     assert "/revert/gone" not in html and "Create it" not in html
     assert "was deleted" in client.get("/edit/gone").get_data(as_text=True)
     auth.logout()
     auth.login("admin")
     html = client.get("/wiki/gone").get_data(as_text=True)
-    assert 'href="/revert/gone?rev=1"' in html
+    assert "“Gone” was deleted" in html and 'href="/revert/gone?rev=1"' in html
 
 
 def test_the_home_page_cannot_be_deleted(app, admin):

@@ -278,10 +278,12 @@ def _page_for_save(session: Session, slug: str | None, title: str) -> tuple[Page
 def _deleted(page: Page, *, while_editing: bool) -> PageDeleted:
     """The refusal to save over deleted *page*: its history would come back with it, and
     bringing that back is an administrator's decision."""
-    when = " while you were editing" if while_editing else ""
-    return PageDeleted("title", f"“{page.title}” was deleted{when}, so nothing was saved; "
-                                "your text is kept below. An administrator can restore the "
-                                "page, or give yours another title.", slug=None)
+    # Whoever had the page open knew its title; others learn only that it was deleted.
+    what = (f"“{page.title}” was deleted while you were editing" if while_editing
+            else "The page at this address was deleted")
+    return PageDeleted("title", f"{what}, so nothing was saved; your text is kept below. An "
+                                "administrator can restore the page, or give yours another "
+                                "title.", slug=None)
 
 
 def _body_at(session: Session, page: Page, number: int) -> str:
@@ -466,10 +468,12 @@ def _move(session: Session, page: Page, new_slug: str) -> None:
     :raises PageError: a page (even a deleted one, whose history it keeps) has *new_slug*.
     """
     taken = session.scalar(select(Page).where(Page.slug == new_slug))
+    if taken is not None and taken.deleted:
+        raise PageError("title", "A deleted page has that address; an administrator can "
+                                 "restore it, or choose another title.")
     if taken is not None:
-        state = " (deleted; an administrator can restore it)" if taken.deleted else ""
-        raise PageError("title", f"A page called “{taken.title}” already exists{state}.",
-                        slug=None if taken.deleted else new_slug)
+        raise PageError("title", f"A page called “{taken.title}” already exists.",
+                        slug=new_slug)
     session.execute(delete_rows(Redirect).where(Redirect.old_slug == new_slug))
     session.add(Redirect(old_slug=page.slug, page_id=page.id))
     page.slug = new_slug
