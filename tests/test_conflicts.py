@@ -4,7 +4,7 @@ import re
 import threading
 import time
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.helpers import PASSWORD, csrf_token, save_page, submit, textarea
 from wiki.extensions import db
@@ -265,3 +265,89 @@ def test_two_administrators_demoting_each_other_at_once_leave_one(make_app, user
     outcomes = race(apps, *[(lambda uid=uid: accounts.set_role(uid, Role.EDITOR)) for uid in ids])
     refused = [o for o in outcomes if isinstance(o, accounts.AccountError)]
     assert len(refused) == 1 and "last administrator" in str(refused[0]), outcomes
+
+
+# --- a rename or a revert racing an edit --------------------------------------------------
+
+
+def test_an_edit_posted_to_the_address_before_a_rename_is_saved_not_dropped(app, editor):
+    save_page(editor, "draft", "Draft", BASE_TEXT)
+    mine = open_editor(editor, "draft")
+    mine["title"] = "Draft"
+    renamer = second_editor(app)
+    submit(renamer, "/rename/draft", {"title": "Final", "rewrite_links": "y"})
+    my_text = "intro\n\nmiddle\n\nEND, written meanwhile\n"
+    response = editor.post("/edit/draft", data={**mine, "body": my_text})
+    assert response.status_code == 303 and response.headers["Location"] == "/wiki/final"
+    assert revision_bodies(app, "final")[-1] == my_text
+    assert "<h1>Final</h1>" in editor.get("/wiki/final").get_data(as_text=True)
+
+
+def test_an_overlapping_edit_posted_before_a_rename_shows_the_text_back(app, editor):
+    save_page(editor, "draft", "Draft", BASE_TEXT)
+    mine = open_editor(editor, "draft")
+    other = second_editor(app)
+    save_page(other, "draft", "Draft", "intro\n\nTHEIR middle\n\nend\n")
+    submit(other, "/rename/draft", {"title": "Final"})
+    my_text = "intro\n\nMY middle\n\nend\n"
+    response = editor.post("/edit/draft", data={**mine, "title": "Draft", "body": my_text})
+    assert response.status_code == 409
+    assert textarea(response.get_data(as_text=True)) == my_text
+
+
+def save_meanwhile(app, other_app, slug: str, body: str) -> None:
+    """When *app* next starts a write transaction, first save *body* to *slug* on
+    *other_app* (another engine on the same database), as a second worker would."""
+    with app.app_context():
+        engine = db.engine
+
+    done: list[bool] = []
+
+    def before_write(connection, *_statement) -> None:
+        if done or not connection.get_execution_options().get("wiki_write"):
+            return
+        done.append(True)
+        saver = threading.Thread(target=save, daemon=True)
+        saver.start()
+        saver.join(timeout=30)
+
+    def save() -> None:
+        with other_app.app_context():
+            page = pages.get_page(slug)
+            pages.save(slug, page.title, body, None, base_revision=page.revision_number)
+
+    # Before the write's first statement (SQLite's BEGIN IMMEDIATE), so nothing is locked yet.
+    event.listen(engine, "before_cursor_execute", before_write)
+
+
+def test_a_revert_racing_an_edit_answers_like_an_edit_conflict(make_app, users):
+    """A save lands between the revert's reading the page and its writing: the revert
+    answers a conflict to confirm again, never a 500, and the save is kept."""
+    app, other_app = make_app("shared"), make_app("shared")
+    client = app.test_client()
+    submit(client, "/login", {"username": "editor", "password": PASSWORD})
+    save_page(client, "notes", "Notes", "intro\n\nfirst middle\n\nend\n")
+    save_page(client, "notes", "Notes", "intro\n\nsecond middle\n\nend\n")
+    confirm = client.get("/revert/notes?rev=1").get_data(as_text=True)
+    save_meanwhile(app, other_app, "notes", "intro\n\nTHEIR middle\n\nend\n")
+    response = client.post("/revert/notes?rev=1", data={
+        "csrf_token": csrf_token(confirm), "base_revision": "2"})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "Revision 3 was saved meanwhile" in html and "<del>THEIR</del>" in html
+    assert revision_bodies(app, "notes")[-1] == "intro\n\nTHEIR middle\n\nend\n"
+    again = client.post("/revert/notes?rev=1", data={"csrf_token": csrf_token(html),
+                                                     "base_revision": "3"})
+    assert again.status_code == 303
+    assert revision_bodies(app, "notes")[-1] == "intro\n\nfirst middle\n\nend\n"
+
+
+def test_a_revert_after_a_non_overlapping_edit_keeps_both(app, editor):
+    save_page(editor, "notes", "Notes", "intro\n\nmiddle\n\nend\n")
+    save_page(editor, "notes", "Notes", "intro\n\nmiddle\n\nend, changed\n")
+    confirm = editor.get("/revert/notes?rev=1").get_data(as_text=True)
+    save_page(second_editor(app), "notes", "Notes", "INTRO\n\nmiddle\n\nend, changed\n")
+    response = editor.post("/revert/notes?rev=1", data={"csrf_token": csrf_token(confirm),
+                                                          "base_revision": "2"})
+    assert response.status_code == 303
+    assert revision_bodies(app, "notes")[-1] == "INTRO\n\nmiddle\n\nend\n"

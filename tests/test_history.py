@@ -200,3 +200,92 @@ def test_feed_and_history_respect_anonymous_read(app, client, editor):
     anonymous = app.test_client()
     for url in ["/recent.atom", "/recent", "/history/p", "/diff/p?from=0&to=1"]:
         assert anonymous.get(url).status_code == 302, url
+
+
+def test_a_deleted_page_appears_nowhere_but_the_admins_list(app, auth, client):
+    auth.login("editor")
+    save_page(client, "parent", "Parent", "see [[Elsewhere]]")
+    save_page(client, "parent/secret-plan", "Parent/Secret Plan",
+              "hush-hush words\n\n[[Parent]] [[Nowhere Yet]]", tags="classified",
+              summary="confidential summary")
+    save_page(client, "parent/secret-plan", "Parent/Secret Plan", "hush-hush words, more\n",
+              tags="classified")
+    auth.logout()
+    auth.login("admin")
+    submit(client, "/delete/parent/secret-plan")
+    leaks = ["Secret Plan", "secret-plan", "hush-hush", "confidential", "Nowhere"]
+    for who in ("reader", "editor", "admin"):
+        auth.logout()
+        auth.login(who)
+        for url in ["/recent", "/recent?user=editor", "/recent.atom", "/search?q=hush",
+                    "/api/v1/titles?q=secret", "/tags", "/tags/classified", "/backlinks/parent",
+                    "/pages", "/pages?show=wanted", "/pages?show=orphans", "/wiki/parent"]:
+            html = client.get(url).get_data(as_text=True)
+            assert not [leak for leak in leaks if leak in html], (who, url)
+        assert "classified" not in client.get("/tags").get_data(as_text=True)
+        if who != "admin":
+            for url in ["/history/parent/secret-plan", "/diff/parent/secret-plan?from=1&to=2",
+                        "/wiki/parent/secret-plan?rev=1", "/revert/parent/secret-plan?rev=1"]:
+                assert client.get(url).status_code == 404, (who, url)
+    assert "Secret Plan" in client.get("/deleted").get_data(as_text=True)
+
+
+def test_the_first_revision_has_no_stray_separator(editor):
+    save_page(editor, "h", "H", "one")
+    save_page(editor, "h", "H", "two")
+    html = editor.get("/history/h").get_data(as_text=True)
+    assert '<td> <a href="/revert/h?rev=1">revert</a>' in re.sub(r"\s+", " ", html)
+    assert not re.search(r"<td>\s*·", html)
+
+
+@pytest.mark.parametrize("url", [
+    "/diff/d?from=99999999999999999999", "/diff/d?to=99999999999999999999",
+    "/diff/d?from=2147483648&to=1", "/diff/d?from=-1&to=1", "/diff/d?to=-2",
+    "/revert/d?rev=99999999999999999999", "/revert/d?rev=-1", "/revert/d?rev=2147483648",
+    "/wiki/d?rev=9223372036854775808",
+])
+def test_numbers_past_what_the_database_holds_are_not_found(editor, url):
+    save_page(editor, "d", "D", "x")
+    assert editor.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/history/d", "/recent", "/search?q=x", "/pages", "/tags/t",
+                                 "/backlinks/d"])
+@pytest.mark.parametrize("page", ["99999999999999999999", "-5", "2147483648"])
+def test_page_numbers_past_what_the_database_holds_are_harmless(editor, url, page):
+    save_page(editor, "d", "D", "x", tags="t")
+    joiner = "&" if "?" in url else "?"
+    assert editor.get(f"{url}{joiner}page={page}").status_code == 200
+
+
+def test_the_feed_stays_well_formed_whatever_the_texts_hold(app, editor):
+    save_page(editor, "clean", "Clean", "fine")
+    with app.app_context():
+        # Written before texts were checked: a control character in each field.
+        pages.save(None, "Form feed", "bell", None)
+        page = db.session.scalar(select(Page).where(Page.slug == "form-feed"))
+        page.title = page.current_revision.title = "Form\x0cfeed"
+        page.current_revision.summary = "sum\x01mary"
+        page.current_revision.body = "bell\x07 and \x1b escape \ufffe"
+        db.session.commit()
+    response = editor.get("/recent.atom")
+    root = ET.fromstring(response.data)
+    titles = [entry.findtext(f"{ATOM}title") for entry in root.findall(f"{ATOM}entry")]
+    assert titles == ["Form\ufffdfeed (revision 1)", "Clean (revision 1)"]
+
+
+def test_the_feed_cuts_each_diff_and_links_to_the_whole_one(app, editor):
+    big = "".join(f"line {n} of a long page, with words enough to fill it\n"
+                  for n in range(17_000))  # nearly 1 MB
+    with app.app_context():
+        for number in range(6):
+            pages.save(None, f"Big {number}", big, None)
+            pages.save(f"big-{number}", f"Big {number}", big.replace("line 1", "LINE 1"), None)
+    response = editor.get("/recent.atom")
+    assert len(response.data) < 12 * 6_000  # 12 entries of at most a few KB each
+    root = ET.fromstring(response.data)
+    entries = root.findall(f"{ATOM}entry")
+    assert len(entries) == 12
+    content = entries[0].findtext(f"{ATOM}content")
+    assert "<pre>" in content and 'href="http://localhost/diff/big-5?from=1&amp;to=2"' in content
+    assert "The whole change" in content

@@ -1,12 +1,15 @@
 """Creating, editing, viewing and deleting pages through the forms, as people do."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from tests.helpers import csrf_token, save_page, submit
+from tests.helpers import PASSWORD, csrf_token, save_page, submit, textarea
 from wiki.extensions import db
 from wiki.models import Page, Revision
+from wiki.services import pages
 
 
 def revisions(app, slug: str) -> list[Revision]:
@@ -121,12 +124,157 @@ def test_delete_after_confirmation_keeps_history(editor, app):
         assert db.session.scalar(select(Page.deleted).where(Page.slug == "doomed")) is True
 
 
-def test_recreating_a_deleted_page_continues_its_history(editor, app):
-    save_page(editor, "phoenix", "Phoenix", "one")
+def test_an_editor_cannot_bring_a_deleted_page_back_by_saving(editor, app):
+    """Restoring is an administrator's revert: a save at the address would bring the
+    deleted history back with it (readable through /diff) for anyone."""
+    save_page(editor, "phoenix", "Phoenix", "secret words")
     submit(editor, "/delete/phoenix")
-    assert save_page(editor, "phoenix", "Phoenix", "again").status_code == 303
-    assert [r.body for r in revisions(app, "phoenix")] == ["one", "again"]
-    assert editor.get("/wiki/phoenix").status_code == 200
+    fresh = submit(editor, "/edit/phoenix", {"title": "Phoenix", "body": "again",
+                                             "base_revision": "0"}, form_url="/new")
+    assert fresh.status_code == 409
+    html = fresh.get_data(as_text=True)
+    assert "was deleted" in html and "again</textarea>" in html
+    from_new = submit(editor, "/new", {"title": "Phoenix", "body": "from new"})
+    assert from_new.status_code == 409 and "from new</textarea>" in from_new.get_data(as_text=True)
+    assert [r.body for r in revisions(app, "phoenix")] == ["secret words"]
+    assert editor.get("/wiki/phoenix").status_code == 404
+    assert editor.get("/diff/phoenix?from=0&to=1").status_code == 404
+
+
+def test_a_form_opened_before_the_delete_is_told_and_keeps_its_text(app, editor, users):
+    save_page(editor, "doomed", "Doomed", "first")
+    html = editor.get("/edit/doomed").get_data(as_text=True)
+    form = {"csrf_token": csrf_token(html), "title": "Doomed", "body": "my long edit",
+            "base_revision": "1", "summary": "", "tags": ""}
+    admin = app.test_client()
+    submit(admin, "/login", {"username": "admin", "password": PASSWORD})
+    submit(admin, "/delete/doomed")
+    response = editor.post("/edit/doomed", data=form)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "was deleted while you were editing" in html and "Saved." not in html
+    assert textarea(html) == "my long edit"
+    assert [r.body for r in revisions(app, "doomed")] == ["first"]
+    assert editor.get("/wiki/doomed").status_code == 404
+
+
+def test_a_deleted_pages_address_says_so(app, auth, client):
+    auth.login("editor")
+    save_page(client, "gone", "Gone", "x")
+    submit(client, "/delete/gone")
+    html = client.get("/wiki/gone").get_data(as_text=True)
+    assert "This page was deleted" in html and "There is no page" not in html
+    assert "/revert/gone" not in html and "Create it" not in html
+    assert "was deleted" in client.get("/edit/gone").get_data(as_text=True)
+    auth.logout()
+    auth.login("admin")
+    html = client.get("/wiki/gone").get_data(as_text=True)
+    assert "“Gone” was deleted" in html and 'href="/revert/gone?rev=1"' in html
+
+
+def test_the_home_page_cannot_be_deleted(app, admin):
+    save_page(admin, "home", "Home", "welcome")
+    assert "/delete/home" not in admin.get("/").get_data(as_text=True)
+    refused = admin.get("/delete/home")
+    assert refused.status_code == 403 and "cannot be deleted" in refused.get_data(as_text=True)
+    token = csrf_token(admin.get("/wiki/home").get_data(as_text=True))
+    assert admin.post("/delete/home", data={"csrf_token": token}).status_code == 403
+    assert admin.get("/").status_code == 200
+    with app.app_context(), pytest.raises(pages.PageError, match="home page"):
+        pages.delete("home", None)
+
+
+def test_a_missing_home_page_does_not_link_home_to_itself(client):
+    html = client.get("/").get_data(as_text=True)
+    assert client.get("/").status_code == 404 and 'go <a href="/">home' not in html
+
+
+HIDDEN = ["\u202e", "\x00", "\x1b", "\x07", "\u2066", "\x85", "\t", "\n"]
+
+
+@pytest.mark.parametrize("char", HIDDEN)
+@pytest.mark.parametrize("field", ["title", "summary", "tags"])
+def test_one_line_fields_refuse_control_and_bidi_characters(editor, app, field, char):
+    data = {"title": "Invoice", "body": "the text", "summary": "fixed", "tags": "money"}
+    data[field] = {"title": f"Invoice{char}fdp.exe", "summary": f"ok{char}ko",
+                   "tags": f"money, a{char}b"}[field]
+    response = submit(editor, "/new", data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "control or text-direction character" in html and "the text</textarea>" in html
+    assert revisions(app, "invoice") == [] and revisions(app, "invoice-fdp-exe") == []
+
+
+def test_the_rename_title_refuses_control_and_bidi_characters(editor, app):
+    save_page(editor, "plain", "Plain", "x")
+    response = submit(editor, "/rename/plain", {"title": "Pla\u202ein"})
+    assert "control or text-direction character" in response.get_data(as_text=True)
+    assert editor.get("/wiki/plain").status_code == 200
+
+
+def test_bodies_keep_tabs_and_newlines_and_lose_other_control_characters(editor, app):
+    body = "a\tb\r\nc\x00d\x1b[31me\x0c\u202e"
+    assert submit(editor, "/new", {"title": "Raw", "body": body}).status_code == 303
+    assert [r.body for r in revisions(app, "raw")] == ["a\tb\ncd[31me\u202e"]
+
+
+@pytest.mark.parametrize("tag", [".", ".."])
+def test_dot_tags_are_refused(editor, app, tag):
+    response = submit(editor, "/new", {"title": "Dots", "body": "x", "tags": f"fine, {tag}"})
+    assert response.status_code == 422 and "cannot be tags" in response.get_data(as_text=True)
+    assert revisions(app, "dots") == []
+
+
+def test_a_title_whose_address_is_too_long_is_refused_the_same_on_every_database(editor, app):
+    title = "ß" * 200  # 200 characters, but its address folds to 400
+    response = submit(editor, "/new", {"title": title, "body": "kept text"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "address longer than 255 characters" in html and "kept text</textarea>" in html
+    assert submit(editor, "/new", {"title": "ß" * 127, "body": "x"}).status_code == 303
+
+
+def test_a_wiki_link_too_long_for_any_address_saves_as_a_red_link(editor, app):
+    target = "a" * 300
+    response = submit(editor, "/new", {"title": "Long link", "body": f"see [[{target}]]"})
+    assert response.status_code == 303
+    html = editor.get("/wiki/long-link").get_data(as_text=True)
+    assert "wikilink-missing" in html
+    assert editor.get("/pages?show=wanted").status_code == 200
+
+
+def test_wanted_pages_show_a_title_not_an_address(editor):
+    save_page(editor, "a", "A", "[[Flask Routing]]")
+    html = editor.get("/pages?show=wanted").get_data(as_text=True)
+    assert ">Flask routing</a>" in html and ">flask-routing</a>" not in html
+    assert 'href="/edit/flask-routing?title=Flask+routing"' in html
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999", "2147483648", "-1", "1.5", "x"])
+def test_revision_numbers_out_of_range_are_not_found(editor, number):
+    save_page(editor, "n", "N", "x")
+    assert editor.get(f"/wiki/n?rev={number}").status_code == 404
+
+
+@pytest.mark.parametrize("base", ["99999999999999999999", "2147483648", "-1", "abc", "7"])
+def test_a_base_revision_that_is_no_revision_is_refused_with_the_text_kept(editor, app, base):
+    save_page(editor, "b", "B", "original")
+    html = editor.get("/edit/b").get_data(as_text=True)
+    response = editor.post("/edit/b", data={"csrf_token": csrf_token(html), "title": "B",
+                                            "body": "my edit", "base_revision": base})
+    assert response.status_code in (409, 422)
+    html = response.get_data(as_text=True)
+    assert textarea(html) == "my edit" and "nothing was saved" in html or "does not have" in html
+    assert [r.body for r in revisions(app, "b")] == ["original"]
+    again = editor.post("/edit/b", data={"csrf_token": csrf_token(html), "title": "B",
+                                         "body": "my edit",
+                                         "base_revision": base_revision(html)})
+    assert again.status_code == 303
+    assert [r.body for r in revisions(app, "b")] == ["original", "my edit"]
+
+
+def base_revision(html: str) -> str:
+    return re.search(r'name="base_revision" type="hidden" value="([^"]*)"', html).group(1)
 
 
 def test_anonymous_sees_no_edit_actions_and_is_sent_to_login(client, notes):

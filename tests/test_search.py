@@ -280,6 +280,9 @@ def test_index_follows_edit_delete_and_recreate(editor, app):
     assert found(app, "ashes") == [] and found(app, "flames") == ["phoenix"]
     submit(editor, "/delete/phoenix")
     assert found(app, "flames") == [] and found(app, "phoenix") == []
+    with app.app_context():
+        pages.revert("phoenix", 2, None)  # restored, as an administrator does
+    assert found(app, "flames") == ["phoenix"]
     save_page(editor, "phoenix", "Phoenix", "reborn")
     assert found(app, "reborn") == ["phoenix"] and found(app, "flames") == []
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 from sqlalchemy import Select
 
+from wiki.arguments import whole_number
 from wiki.extensions import db
 
 MAX_PAGE = 10_000
@@ -41,7 +42,7 @@ class Window(PageNumbers):
 
 def requested_page() -> int:
     """The ``?page=`` argument, clamped to a sane range (junk counts as page 1)."""
-    page = request.args.get("page", 1, type=int) or 1
+    page = whole_number(request.args.get("page")) or 1
     return min(max(page, 1), MAX_PAGE)
 
 

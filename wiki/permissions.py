@@ -12,6 +12,7 @@ from flask_login import current_user
 from wiki.errors import wants_json
 from wiki.extensions import login_manager
 from wiki.models import Page, Role
+from wiki.services.pages import HOME
 
 
 class Action(enum.StrEnum):
@@ -39,6 +40,8 @@ def can(user, action: Action | str, page: Page | None = None) -> bool:
     *page* is accepted so that page-level rules can be added without touching callers.
     """
     action = Action(action)
+    if action is Action.DELETE and page is not None and page.slug == HOME:
+        return False  # "/" shows the home page: it always needs one
     if user is None or not user.is_authenticated or not user.is_active:
         return action is Action.READ and current_app.config["ANONYMOUS_READ"]
     return action in ROLE_ACTIONS[Role(user.role)]

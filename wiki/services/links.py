@@ -54,7 +54,10 @@ def preview(session: Session, body: str) -> str:
 
 def set_links(session: Session, page: Page, targets: Iterable[str]) -> None:
     session.execute(delete(Link).where(Link.from_page_id == page.id))
-    session.add_all(Link(from_page_id=page.id, target_slug=slug) for slug in set(targets))
+    # A target longer than any page's address can never exist (and would not fit the
+    # column on PostgreSQL): it stays a red link in the text, and is not recorded.
+    storable = {slug for slug in targets if len(slug) <= Link.target_slug.type.length}
+    session.add_all(Link(from_page_id=page.id, target_slug=slug) for slug in storable)
 
 
 def rerender_linking_pages(session: Session, slugs: Iterable[str], exclude_page_id: int) -> int:

@@ -23,6 +23,7 @@ from wiki.extensions import db
 from wiki.models import Link, Page, Redirect, Revision, Tag, User, utcnow
 from wiki.services import diffing, links, rendering, search
 from wiki.services.slugs import slugify
+from wiki.services.text import has_control_or_bidi, strip_body_controls
 
 HOME = "home"
 MAX_TAGS = 20
@@ -31,6 +32,7 @@ MAX_TITLE_LENGTH = 200
 # Said by the page rules and by the forms' validators alike: one wording per rule.
 TITLE_MISSING = "Give the page a title."
 TITLE_TOO_LONG = f"Keep the title to {MAX_TITLE_LENGTH} characters or fewer."
+MAX_SLUG_LENGTH = Page.slug.type.length  # the column's: a longer address cannot be stored
 SAVE_ATTEMPTS = 5
 
 T = TypeVar("T")
@@ -46,6 +48,18 @@ class PageError(ValueError):
         self.field = field
         self.message = message
         self.slug = slug  # the page the message is about, when there is one
+
+
+class PageDeleted(PageError):
+    """The page at this address is deleted: only an administrator can bring it back."""
+
+
+class UnknownBase(PageError):
+    """The editor says it started from a revision the page does not have."""
+
+    def __init__(self, message: str, current: int) -> None:
+        super().__init__("body", message)
+        self.current = current  # the revision to start from instead
 
 
 class EditConflict(Exception):
@@ -92,7 +106,8 @@ def get_revision(page: Page, number: int) -> Revision | None:
 def normalise_tags(raw: str | list[str]) -> list[str]:
     """``"Flask, web Dev,flask"`` → ``["flask", "web-dev"]``: lower case, unique, in order.
 
-    Whitespace and ``/`` become ``-``, so every tag is one path segment of ``/tags/<tag>``.
+    Whitespace and ``/`` become ``-``, so every tag is one path segment of ``/tags/<tag>``
+    (``.`` and ``..``, which a browser would read as path steps, are refused on saving).
     """
     parts = raw.split(",") if isinstance(raw, str) else raw
     tags: list[str] = []
@@ -103,8 +118,16 @@ def normalise_tags(raw: str | list[str]) -> list[str]:
     return tags
 
 
+def title_from_slug(slug: str) -> str:
+    """A title for a page not written yet, from its address: ``flask-routing`` → ``Flask
+    routing``. (A link records only the slug it leads to, not the title it was written with.)"""
+    return slug.replace("-", " ").capitalize()
+
+
 def normalise_body(body: str) -> str:
-    return body.replace("\r\n", "\n").replace("\r", "\n")
+    """*body* with ``\n`` line ends and no control characters but tab and newline: invisible
+    junk pasted from elsewhere, which would break the Atom feed's XML."""
+    return strip_body_controls(body.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def save(
@@ -125,13 +148,17 @@ def save(
     its title. *base_revision* is the revision the editor started from: if the page has
     moved on since, the edit is merged into the current text.
 
-    :raises PageError: the title or body is refused (the message says why).
+    :raises PageError: the title, summary, tags or body are refused (the message says why).
+    :raises PageDeleted: the page (or the one at the new title's address) is deleted.
+    :raises UnknownBase: *base_revision* is ahead of the page.
     :raises EditConflict: the page changed meanwhile and the changes overlap.
     """
+    summary = summary.strip()
+    _check_one_line_fields(title, summary, tags)
     title, body, tags = title.strip(), normalise_body(body), normalise_tags(tags)
     _check_content(title, body, tags)
     return _write(
-        lambda session: _save(session, slug, title, body, author, summary.strip(), tags,
+        lambda session: _save(session, slug, title, body, author, summary, tags,
                               base_revision, minor, when or utcnow()),
         f"save {slug or title!r}",
     )
@@ -163,6 +190,16 @@ def _locked_page(session: Session, *conditions) -> Page | None:
     return session.scalar(select(Page).where(*conditions).with_for_update(key_share=True))
 
 
+def _check_one_line_fields(title: str, summary: str, tags: str | list[str]) -> None:
+    """Refuse control and bidi-control characters, which hide or reorder what a title,
+    summary or tag seems to say (and break the Atom feed)."""
+    tag_text = tags if isinstance(tags, str) else ",".join(tags)
+    for field, text in (("title", title), ("summary", summary), ("tags", tag_text)):
+        if has_control_or_bidi(text):
+            raise PageError(field, f"The {field} holds a control or text-direction character; "
+                                   "remove it (it may be invisible: retype the text).")
+
+
 def _check_content(title: str, body: str, tags: list[str]) -> None:
     if not title:
         raise PageError("title", TITLE_MISSING)
@@ -170,6 +207,11 @@ def _check_content(title: str, body: str, tags: list[str]) -> None:
         raise PageError("title", TITLE_TOO_LONG)
     if not slugify(title):
         raise PageError("title", "The title needs at least one letter or digit.")
+    if len(slugify(title)) > MAX_SLUG_LENGTH:
+        raise PageError("title", f"This title makes an address longer than {MAX_SLUG_LENGTH} "
+                                 "characters (letters such as “ß” count twice); shorten it.")
+    if any(tag in {".", ".."} for tag in tags):
+        raise PageError("tags", "“.” and “..” cannot be tags; use a word.")
     limit = current_app.config["MAX_PAGE_BYTES"]
     if len(body.encode()) > limit:
         raise PageError("body", f"The page is too long: at most {limit // 1_000_000} MB of text.")
@@ -177,10 +219,19 @@ def _check_content(title: str, body: str, tags: list[str]) -> None:
         raise PageError("tags", f"Use at most {MAX_TAGS} tags.")
 
 
-def _save(session: Session, slug, title, body, author, summary, tags, base, minor, when):
+def _save(session: Session, slug, title, body, author, summary, tags, base, minor, when,
+          *, restore: bool = False):
+    """Save one edit; *restore* lets it bring back a deleted page (the administrators' revert)."""
     page, slug = _page_for_save(session, slug, title)
     if page is None:
         return _create(session, slug, title, body, author, summary, tags, when)
+    if page.deleted and not restore:
+        raise _deleted(page, while_editing=bool(base))
+    if base is not None and base > page.revision_number:
+        raise UnknownBase(f"This editor was opened on revision {base}, which “{page.title}” "
+                          f"does not have (it is at revision {page.revision_number}). Your "
+                          "text is below: check it against the page, then save again.",
+                          page.revision_number)
     current = page.current_revision
     merged_with = None
     if base is not None and base != page.revision_number and not page.deleted:
@@ -211,6 +262,8 @@ def _page_for_save(session: Session, slug: str | None, title: str) -> tuple[Page
         page = _locked_page(session, Page.slug == slug)
         if slug == HOME:  # the one page whose address does not follow its title
             return page, HOME
+        if page is not None and page.deleted:
+            return page, slug  # saving over it is refused, unless an administrator restores it
         if page is not None and page.revision_number:
             if new_slug != slug:
                 raise PageError(
@@ -223,6 +276,17 @@ def _page_for_save(session: Session, slug: str | None, title: str) -> tuple[Page
         raise PageError("title", f"A page called “{existing.title}” already exists.",
                         slug=new_slug)
     return existing, new_slug
+
+
+def _deleted(page: Page, *, while_editing: bool) -> PageDeleted:
+    """The refusal to save over deleted *page*: its history would come back with it, and
+    bringing that back is an administrator's decision."""
+    # Whoever had the page open knew its title; others learn only that it was deleted.
+    what = (f"“{page.title}” was deleted while you were editing" if while_editing
+            else "The page at this address was deleted")
+    return PageDeleted("title", f"{what}, so nothing was saved; your text is kept below. An "
+                                "administrator can restore the page, or give yours another "
+                                "title.", slug=None)
 
 
 def _body_at(session: Session, page: Page, number: int) -> str:
@@ -282,12 +346,14 @@ def _set_tags(session: Session, page: Page, names: list[str]) -> bool:
 def delete(slug: str, author: User | None) -> Page:
     """Delete a page, keeping its history so it can be restored.
 
-    :raises PageError: there is no such page.
+    :raises PageError: there is no such page, or it is the home page (``/`` needs it).
     """
     return _write(lambda session: _delete(session, slug), f"delete {slug!r}")
 
 
 def _delete(session: Session, slug: str) -> Page:
+    if slug == HOME:
+        raise PageError("slug", "The home page cannot be deleted; edit it instead.")
     page = _locked_page(session, Page.slug == slug, Page.deleted.is_(False))
     if page is None:
         raise PageError("slug", "There is no such page.")
@@ -299,28 +365,43 @@ def _delete(session: Session, slug: str) -> Page:
     return page
 
 
-def revert(slug: str, number: int, author: User | None) -> SaveResult:
+def revert(slug: str, number: int, author: User | None, *,
+           base_revision: int | None = None) -> SaveResult:
     """Save revision *number*'s text and title as a new revision; restores a deleted page.
 
+    *base_revision* is the revision the user confirmed the revert on: a change saved since
+    is merged with the revert as with an edit (None: revert whatever is current).
+
     :raises PageError: there is no such page or revision.
+    :raises EditConflict: the page changed since *base_revision*, on the same lines.
     """
-    page = db.session.scalar(select(Page).where(Page.slug == slug))
+    return _write(lambda session: _revert(session, slug, number, author, base_revision),
+                  f"revert {slug!r}")
+
+
+def _revert(session: Session, slug: str, number: int, author: User | None,
+            base: int | None) -> SaveResult:
+    # Read inside the write transaction: a save landing between a read and the write
+    # would otherwise pass for a change the user had seen.
+    page = _locked_page(session, Page.slug == slug)
     target = get_revision(page, number) if page else None
     if target is None:
         raise PageError("rev", f"Revision {number} of this page does not exist.")
     name = author.username if author else "the system"
     # A revision from before a rename has a title that no longer fits this address.
     title = target.title if slug == HOME or slugify(target.title) == slug else page.title
-    return save(
-        slug, title, target.body, author,
-        summary=f"Reverted to revision {number} by {name}",
-        tags=[tag.name for tag in page.tags], base_revision=page.revision_number,
-    )
+    return _save(session, slug, title, target.body, author,
+                 f"Reverted to revision {number} by {name}", [tag.name for tag in page.tags],
+                 page.revision_number if base is None else base, False, utcnow(), restore=True)
 
 
 def get_any_page(slug: str) -> Page | None:
     """The page at *slug*, deleted or not."""
     return db.session.scalar(select(Page).where(Page.slug == slug))
+
+
+def deleted_page_ids() -> list[int]:
+    return list(db.session.scalars(select(Page.id).where(Page.deleted.is_(True))))
 
 
 def deleted_pages_query():
@@ -353,6 +434,7 @@ def rename(slug: str, new_title: str, author: User | None, *, rewrite_links: boo
 
     :raises PageError: no such page, an unusable title, or the new address is taken.
     """
+    _check_one_line_fields(new_title, "", [])
     new_title = new_title.strip()
     _check_content(new_title, "", [])
     return _write(
@@ -389,10 +471,12 @@ def _move(session: Session, page: Page, new_slug: str) -> None:
     :raises PageError: a page (even a deleted one, whose history it keeps) has *new_slug*.
     """
     taken = session.scalar(select(Page).where(Page.slug == new_slug))
+    if taken is not None and taken.deleted:
+        raise PageError("title", "A deleted page has that address; an administrator can "
+                                 "restore it, or choose another title.")
     if taken is not None:
-        state = " (deleted; an administrator can restore it)" if taken.deleted else ""
-        raise PageError("title", f"A page called “{taken.title}” already exists{state}.",
-                        slug=None if taken.deleted else new_slug)
+        raise PageError("title", f"A page called “{taken.title}” already exists.",
+                        slug=new_slug)
     session.execute(delete_rows(Redirect).where(Redirect.old_slug == new_slug))
     session.add(Redirect(old_slug=page.slug, page_id=page.id))
     page.slug = new_slug

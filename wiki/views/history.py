@@ -7,12 +7,14 @@ from flask_login import current_user
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import selectinload
 
+from wiki.arguments import int_argument, whole_number
 from wiki.extensions import db
 from wiki.forms import ConfirmForm, checks_its_own_csrf_token
 from wiki.models import Page, Revision, User
 from wiki.pagination import window
 from wiki.permissions import Action, can, require
 from wiki.services import diffing, pages
+from wiki.services.text import xml_safe
 from wiki.views import form_status
 from wiki.views.pages import get_revision_or_404
 
@@ -21,6 +23,7 @@ bp = Blueprint("history", __name__)
 HISTORY_PAGE_SIZE = 50
 RECENT_PAGE_SIZE = 50
 FEED_SIZE = 30
+FEED_DIFF_CHARS = 4_000  # of each entry's diff; the entry links to the whole diff
 
 
 def get_page_with_history_or_404(slug: str) -> Page:
@@ -60,9 +63,9 @@ def size_changes(page: Page, revisions: list[Revision]) -> dict[int, int]:
 def diff(slug: str):
     require(Action.READ)
     page = get_page_with_history_or_404(slug)
-    to_number = request.args.get("to", page.revision_number, type=int)
-    from_number = request.args.get("from", to_number - 1, type=int)
+    to_number = int_argument("to", page.revision_number)
     new = get_revision_or_404(page, to_number)
+    from_number = int_argument("from", new.number - 1)
     old = get_revision_or_404(page, from_number) if from_number != 0 else None
     layout = "split" if request.args.get("view") == "split" else "inline"
     changes = diffing.diff_texts(old.body if old else "", new.body)
@@ -75,19 +78,30 @@ def diff(slug: str):
 def revert(slug: str):
     page = get_page_with_history_or_404(slug)
     require(Action.RESTORE if page.deleted else Action.REVERT, page)
-    target = get_revision_or_404(page, request.args.get("rev", type=int))
+    target = get_revision_or_404(page, int_argument("rev"))
     form = ConfirmForm()
     if form.validate_on_submit():
-        result = pages.revert(slug, target.number, current_user)
+        try:
+            result = pages.revert(slug, target.number, current_user,
+                                  base_revision=whole_number(request.form.get("base_revision")))
+        except pages.EditConflict as conflict:
+            return revert_form(conflict.page, target, form, conflict)
         if result.outcome == "unchanged":
             flash(f"The page already has the text of revision {target.number}.", "info")
         else:
             flash(f"Reverted to revision {target.number}.", "success")
         return redirect(url_for("pages.view", slug=result.page.slug), 303)
+    return revert_form(page, target, form)
+
+
+def revert_form(page: Page, target: Revision, form: ConfirmForm,
+                conflict: pages.EditConflict | None = None):
+    """The confirmation of a revert, showing the change it makes to the current text (and,
+    after *conflict*, why it must be confirmed again)."""
     current_body = "" if page.deleted else page.current_revision.body
     changes = diffing.diff_texts(current_body, target.body)
     return render_template("history/revert.html", page=page, target=target, diff=changes,
-                           form=form), form_status(form)
+                           form=form, conflict=conflict), 409 if conflict else form_status(form)
 
 
 @bp.get("/recent")
@@ -102,13 +116,16 @@ def recent():
 
 
 def recent_changes_query(username: str = "", hide_minor: bool = False):
-    """Every page's revisions, newest first, with their pages and authors: each loaded by a
-    second query, so a window deep in the list skips index entries rather than joins."""
+    """Every live page's revisions, newest first, with their pages and authors: each loaded
+    by a second query, so a window deep in the list skips index entries rather than joins.
+    Deleted pages are left out by their ids (few, and asked for first), for the same reason."""
     query = (
         select(Revision)
         .options(selectinload(Revision.author), selectinload(Revision.page))
         .order_by(Revision.created_at.desc(), Revision.id.desc())
     )
+    if deleted := pages.deleted_page_ids():
+        query = query.where(Revision.page_id.not_in(deleted))
     if username:
         author = db.session.scalar(select(User.id).where(User.username_key == username.casefold()))
         query = query.where(Revision.author_id == author)
@@ -126,7 +143,8 @@ def feed():
                                     revision)) for revision in changes]
     body = render_template("history/recent.atom.xml", entries=entries,
                            updated=changes[0].created_at if changes else None)
-    return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
+    # Old titles and texts may hold characters XML cannot carry; markup never does.
+    return xml_safe(body), 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
 
 
 def previous_bodies(revisions: list[Revision]) -> dict[tuple[int, int], str]:
@@ -142,13 +160,19 @@ def previous_bodies(revisions: list[Revision]) -> dict[tuple[int, int], str]:
 
 
 def feed_diff(previous_body: str, revision: Revision) -> str:
-    """The change a revision made as HTML: a unified diff, escaped, in a ``<pre>``.
+    """The change a revision made as HTML: a unified diff, escaped, in a ``<pre>``; cut to
+    :data:`FEED_DIFF_CHARS`, with a link to the whole diff, so a feed of big pages stays small.
 
     The feed template escapes this HTML once more, as Atom's ``type="html"`` requires.
     """
     change = diffing.unified(previous_body, revision.body,
                              f"revision {revision.number - 1}", f"revision {revision.number}")
-    return f"<pre>{html.escape(change)}</pre>"
+    if len(change) <= FEED_DIFF_CHARS:
+        return f"<pre>{html.escape(change)}</pre>"
+    whole = url_for("history.diff", slug=revision.page.slug, _external=True,
+                    **{"from": revision.number - 1, "to": revision.number})
+    return (f"<pre>{html.escape(change[:FEED_DIFF_CHARS])}\n…</pre>"
+            f'<p><a href="{html.escape(whole)}">The whole change</a> is longer.</p>')
 
 
 @bp.get("/deleted")

@@ -1,11 +1,14 @@
 """Reading, creating, editing and deleting pages."""
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from wiki import caching
+from wiki.arguments import whole_number
 from wiki.extensions import db
 from wiki.forms import ConfirmForm, PageForm, RenameForm, checks_its_own_csrf_token
 from wiki.models import Page, Revision
@@ -52,7 +55,7 @@ def view(slug: str):
         return missing_page(slug)
     revision = page.current_revision
     if "rev" in request.args:
-        revision = get_revision_or_404(page, request.args.get("rev", type=int))
+        revision = get_revision_or_404(page, whole_number(request.args["rev"]))
     context = dict(
         page=page, revision=revision, backlinks=links.backlink_count(page),
         breadcrumbs=links.breadcrumbs(page.slug),
@@ -75,7 +78,10 @@ def get_revision_or_404(page: Page, number: int | None) -> Revision:
 
 
 def missing_page(slug: str):
-    """A slug without a page: follow a rename, fix a sloppy address, or 404 offering to create."""
+    """A slug without a live page: say it was deleted, follow a rename, fix a sloppy address,
+    or 404 offering to create it."""
+    if deleted := pages.get_any_page(slug):
+        return deleted_page(deleted)
     if moved := pages.find_redirect(slug):
         return redirect(url_for("pages.view", slug=moved.slug), 301)
     canonical = slugify(slug)
@@ -85,9 +91,14 @@ def missing_page(slug: str):
                            missing_title=suggested_title(slug)), 404
 
 
+def deleted_page(page: Page):
+    """404 for a deleted page: it says so (administrators get a link to restore it)."""
+    return render_template("errors/404.html", deleted_page=page), 404
+
+
 def suggested_title(slug: str) -> str:
     """The title a new page at *slug* starts with: the one a red link passed, else the slug's."""
-    return request.args.get("title") or slug.replace("-", " ").capitalize()
+    return request.args.get("title") or pages.title_from_slug(slug)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -104,7 +115,11 @@ def edit(slug: str):
     page = pages.get_page(slug)
     require(Action.EDIT if page else Action.CREATE, page)
     if page is None and (moved := pages.find_redirect(slug)):
+        if request.method == "POST":
+            return edit_renamed(slug, moved)
         return redirect(url_for("pages.edit", slug=moved.slug), 301)
+    if page is None and request.method == "GET" and (deleted := pages.get_any_page(slug)):
+        return deleted_page(deleted)
     if page is None:
         form = PageForm(title=suggested_title(slug), base_revision="0")
     else:
@@ -114,6 +129,17 @@ def edit(slug: str):
             tags=", ".join(tag.name for tag in page.tags),
         )
     return edit_form(slug, form, page)
+
+
+def edit_renamed(old_slug: str, page: Page):
+    """A save posted to the address *page* had before a rename (the editor was opened before
+    it): save to the page, through the usual check of the base revision. A redirect would
+    make the browser fetch the editor again and drop the text."""
+    require(Action.EDIT, page)
+    form = PageForm()
+    if slugify(form.title.data or "") == old_slug:
+        form.title.data = page.title  # the title the editor showed: the rename's title wins
+    return edit_form(page.slug, form, page)
 
 
 def edit_form(slug: str | None, form: PageForm, page: Page | None = None):
@@ -128,16 +154,22 @@ def edit_form(slug: str | None, form: PageForm, page: Page | None = None):
     if not form.validate_on_submit():
         return render_template("pages/edit.html", form=form, page=page, slug=slug), \
             form_status(form)
+    base_revision = whole_number(form.base_revision.data)
+    if base_revision is None and (form.base_revision.data or "").strip():
+        return refuse_base_revision(slug, form, page)
     try:
         result = pages.save(
             slug, form.title.data, form.body.data or "", current_user,
             summary=form.summary.data or "", tags=form.tags.data or "",
-            base_revision=_int_or_none(form.base_revision.data), minor=form.minor.data,
+            base_revision=base_revision, minor=form.minor.data,
         )
     except pages.PageError as error:
         getattr(form, error.field, form.title).errors.append(error.message)
+        if isinstance(error, pages.UnknownBase):
+            form.base_revision.data = str(error.current)
+        status = 409 if isinstance(error, pages.PageDeleted | pages.UnknownBase) else 422
         return render_template("pages/edit.html", form=form, page=page, slug=slug,
-                               error_slug=error.slug), 422
+                               error_slug=error.slug), status
     except pages.EditConflict as conflict:
         form.base_revision.data = str(conflict.current.number)
         their_change = diffing.diff_texts(conflict.base_body, conflict.current.body)
@@ -161,17 +193,21 @@ def flash_outcome(result: pages.SaveResult) -> None:
         flash("Saved.", "success")
 
 
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
+def refuse_base_revision(slug: str | None, form: PageForm, page: Page | None):
+    """422 for a base revision that is no revision number: a damaged form. The text is kept,
+    and saving again starts from the current revision."""
+    form.body.errors.append("This editor's revision number is damaged, so nothing was saved. "
+                            "Your text is below: check it against the page, then save again.")
+    form.base_revision.data = str(page.revision_number if page else 0)
+    return render_template("pages/edit.html", form=form, page=page, slug=slug), 422
 
 
 @bp.route("/delete/<path:slug>", methods=["GET", "POST"])
 @checks_its_own_csrf_token
 def delete(slug: str):
     page = get_page_or_404(slug)
+    if page.slug == pages.HOME:  # which the policy forbids to all: say why
+        return render_template("pages/delete.html", page=page, refused=True), 403
     require(Action.DELETE, page)
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -209,6 +245,8 @@ def index():
         show = "all"
     if show == "wanted":
         listing = window(links.wanted_query(), PAGE_LIST_SIZE, scalars=False)
+        listing = replace(listing, items=[(slug, pages.title_from_slug(slug), wants)
+                                          for slug, wants in listing.items])
     elif show == "orphans":
         listing = window(links.orphans_query(), PAGE_LIST_SIZE)
     else:

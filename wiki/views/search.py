@@ -2,6 +2,7 @@
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 
+from wiki.pagination import requested_page
 from wiki.permissions import Action, require
 from wiki.services import search
 
@@ -17,8 +18,7 @@ def results():
     query = request.args.get("q", "").strip()
     if not query:
         return render_template("search/results.html", query="", results=None)
-    found = search.search(query, page=request.args.get("page", 1, type=int),
-                          per_page=RESULTS_PER_PAGE)
+    found = search.search(query, page=requested_page(), per_page=RESULTS_PER_PAGE)
     return render_template("search/results.html", query=query, results=found)
 
 
