@@ -696,3 +696,10 @@ def test_an_unknown_account_is_not_found(admin):
     assert admin.get("/admin/users/9999").status_code == 404
     assert submit(admin, "/admin/users/9999/deactivate", form_url="/admin/users"
                   ).status_code == 404
+
+
+@pytest.mark.parametrize("user_id", ["2147483648", "99999999999999999999"])
+def test_an_account_id_past_what_the_database_holds_is_not_found(admin, user_id):
+    assert admin.get(f"/admin/users/{user_id}").status_code == 404
+    assert submit(admin, f"/admin/users/{user_id}/deactivate",
+                  form_url="/admin/users").status_code == 404

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import fresh_login_required
 from flask_wtf import FlaskForm
 
+from wiki.arguments import DATABASE_INT_MAX
 from wiki.extensions import db
 from wiki.forms import (
     ConfirmForm,
@@ -18,6 +19,9 @@ from wiki.models import Role, User
 from wiki.permissions import Action, require
 from wiki.services import accounts
 from wiki.views import FORM_REFUSED, form_status
+
+# An account's address; a larger id than the database holds is simply not found.
+USER = f"/users/<int(max={DATABASE_INT_MAX}):user_id>"
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -51,12 +55,12 @@ def users():
         form_status(form)
 
 
-@bp.get("/users/<int:user_id>")
+@bp.get(USER)
 def user(user_id: int):
     return render_user_page(db.get_or_404(User, user_id))
 
 
-@bp.post("/users/<int:user_id>/role")
+@bp.post(f"{USER}/role")
 @checks_its_own_csrf_token
 def change_role(user_id: int):
     user = db.get_or_404(User, user_id)
@@ -67,7 +71,7 @@ def change_role(user_id: int):
     )
 
 
-@bp.post("/users/<int:user_id>/password")
+@bp.post(f"{USER}/password")
 @checks_its_own_csrf_token
 def set_password(user_id: int):
     user = db.get_or_404(User, user_id)
@@ -78,7 +82,7 @@ def set_password(user_id: int):
     )
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post(f"{USER}/deactivate")
 @checks_its_own_csrf_token
 def deactivate(user_id: int):
     user = db.get_or_404(User, user_id)
@@ -88,7 +92,7 @@ def deactivate(user_id: int):
     )
 
 
-@bp.post("/users/<int:user_id>/reactivate")
+@bp.post(f"{USER}/reactivate")
 @checks_its_own_csrf_token
 def reactivate(user_id: int):
     user = db.get_or_404(User, user_id)
