@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.steps import (
+    Account,
     core_journey,
     create_page,
     editor_text,
@@ -217,26 +218,32 @@ def test_a_discarded_draft_is_gone(new_context, admin):
     expect(page.get_by_role("region", name="Unsaved draft")).to_have_count(0)
 
 
-def test_drafts_are_each_users_own_and_signing_out_forgets_them(new_context, admin, reader):
-    context = new_context(admin)
+def test_drafts_are_each_users_own_and_signing_out_forgets_them(new_context, server, reader):
+    # An account of this test's own: signing out ends every session of its user, and the
+    # other tests' administrator must stay signed in.
+    writer = Account("Wren", "a private and lengthy passphrase", None)
+    server.flask("user", "create", writer.username, "--role", "editor", "--password-stdin",
+                 input=writer.password + "\n")
+    context = new_context()
     page = context.new_page()
+    sign_in(page, writer)
     page.goto("/new")
     page.get_by_label("Title", exact=True).fill("Private Musings")
-    editor_text(page).fill("Only Ada should ever see this.")
-    wait_for_draft(page, "new", containing="Only Ada")
+    editor_text(page).fill("Only Wren should ever see this.")
+    wait_for_draft(page, "new", containing="Only Wren")
 
-    context.clear_cookies()  # Ada's session ends without her signing out
+    context.clear_cookies()  # Wren's session ends without her signing out
     sign_in(page, reader)  # and the next person at this browser signs in
     assert stored_draft(page, "new") is None
     context.clear_cookies()
-    sign_in(page, admin)  # Ada's own draft is still hers
+    sign_in(page, writer)  # Wren's own draft is still hers
     page.goto("/new")
     expect(page.get_by_role("region", name="Unsaved draft")).to_be_visible()
 
     account = page.get_by_role("navigation", name="Account")
     account.get_by_role("button", name="Sign out").click()
     expect(account).to_contain_text("Sign in")
-    assert "Only Ada" not in page.evaluate("JSON.stringify(localStorage)")
+    assert "Only Wren" not in page.evaluate("JSON.stringify(localStorage)")
 
 
 def test_escape_closes_the_live_preview(admin_page: Page, sample_page):
