@@ -1,9 +1,12 @@
 """Creating, editing, viewing and deleting pages through the forms, as people do."""
 
 import re
+import sqlite3
 
 import pytest
+from markdown_it import MarkdownIt
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import selectinload
 
 from tests.helpers import PASSWORD, csrf_token, save_page, submit, textarea
@@ -347,3 +350,33 @@ def test_preview_renders_without_saving(editor, app):
     assert "**bold** idea</textarea>" in html
     with app.app_context():
         assert db.session.scalar(select(func.count(Page.id))) == 0
+
+
+@pytest.mark.sqlite_only
+def test_markdown_is_parsed_while_other_writers_can_still_write(app, admin, monkeypatch):
+    """Saving, renaming (with the links to the page rewritten) and reverting parse Markdown
+    before taking the writer lock: a large page never makes everyone else's saves wait."""
+    path = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+    could_write = []
+    parse = MarkdownIt.parse
+
+    def parse_while_probing(self, src, env=None):
+        other_writer = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other_writer.execute("BEGIN IMMEDIATE")
+            other_writer.execute("ROLLBACK")
+            could_write.append(True)
+        except sqlite3.OperationalError:  # database is locked: a writer holds it
+            could_write.append(False)
+        finally:
+            other_writer.close()
+        return parse(self, src, env)
+
+    monkeypatch.setattr(MarkdownIt, "parse", parse_while_probing)
+    assert save_page(admin, "target", "Target", "Links to [[Linking]].").status_code == 303
+    assert save_page(admin, "linking", "Linking", "See [[Target]].").status_code == 303
+    assert submit(admin, "/rename/target", {"title": "Renamed", "rewrite_links": "y"}
+                  ).status_code == 303
+    assert submit(admin, "/revert/renamed?rev=1").status_code == 303
+    assert "[[Renamed]]" in revisions(app, "linking")[-1].body
+    assert could_write and all(could_write), could_write

@@ -1,6 +1,7 @@
 """Wiki links between pages: which slugs exist, who links where, and red links kept true."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
@@ -31,6 +32,39 @@ def render(session: Session, body: str, also_existing: Iterable[str] = (),
         return existing_slugs(session, slugs - known) | (slugs & extra)
 
     return rendering.render(body, existing)
+
+
+@dataclass(frozen=True)
+class Prerendered:
+    """A body rendered before its write transaction, and the link targets that existed then."""
+
+    rendered: rendering.Rendered
+    existing: frozenset[str]
+
+
+def prerender(session: Session, body: str) -> Prerendered:
+    """Render *body* before the write that stores it: parsing Markdown (up to a second for a
+    large page) then holds no writer lock, and other people's saves do not wait for it.
+    :func:`settle` brings its links up to date inside the transaction."""
+    existed: set[str] = set()
+
+    def existing(slugs: set[str]) -> set[str]:
+        existed.update(existing_slugs(session, slugs))
+        return existed
+
+    return Prerendered(rendering.render(body, existing), frozenset(existed))
+
+
+def settle(session: Session, prerendered: Prerendered,
+           also_existing: Iterable[str] = ()) -> rendering.Rendered:
+    """*prerendered* with its links red or blue as they are now, inside the write transaction:
+    the links whose target appeared or vanished since are patched, in one linear pass."""
+    rendered = prerendered.rendered
+    now = existing_slugs(session, rendered.links) | (set(also_existing) & rendered.links)
+    changed = now ^ prerendered.existing
+    if not changed:
+        return rendered
+    return replace(rendered, html=rendering.relink(rendered.html, changed, now))
 
 
 class TooLongToPreview(ValueError):

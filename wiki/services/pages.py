@@ -7,8 +7,8 @@ outgoing links, its tags, and the re-rendered pages whose red links it turns blu
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, TypeVar
 
@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import delete as delete_rows
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from wiki.database import lost_to_another_writer, write_transaction
 from wiki.extensions import db
@@ -83,6 +83,33 @@ class SaveResult:
     outcome: Outcome
     revision: Revision | None = None
     merged_with: int | None = None  # the revision our edit was merged with
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Work done just before a write transaction, from what was read then, so that the
+    transaction holds the writer lock to write and not to parse Markdown: bodies rendered
+    (their links settled inside), links rewritten. What changed in between, or a merge's
+    result, is done inside the transaction instead."""
+
+    rendered: Mapping[str, links.Prerendered] = field(default_factory=dict)
+    rewritten: Mapping[str, str] = field(default_factory=dict)  # a body → its links rewritten
+
+    @classmethod
+    def rendering(cls, *bodies: str, rewritten: Mapping[str, str] | None = None) -> _Prepared:
+        rewritten = rewritten or {}
+        return cls({body: links.prerender(db.session, body)
+                    for body in (*bodies, *rewritten.values())}, rewritten)
+
+    def render(self, session: Session, page: Page, body: str) -> rendering.Rendered:
+        """*body* rendered for *page*, as of now."""
+        ready = self.rendered.get(body)
+        if ready is None:
+            return links.render(session, body, also_existing={page.slug})
+        return links.settle(session, ready, also_existing={page.slug})
+
+
+NOTHING_PREPARED = _Prepared()
 
 
 def get_page(slug: str) -> Page | None:
@@ -157,9 +184,10 @@ def save(
     _check_one_line_fields(title, summary, tags)
     title, body, tags = title.strip(), normalise_body(body), normalise_tags(tags)
     _check_content(title, body, tags)
+    prepared = _Prepared.rendering(body)
     return _write(
         lambda session: _save(session, slug, title, body, author, summary, tags,
-                              base_revision, minor, when or utcnow()),
+                              base_revision, minor, when or utcnow(), prepared=prepared),
         f"save {slug or title!r}",
     )
 
@@ -194,9 +222,9 @@ def _check_one_line_fields(title: str, summary: str, tags: str | list[str]) -> N
     """Refuse control and bidi-control characters, which hide or reorder what a title,
     summary or tag seems to say (and break the Atom feed)."""
     tag_text = tags if isinstance(tags, str) else ",".join(tags)
-    for field, text in (("title", title), ("summary", summary), ("tags", tag_text)):
+    for name, text in (("title", title), ("summary", summary), ("tags", tag_text)):
         if has_control_or_bidi(text):
-            raise PageError(field, f"The {field} holds a control or text-direction character; "
+            raise PageError(name, f"The {name} holds a control or text-direction character; "
                                    "remove it (it may be invisible: retype the text).")
 
 
@@ -220,11 +248,11 @@ def _check_content(title: str, body: str, tags: list[str]) -> None:
 
 
 def _save(session: Session, slug, title, body, author, summary, tags, base, minor, when,
-          *, restore: bool = False):
+          *, restore: bool = False, prepared: _Prepared = NOTHING_PREPARED):
     """Save one edit; *restore* lets it bring back a deleted page (the administrators' revert)."""
     page, slug = _page_for_save(session, slug, title)
     if page is None:
-        return _create(session, slug, title, body, author, summary, tags, when)
+        return _create(session, slug, title, body, author, summary, tags, when, prepared)
     if page.deleted and not restore:
         raise _deleted(page, while_editing=bool(base))
     if base is not None and base > page.revision_number:
@@ -246,9 +274,11 @@ def _save(session: Session, slug, title, body, author, summary, tags, base, mino
     if not page.deleted and body == current.body and title == page.title:
         if not retagged:
             return SaveResult(page, "unchanged")
-        search.index_page(session, page, rendering.render(body).text, sorted(tags))
+        search.index_page(session, page, prepared.render(session, page, body).text,
+                          sorted(tags))
         return SaveResult(page, "retagged")  # tags are not versioned: no new revision
-    revision = _add_revision(session, page, title, body, author, summary, minor, when)
+    revision = _add_revision(session, page, title, body, author, summary, minor, when,
+                             prepared=prepared)
     if page.deleted:
         page.deleted = False
         links.rerender_linking_pages(session, {page.slug}, exclude_page_id=page.id)
@@ -298,19 +328,22 @@ def _body_at(session: Session, page: Page, number: int) -> str:
     return body if body is not None else page.current_revision.body
 
 
-def _create(session, slug, title, body, author, summary, tags, when) -> SaveResult:
+def _create(session, slug, title, body, author, summary, tags, when,
+            prepared: _Prepared) -> SaveResult:
     page = Page(slug=slug, title=title, revision_number=0, updated_at=when)
     # A page of its own now lives where a renamed page's redirect used to point from.
     session.execute(delete_rows(Redirect).where(Redirect.old_slug == slug))
     session.add(page)
     session.flush()
     _set_tags(session, page, tags)
-    revision = _add_revision(session, page, title, body, author, summary or "Created", False, when)
+    revision = _add_revision(session, page, title, body, author, summary or "Created", False,
+                             when, prepared=prepared)
     links.rerender_linking_pages(session, {slug}, exclude_page_id=page.id)
     return SaveResult(page, "created", revision)
 
 
-def _add_revision(session, page, title, body, author, summary, minor, when) -> Revision:
+def _add_revision(session, page, title, body, author, summary, minor, when,
+                  *, prepared: _Prepared = NOTHING_PREPARED) -> Revision:
     """Append the next revision, provided no other save has appended one since we read."""
     number = page.revision_number + 1
     moved = session.execute(
@@ -321,7 +354,7 @@ def _add_revision(session, page, title, body, author, summary, minor, when) -> R
     )
     if moved.rowcount != 1:
         raise _LostRace
-    rendered = links.render(session, body, also_existing={page.slug})
+    rendered = prepared.render(session, page, body)
     revision = Revision(
         page_id=page.id, number=number, title=title, body=body, html=rendered.html,
         summary=summary[:255], minor=minor, size=len(body), author=author, created_at=when,
@@ -375,12 +408,15 @@ def revert(slug: str, number: int, author: User | None, *,
     :raises PageError: there is no such page or revision.
     :raises EditConflict: the page changed since *base_revision*, on the same lines.
     """
-    return _write(lambda session: _revert(session, slug, number, author, base_revision),
+    page = get_any_page(slug)
+    target = get_revision(page, number) if page else None
+    prepared = _Prepared.rendering(target.body) if target else NOTHING_PREPARED
+    return _write(lambda session: _revert(session, slug, number, author, base_revision, prepared),
                   f"revert {slug!r}")
 
 
 def _revert(session: Session, slug: str, number: int, author: User | None,
-            base: int | None) -> SaveResult:
+            base: int | None, prepared: _Prepared) -> SaveResult:
     # Read inside the write transaction: a save landing between a read and the write
     # would otherwise pass for a change the user had seen.
     page = _locked_page(session, Page.slug == slug)
@@ -392,7 +428,8 @@ def _revert(session: Session, slug: str, number: int, author: User | None,
     title = target.title if slug == HOME or slugify(target.title) == slug else page.title
     return _save(session, slug, title, target.body, author,
                  f"Reverted to revision {number} by {name}", [tag.name for tag in page.tags],
-                 page.revision_number if base is None else base, False, utcnow(), restore=True)
+                 page.revision_number if base is None else base, False, utcnow(), restore=True,
+                 prepared=prepared)
 
 
 def get_any_page(slug: str) -> Page | None:
@@ -437,14 +474,30 @@ def rename(slug: str, new_title: str, author: User | None, *, rewrite_links: boo
     _check_one_line_fields(new_title, "", [])
     new_title = new_title.strip()
     _check_content(new_title, "", [])
+    prepared = _prepare_rename(slug, new_title, rewrite_links)
     return _write(
-        lambda session: _rename(session, slug, new_title, author, rewrite_links),
+        lambda session: _rename(session, slug, new_title, author, rewrite_links, prepared),
         f"rename {slug!r}",
     )
 
 
+def _prepare_rename(slug: str, new_title: str, rewrite_links: bool) -> _Prepared:
+    """The renamed page's text rendered, and the linking pages' texts rewritten and rendered,
+    before the rename's transaction."""
+    page = get_page(slug)
+    if page is None:
+        return NOTHING_PREPARED
+    rewritten = {}
+    if rewrite_links and slugify(new_title) != slug:
+        for other in db.session.scalars(_linking_pages(page, slug)):
+            body = other.current_revision.body
+            if (new_body := rendering.rewrite_wikilinks(body, slug, new_title)) != body:
+                rewritten[body] = new_body
+    return _Prepared.rendering(page.current_revision.body, rewritten=rewritten)
+
+
 def _rename(session: Session, slug: str, new_title: str, author: User | None,
-            rewrite_links: bool) -> Page:
+            rewrite_links: bool, prepared: _Prepared) -> Page:
     new_slug = slugify(new_title)
     page = _locked_page(session, Page.slug == slug, Page.deleted.is_(False))
     if page is None:
@@ -458,9 +511,9 @@ def _rename(session: Session, slug: str, new_title: str, author: User | None,
     old_title = page.title
     summary = f"Renamed from “{old_title}” to “{new_title}”"
     _add_revision(session, page, new_title, page.current_revision.body, author, summary,
-                  False, utcnow())
+                  False, utcnow(), prepared=prepared)
     if rewrite_links and new_slug != slug:
-        _rewrite_links_to(session, page, slug, new_title, author)
+        _rewrite_links_to(session, page, slug, new_title, author, prepared)
     links.rerender_linking_pages(session, {new_slug}, exclude_page_id=page.id)
     return page
 
@@ -483,17 +536,26 @@ def _move(session: Session, page: Page, new_slug: str) -> None:
     session.flush()
 
 
+def _linking_pages(page: Page, slug: str):
+    """Live pages other than *page* linking to *slug*, with their current revisions."""
+    return (
+        select(Page).options(joinedload(Page.current_revision))
+        .join(Link, Link.from_page_id == Page.id)
+        .where(Link.target_slug == slug, Page.deleted.is_(False), Page.id != page.id)
+        .order_by(Page.id)  # every writer locks pages in one order: no deadlock between two
+    )
+
+
 def _rewrite_links_to(session: Session, page: Page, old_slug: str, new_title: str,
-                      author: User | None) -> None:
+                      author: User | None, prepared: _Prepared) -> None:
     summary = f"Updated links: “{old_slug}” was renamed to “{new_title}”"
     linking = session.scalars(
-        select(Page).join(Link, Link.from_page_id == Page.id)
-        .where(Link.target_slug == old_slug, Page.deleted.is_(False), Page.id != page.id)
-        .order_by(Page.id)  # every writer locks pages in one order: no deadlock between two
-        .with_for_update(key_share=True, of=Page)
-    ).all()
+        _linking_pages(page, old_slug).with_for_update(key_share=True, of=Page)).unique().all()
     for other in linking:
         body = other.current_revision.body
-        rewritten = rendering.rewrite_wikilinks(body, old_slug, new_title)
+        rewritten = prepared.rewritten.get(body)
+        if rewritten is None:
+            rewritten = rendering.rewrite_wikilinks(body, old_slug, new_title)
         if rewritten != body:
-            _add_revision(session, other, other.title, rewritten, author, summary, False, utcnow())
+            _add_revision(session, other, other.title, rewritten, author, summary, False,
+                          utcnow(), prepared=prepared)
