@@ -37,9 +37,10 @@ def test_wanted_pages_count_the_pages_wanting_each(editor):
     save_page(editor, "a", "A", "[[Missing One]] [[Missing Two]]")
     save_page(editor, "b", "B", "[[Missing One]]")
     html = editor.get("/pages?show=wanted").get_data(as_text=True)
-    assert html.index("Missing one") < html.index("Missing two")
-    assert re.search(r">Missing one</a>\s*— wanted by <a[^>]*>2 pages</a>", html)
-    assert re.search(r">Missing two</a>\s*— wanted by <a[^>]*>1 page</a>", html)
+    assert html.index("Missing One") < html.index("Missing Two")
+    assert re.search(r">Missing One</a>\s*— wanted by <a[^>]*>2 pages</a>", html)
+    assert re.search(r">Missing Two</a>\s*— wanted by <a[^>]*>1 page</a>", html)
+    assert 'href="/edit/missing-one?title=Missing+One"' in html  # the new page keeps it
     save_page(editor, "missing-one", "Missing One", "here now")
     assert "missing-one" not in editor.get("/pages?show=wanted").get_data(as_text=True)
 

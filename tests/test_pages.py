@@ -246,11 +246,11 @@ def test_a_wiki_link_too_long_for_any_address_saves_as_a_red_link(editor, app):
     assert editor.get("/pages?show=wanted").status_code == 200
 
 
-def test_wanted_pages_show_a_title_not_an_address(editor):
-    save_page(editor, "a", "A", "[[Flask Routing]]")
+def test_wanted_pages_show_the_title_the_link_wrote_not_an_address(editor):
+    save_page(editor, "a", "A", "[[Flask: Routing & URLs]]")
     html = editor.get("/pages?show=wanted").get_data(as_text=True)
-    assert ">Flask routing</a>" in html and ">flask-routing</a>" not in html
-    assert 'href="/edit/flask-routing?title=Flask+routing"' in html
+    assert ">Flask: Routing &amp; URLs</a>" in html and ">flask-routing-urls</a>" not in html
+    assert 'href="/edit/flask-routing-urls?title=Flask:+Routing+%26+URLs"' in html
 
 
 @pytest.mark.parametrize("number", ["99999999999999999999", "2147483648", "-1", "1.5", "x"])

@@ -147,6 +147,9 @@ class Link(db.Model):
         ForeignKey("page.id", ondelete="CASCADE"), primary_key=True
     )
     target_slug: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+    # The title as the link wrote it (``[[Request Lifecycle]]``), for the wanted-pages list
+    # and the page that creates it. None for links recorded before titles were kept.
+    target_title: Mapped[str | None] = mapped_column(String(255))
 
 
 class Redirect(db.Model):

@@ -1,6 +1,6 @@
 """Wiki links between pages: which slugs exist, who links where, and red links kept true."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from flask import current_app
@@ -86,12 +86,14 @@ def preview(session: Session, body: str) -> str:
     return render(session, body).html
 
 
-def set_links(session: Session, page: Page, targets: Iterable[str]) -> None:
+def set_links(session: Session, page: Page, targets: Mapping[str, str]) -> None:
+    """Record *page*'s links: *targets* maps each target's slug to its title as written."""
     session.execute(delete(Link).where(Link.from_page_id == page.id))
     # A target longer than any page's address can never exist (and would not fit the
     # column on PostgreSQL): it stays a red link in the text, and is not recorded.
-    storable = {slug for slug in targets if len(slug) <= Link.target_slug.type.length}
-    session.add_all(Link(from_page_id=page.id, target_slug=slug) for slug in storable)
+    longest = Link.target_slug.type.length
+    session.add_all(Link(from_page_id=page.id, target_slug=slug, target_title=title[:longest])
+                    for slug, title in targets.items() if len(slug) <= longest)
 
 
 def rerender_linking_pages(session: Session, slugs: Iterable[str], exclude_page_id: int) -> int:
@@ -142,11 +144,12 @@ def backlinks_query(slug: str):
 
 
 def wanted_query():
-    """Slugs that pages link to but no page has, with how many pages want each."""
+    """Slugs that pages link to but no page has, with a title a link gives each (None
+    if only links recorded before titles were kept) and how many pages want each."""
     wants = func.count(Link.from_page_id).label("wants")
     live_slugs = select(Page.slug).where(Page.deleted.is_(False))
     return (
-        select(Link.target_slug, wants)
+        select(Link.target_slug, func.min(Link.target_title), wants)
         .join(Page, Page.id == Link.from_page_id)
         .where(Page.deleted.is_(False), Link.target_slug.not_in(live_slugs),
                Link.target_slug.not_in(select(Redirect.old_slug)))

@@ -362,7 +362,7 @@ def _add_revision(session, page, title, body, author, summary, minor, when,
     session.add(revision)
     session.flush()
     page.current_revision = revision
-    links.set_links(session, page, rendered.links)
+    links.set_links(session, page, rendered.link_titles)
     search.index_page(session, page, rendered.text, [t.name for t in page.tags])
     return revision
 
@@ -392,7 +392,7 @@ def _delete(session: Session, slug: str) -> Page:
         raise PageError("slug", "There is no such page.")
     page.deleted = True
     page.updated_at = utcnow()
-    links.set_links(session, page, ())
+    links.set_links(session, page, {})
     search.remove_page(session, page.id)
     links.rerender_linking_pages(session, {slug}, exclude_page_id=page.id)
     return page

@@ -7,7 +7,7 @@ allow-list below, so a bug in any plugin still cannot put script into a page.
 
 import html as html_entities
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, unquote, urlencode
 
@@ -77,6 +77,7 @@ class Heading:
 class Rendered:
     html: str  # sanitised HTML, safe to insert with |safe
     links: frozenset[str]  # slugs of every [[wiki link]] target
+    link_titles: Mapping[str, str]  # each target's title, as its first link wrote it
     headings: tuple[Heading, ...]
     text: str  # the document as plain words, for the search index
 
@@ -94,6 +95,7 @@ def render(
     return Rendered(
         html=_table_of_contents(headings) + _sanitise(html),
         links=frozenset(links),
+        link_titles=links,
         headings=headings,
         text=_plain_text(tokens),
     )
@@ -101,7 +103,7 @@ def render(
 
 def wikilink_targets(markdown: str) -> set[str]:
     """Slugs of the ``[[...]]`` targets in *markdown*, parsed exactly as :func:`render` does."""
-    return _link_targets(_MD.parse(markdown, {}))
+    return set(_link_targets(_MD.parse(markdown, {})))
 
 
 def rewrite_wikilinks(markdown: str, old_slug: str, new_title: str) -> str:
@@ -245,14 +247,16 @@ def relink(html: str, slugs: set[str], existing: set[str]) -> str:
     return _WIKILINK_TAG.sub(retag, html)
 
 
-def _link_targets(tokens: Iterable[Token]) -> set[str]:
-    return {
-        child.meta["slug"]
-        for token in tokens
-        if token.type == "inline"
-        for child in token.children or ()
-        if child.type == "wikilink_open" and child.meta["slug"]
-    }
+def _link_targets(tokens: Iterable[Token]) -> dict[str, str]:
+    """The slug of each ``[[...]]`` target, with the title its first link gives it."""
+    targets: dict[str, str] = {}
+    for token in tokens:
+        if token.type != "inline":
+            continue
+        for child in token.children or ():
+            if child.type == "wikilink_open" and child.meta["slug"]:
+                targets.setdefault(child.meta["slug"], child.meta["title"])
+    return targets
 
 
 # --- fenced code: Pygments for a named, known language, plain escaped text otherwise ----------

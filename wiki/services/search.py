@@ -734,5 +734,5 @@ def _reindex_page(session: Session, page: Page) -> None:
         return
     rendered = links.render(session, revision.body, also_existing={page.slug})
     revision.html = rendered.html  # links to pages made or deleted since turn blue or red
-    links.set_links(session, page, rendered.links)
+    links.set_links(session, page, rendered.link_titles)
     index_page(session, page, rendered.text, [tag.name for tag in page.tags])

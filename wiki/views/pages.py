@@ -245,8 +245,8 @@ def index():
         show = "all"
     if show == "wanted":
         listing = window(links.wanted_query(), PAGE_LIST_SIZE, scalars=False)
-        listing = replace(listing, items=[(slug, pages.title_from_slug(slug), wants)
-                                          for slug, wants in listing.items])
+        listing = replace(listing, items=[(slug, title or pages.title_from_slug(slug), wants)
+                                          for slug, title, wants in listing.items])
     elif show == "orphans":
         listing = window(links.orphans_query(), PAGE_LIST_SIZE)
     else:
