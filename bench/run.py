@@ -643,7 +643,7 @@ def markdown(report: Report) -> str:
         f"connection for {report.settings['latency_seconds']:g} s (unloaded), wrk on loopback. "
         "Page views ask for a random page of a sample of 1,000, as a visitor without "
         "cookies, measured warm: each worker keeps the page views it sent anonymous readers "
-        "(`wiki/caching.py`) and the warm-up lets it see most of the sample, as on a server "
+        "(`wiki/web/caching.py`) and the warm-up lets it see most of the sample, as on a server "
         "up for a while. *Page view, first time* asks for pages no worker has kept (rendered "
         "each time), *signed in* for pages never kept. Saves go one after another through "
         "the edit form. `queries`: statements per request, from `Server-Timing` (BEGIN "

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from tests.helpers import save_page
-from wiki.caching import PAGE_PATHS, CachedPage, PageCache, Validators
 from wiki.extensions import db
+from wiki.web.caching import PAGE_PATHS, CachedPage, PageCache, Validators
 
 
 @pytest.fixture

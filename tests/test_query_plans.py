@@ -23,7 +23,7 @@ from wiki.views import pages as page_views
 
 pytestmark = pytest.mark.sqlite_only  # SQLite's EXPLAIN QUERY PLAN
 
-WINDOW = 51  # what wiki.pagination.window asks for: one page of rows, and one more
+WINDOW = 51  # what wiki.web.pagination.window asks for: one page of rows, and one more
 HOT_TABLES = re.compile(r"^(?P<how>SCAN|SEARCH) (?P<table>page|revision)(?:_\d+)?(?P<rest> .*|$)")
 
 

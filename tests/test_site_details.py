@@ -5,7 +5,7 @@ import re
 import pytest
 
 from tests.helpers import save_page
-from wiki.templating import counted
+from wiki.services.text import counted
 
 
 def test_pages_link_the_icon_and_it_is_served(client, app):

@@ -84,9 +84,10 @@ def load_secret_key(instance: Path) -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from wiki import auth, database, security, timing
+    from wiki import database
     from wiki.extensions import csrf, db, limiter, migrate
     from wiki.services import search
+    from wiki.web import auth, security, timing
 
     db.init_app(app)
     database.init_app(app)
@@ -113,7 +114,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_template_context(app: Flask) -> None:
-    from wiki import templating
+    from wiki.web import templating
 
     templating.init_app(app)
 
@@ -125,7 +126,7 @@ def register_commands(app: Flask) -> None:
 
 
 def register_middleware(app: Flask) -> None:
-    from wiki import caching
+    from wiki.web import caching
 
     # Innermost first: anonymous page views answered from the worker's cache, then ProxyFix.
     app.wsgi_app = caching.PageCacheMiddleware(app.wsgi_app, app)  # type: ignore[method-assign]

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from wiki.extensions import db
 from wiki.models import Page, Role
 from wiki.services import accounts, backup, exporting, importing, search
-from wiki.templating import counted
+from wiki.services.text import counted
 
 user_cli = AppGroup("user", help="Manage accounts.")
 pages_cli = AppGroup("pages", help="Import and maintain pages.")

@@ -23,7 +23,7 @@ MAX_CONTENT_LENGTH = 8 * 1024 * 1024
 # Pagination.
 PAGE_SIZE = 50
 
-# Page views kept by each worker for anonymous readers (see wiki/caching.py); 0 keeps none.
+# Page views kept by each worker for anonymous readers (see wiki/web/caching.py); 0 keeps none.
 PAGE_CACHE_BYTES = 8 * 1024 * 1024  # about 1,000 pages; a worker's memory grows by twice that
 PAGE_CACHE_SECONDS = 60
 

@@ -6,11 +6,8 @@
 
 import enum
 
-from flask import abort, current_app
-from flask_login import current_user
+from flask import current_app
 
-from wiki.errors import wants_json
-from wiki.extensions import login_manager
 from wiki.models import Page, Role
 from wiki.services.pages import HOME
 
@@ -45,17 +42,3 @@ def can(user, action: Action | str, page: Page | None = None) -> bool:
     if user is None or not user.is_authenticated or not user.is_active:
         return action is Action.READ and current_app.config["ANONYMOUS_READ"]
     return action in ROLE_ACTIONS[Role(user.role)]
-
-
-def require(action: Action | str, page: Page | None = None) -> None:
-    """Abort unless the current user may do *action*.
-
-    :raises: for anonymous users a redirect to the login page (via Flask-Login), or
-        ``401 Unauthorized`` under ``/api/``; ``403 Forbidden`` for a signed-in user
-        without the permission.
-    """
-    if can(current_user, action, page):
-        return
-    if not current_user.is_authenticated:
-        abort(401 if wants_json() else login_manager.unauthorized())
-    abort(403)

@@ -113,7 +113,7 @@ def restore_database(source: Path) -> BackupInfo:
     The backup is checked again here, in case the file changed since it was inspected.
 
     The backup's change counter is older than the live one: put back as it is, it would
-    count again through values whose pages every worker may still keep (wiki/caching.py).
+    count again through values whose pages every worker may still keep (wiki/web/caching.py).
     So the backup is staged in a private copy whose counter is moved past any value the
     live wiki can have reached, and that copy goes in: the counter never goes back.
 

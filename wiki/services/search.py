@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from wiki.database import write_transaction
 from wiki.extensions import db
 from wiki.models import Page, Tag, page_tags
-from wiki.pagination import PageNumbers
 from wiki.services import links
+from wiki.services.paging import PageNumbers
 from wiki.services.slugs import fold, slugify
 
 MAX_QUERY_LENGTH = 1_000  # characters of a query that are read; the rest is ignored

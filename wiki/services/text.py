@@ -30,3 +30,12 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 def xml_safe(text: str) -> str:
     """*text* with every character XML cannot hold replaced by U+FFFD."""
     return _NOT_XML.sub("\ufffd", text)
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """*count* with its noun in the right number: ``"1 page"``, ``"3 pages"``.
+
+    *plural* defaults to *singular* with an ``s``; give it for other words, or for a noun
+    and its verb: ``counted(n, "page links", "pages link")``.
+    """
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"

@@ -15,7 +15,6 @@ from flask import (
 from flask_login import current_user, fresh_login_required, login_fresh
 from werkzeug.exceptions import TooManyRequests
 
-from wiki import auth
 from wiki.extensions import limiter
 from wiki.forms import (
     ChangePasswordForm,
@@ -27,6 +26,7 @@ from wiki.forms import (
 from wiki.models import Role, User
 from wiki.services import accounts, throttling
 from wiki.views import form_status
+from wiki.web import auth
 
 bp = Blueprint("account", __name__)
 

@@ -6,7 +6,6 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import fresh_login_required
 from flask_wtf import FlaskForm
 
-from wiki.arguments import DATABASE_INT_MAX
 from wiki.extensions import db
 from wiki.forms import (
     ConfirmForm,
@@ -16,9 +15,11 @@ from wiki.forms import (
     checks_its_own_csrf_token,
 )
 from wiki.models import Role, User
-from wiki.permissions import Action, require
+from wiki.permissions import Action
 from wiki.services import accounts
 from wiki.views import FORM_REFUSED, form_status
+from wiki.web.access import require
+from wiki.web.arguments import DATABASE_INT_MAX
 
 # An account's address; a larger id than the database holds is simply not found.
 USER = f"/users/<int(max={DATABASE_INT_MAX}):user_id>"

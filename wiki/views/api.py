@@ -1,7 +1,7 @@
 """JSON for the browser's enhancements: the editor's live preview.
 
 Errors under ``/api/`` answer JSON (``wiki/errors.py``); an anonymous caller gets
-``401`` (``wiki.permissions.require``) rather than a redirect to the login page, which a
+``401`` (``wiki.web.access.require``) rather than a redirect to the login page, which a
 ``fetch`` could not use.
 """
 
@@ -10,8 +10,9 @@ from flask_login import current_user
 
 from wiki.extensions import csrf, db
 from wiki.forms import checks_its_own_csrf_token
-from wiki.permissions import Action, can, require
+from wiki.permissions import Action, can
 from wiki.services import links, pages
+from wiki.web.access import require
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

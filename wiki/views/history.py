@@ -7,16 +7,17 @@ from flask_login import current_user
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import selectinload
 
-from wiki.arguments import int_argument, whole_number
 from wiki.extensions import db
 from wiki.forms import ConfirmForm, checks_its_own_csrf_token
 from wiki.models import Page, Revision, User
-from wiki.pagination import window
-from wiki.permissions import Action, can, require
+from wiki.permissions import Action, can
 from wiki.services import diffing, pages
 from wiki.services.text import xml_safe
 from wiki.views import form_status
 from wiki.views.pages import get_revision_or_404
+from wiki.web.access import require
+from wiki.web.arguments import int_argument, whole_number
+from wiki.web.pagination import window
 
 bp = Blueprint("history", __name__)
 

@@ -3,10 +3,11 @@
 from flask import Blueprint, render_template
 
 from wiki.extensions import db
-from wiki.pagination import window
-from wiki.permissions import Action, require
+from wiki.permissions import Action
 from wiki.services import links, pages
 from wiki.services.pages import normalise_tags
+from wiki.web.access import require
+from wiki.web.pagination import window
 
 bp = Blueprint("links", __name__)
 

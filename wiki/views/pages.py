@@ -7,16 +7,17 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from wiki import caching
-from wiki.arguments import whole_number
 from wiki.extensions import db
 from wiki.forms import ConfirmForm, PageForm, RenameForm, checks_its_own_csrf_token
 from wiki.models import Page, Revision
-from wiki.pagination import window
-from wiki.permissions import Action, require
+from wiki.permissions import Action
 from wiki.services import diffing, links, pages
 from wiki.services.slugs import slugify
 from wiki.views import form_status
+from wiki.web import caching
+from wiki.web.access import require
+from wiki.web.arguments import whole_number
+from wiki.web.pagination import window
 
 bp = Blueprint("pages", __name__)
 

@@ -2,9 +2,10 @@
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 
-from wiki.pagination import requested_page
-from wiki.permissions import Action, require
+from wiki.permissions import Action
 from wiki.services import search
+from wiki.web.access import require
+from wiki.web.pagination import requested_page
 
 bp = Blueprint("search", __name__)
 

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 
 from wiki.models import as_utc
 from wiki.permissions import can
+from wiki.services.text import counted
 
 
 def init_app(app: Flask) -> None:
@@ -50,12 +51,3 @@ def ago(moment: datetime, now: datetime | None = None) -> str:
         if seconds >= size:
             return f"{counted(seconds // size, unit)} ago"
     return "just now"
-
-
-def counted(count: int, singular: str, plural: str | None = None) -> str:
-    """*count* with its noun in the right number: ``"1 page"``, ``"3 pages"``.
-
-    *plural* defaults to *singular* with an ``s``; give it for other words, or for a noun
-    and its verb: ``counted(n, "page links", "pages link")``.
-    """
-    return f"{count} {singular if count == 1 else plural or singular + 's'}"

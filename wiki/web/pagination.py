@@ -7,30 +7,11 @@ from typing import Any
 from flask import request
 from sqlalchemy import Select
 
-from wiki.arguments import whole_number
 from wiki.extensions import db
+from wiki.services.paging import PageNumbers
+from wiki.web.arguments import whole_number
 
 MAX_PAGE = 10_000
-
-
-class PageNumbers:
-    """The previous/next arithmetic of a numbered page of results, as the pager macro
-    (``templates/_macros/pagination.html``) uses it. Subclasses provide ``page`` and
-    ``has_next``."""
-
-    page: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 @dataclass(frozen=True)

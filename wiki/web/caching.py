@@ -49,9 +49,9 @@ from flask import Flask, Response, current_app, make_response, request, session
 from flask_login import current_user
 from werkzeug.http import http_date, is_resource_modified, quote_etag
 
-from wiki import timing
 from wiki.extensions import db
 from wiki.models import Page, Revision, as_utc
+from wiki.web import timing
 
 TOKEN_BUCKET_SECONDS = 3600
 WIKI_VERSION_SQL = "SELECT version FROM wiki_state WHERE id = 1"

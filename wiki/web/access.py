@@ -1,0 +1,24 @@
+"""The HTTP side of the one policy: a view asks :func:`require`, which answers a refusal
+the way the client can use it (the login page, a 401 under ``/api/``, or a 403)."""
+
+from flask import abort
+from flask_login import current_user
+
+from wiki.errors import wants_json
+from wiki.extensions import login_manager
+from wiki.models import Page
+from wiki.permissions import Action, can
+
+
+def require(action: Action | str, page: Page | None = None) -> None:
+    """Abort unless the current user may do *action*.
+
+    :raises: for anonymous users a redirect to the login page (via Flask-Login), or
+        ``401 Unauthorized`` under ``/api/``; ``403 Forbidden`` for a signed-in user
+        without the permission.
+    """
+    if can(current_user, action, page):
+        return
+    if not current_user.is_authenticated:
+        abort(401 if wants_json() else login_manager.unauthorized())
+    abort(403)
