@@ -101,11 +101,6 @@ def render(
     )
 
 
-def wikilink_targets(markdown: str) -> set[str]:
-    """Slugs of the ``[[...]]`` targets in *markdown*, parsed exactly as :func:`render` does."""
-    return set(_link_targets(_MD.parse(markdown, {})))
-
-
 def rewrite_wikilinks(markdown: str, old_slug: str, new_title: str) -> str:
     """Point every ``[[...]]`` link to *old_slug* at *new_title*, keeping labels.
 
