@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from wiki.services.search.backend import INDEX_TABLE
+
 config = context.config
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
@@ -17,9 +19,16 @@ config.set_main_option(
 )
 
 
+def known_to_models(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Autogenerate's filter: leave out the search index and FTS5's shadow tables (all named
+    ``page_search...``), which migrations make and no model declares."""
+    return not (type_ == "table" and name and name.startswith(INDEX_TABLE))
+
+
 def run_migrations_offline() -> None:
     context.configure(url=config.get_main_option("sqlalchemy.url"),
-                      target_metadata=target_metadata, literal_binds=True)
+                      target_metadata=target_metadata, literal_binds=True,
+                      include_name=known_to_models)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -32,6 +41,7 @@ def run_migrations_online() -> None:
 
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("process_revision_directives", skip_empty_autogenerate)
+    conf_args.setdefault("include_name", known_to_models)
     with db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
         with context.begin_transaction():

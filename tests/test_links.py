@@ -4,10 +4,11 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from flask import url_for
 from markdown_it import MarkdownIt
 from sqlalchemy import select
 
-from tests.helpers import save_page, submit
+from tests.helpers import csrf_token, save_page, submit
 from wiki.extensions import db
 from wiki.models import Page, Revision
 from wiki.services import rendering
@@ -239,3 +240,69 @@ def canonical(html: str) -> list:
     parser.feed(html)
     parser.close()
     return parser.items
+
+
+# --- a wiki served under a path prefix ----------------------------------------------------------
+
+PREFIX = "/wiki-app"
+UNDER_PREFIX = {"SCRIPT_NAME": PREFIX}  # as a WSGI server mounting the wiki there sets it
+
+
+def wikilink_hrefs(html: str) -> list[str]:
+    return re.findall(r'<a class="wikilink[^"]*" href="([^"]*)"', html)
+
+
+@pytest.fixture
+def linking(editor, auth):
+    save_page(editor, "existing", "Existing", "Here.")
+    save_page(editor, "linking", "Linking", "[[Existing]] and [[Missing Page]].")
+    return editor
+
+
+def test_a_wiki_behind_a_proxy_at_a_prefix_links_under_it(linking, auth, make_app):
+    """Behind a proxy that serves the wiki at /wiki-app (``X-Forwarded-Prefix``), the links
+    stored in a page's HTML lead there too, for a reader and from the page cache alike."""
+    auth.logout()
+    proxied = make_app("proxied", PROXY_FIX=1).test_client(use_cookies=False)
+    for _ in range(2):  # rendered, then answered from the cache
+        page = proxied.get("/wiki/linking", headers={"X-Forwarded-Prefix": PREFIX})
+        assert wikilink_hrefs(page.get_data(as_text=True)) == [
+            "/wiki-app/wiki/existing", "/wiki-app/edit/missing-page?title=Missing+Page"]
+    unprefixed = proxied.get("/wiki/linking").get_data(as_text=True)
+    assert wikilink_hrefs(unprefixed) == ["/wiki/existing", "/edit/missing-page?title=Missing+Page"]
+
+
+def test_a_mounted_wiki_links_under_its_mount_point(linking):
+    page = linking.get("/wiki/linking", environ_overrides=UNDER_PREFIX).get_data(as_text=True)
+    assert wikilink_hrefs(page) == [
+        "/wiki-app/wiki/existing", "/wiki-app/edit/missing-page?title=Missing+Page"]
+
+
+def test_previews_under_a_prefix_link_under_it(linking):
+    body = "[[Existing]] [[Missing Page]]"
+    editor_page = linking.get("/edit/linking").get_data(as_text=True)
+    form = {"csrf_token": csrf_token(editor_page), "title": "Linking", "body": body,
+            "preview": "Preview"}
+    shown = linking.post("/edit/linking", data=form, environ_overrides=UNDER_PREFIX)
+    expected = ["/wiki-app/wiki/existing", "/wiki-app/edit/missing-page?title=Missing+Page"]
+    assert wikilink_hrefs(shown.get_data(as_text=True)) == expected
+    live = linking.post("/api/v1/preview", data={"body": body}, environ_overrides=UNDER_PREFIX,
+                        headers={"X-CSRFToken": csrf_token(editor_page)})
+    assert wikilink_hrefs(live.get_json()["html"]) == expected
+
+
+def test_the_feed_under_a_prefix_links_under_it(linking):
+    feed = linking.get("/recent.atom", environ_overrides=UNDER_PREFIX).get_data(as_text=True)
+    assert "http://localhost/wiki-app/diff/linking?" in feed
+    assert "http://localhost/diff/" not in feed
+
+
+def test_a_prefix_never_makes_a_link_to_another_host(linking):
+    assert rendering.under_root('<a class="wikilink" href="/wiki/a">', "//evil.example") == \
+        '<a class="wikilink" href="/evil.example/wiki/a">'
+
+
+def test_stored_links_use_the_url_maps_paths(app):
+    with app.test_request_context():
+        assert url_for("pages.view", slug="a/b") == rendering.PAGE_PATH + "a/b"
+        assert url_for("pages.edit", slug="a/b") == rendering.EDIT_PATH + "a/b"

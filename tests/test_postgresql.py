@@ -18,6 +18,7 @@ from wiki import create_app
 from wiki.extensions import db
 from wiki.models import Revision
 from wiki.services import pages, search
+from wiki.services.search import postgresql as postgres_search
 
 pytestmark = pytest.mark.skipif(not databases.on_postgresql(),
                                 reason="PostgreSQL only: set WIKI_TEST_DATABASE_URL")
@@ -40,8 +41,8 @@ def plan(app, make_statement) -> str:
 def test_search_is_answered_by_the_gin_index(app):
     """The query's text search configuration is the index's, so the index can answer."""
     query = search.parse_query("rout* url -django")
-    matching = search._pg_matching(query, search._pg_wanted(query))
-    statement = select(search._pg_index.c.page_id).where(*matching)
+    matching = postgres_search._pg_matching(query, postgres_search._pg_wanted(query))
+    statement = select(postgres_search._pg_index.c.page_id).where(*matching)
     assert "ix_page_search_document" in plan(app, lambda: statement)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from wiki.extensions import db
 from wiki.models import Page
-from wiki.services import links, pages, search
+from wiki.services import hierarchy, links, pages, search, tags
 from wiki.views import history as history_views
 from wiki.views import pages as page_views
 
@@ -73,7 +73,7 @@ def hot_queries(page: Page) -> dict[str, tuple[object, bool]]:
     return {
         "page by slug": (page_views.live_page("flask"), False),
         "page view: backlink count": (links.backlink_count_query(page), False),
-        "page view: sub-pages": (links.children_query(page).limit(page_views.CHILDREN_SHOWN),
+        "page view: sub-pages": (hierarchy.children_query(page).limit(page_views.CHILDREN_SHOWN),
                                  False),
         "history of a page": (pages.history_query(page).limit(WINDOW).offset(WINDOW), False),
         "recent changes": (history_views.recent_changes_query().limit(WINDOW), True),
@@ -83,7 +83,7 @@ def hot_queries(page: Page) -> dict[str, tuple[object, bool]]:
             history_views.recent_changes_query("editor").limit(WINDOW), False),
         "page list": (pages.page_list_query().limit(WINDOW).offset(WINDOW), True),
         "backlinks": (links.backlinks_query("flask").limit(WINDOW), False),
-        "tag pages": (links.tagged_pages_query("web").limit(WINDOW), False),
+        "tag pages": (tags.tagged_pages_query("web").limit(WINDOW), False),
         "quick-jump titles": (search.titles_query("rout"), False),
         "quick-jump titles, two words": (search.titles_query("flask rou"), False),
         "quick-jump titles, inside a word": (search.titles_query("lask"), False),

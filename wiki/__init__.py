@@ -86,14 +86,12 @@ def load_secret_key(instance: Path) -> str:
 def register_extensions(app: Flask) -> None:
     from wiki import database
     from wiki.extensions import csrf, db, limiter, migrate
-    from wiki.services import search
     from wiki.web import auth, security, timing
 
     db.init_app(app)
     database.init_app(app)
     timing.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
-                     include_name=search.known_to_models)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
     auth.init_app(app)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from wiki.extensions import db
 from wiki.models import Page, Role
-from wiki.services import accounts, backup, exporting, importing, search
+from wiki.services import accounts, backup, exporting, importing, reindexing
 from wiki.services.text import counted
 
 user_cli = AppGroup("user", help="Manage accounts.")
@@ -185,7 +185,7 @@ def export_command(directory: Path) -> None:
 @pages_cli.command("reindex")
 def reindex_command() -> None:
     """Rebuild the search index and the links of every page."""
-    rebuild = search.reindex()
+    rebuild = reindexing.reindex()
     with click.progressbar(rebuild, label="Reindexing", show_pos=True,
                            item_show_func=lambda slug: slug or "") as bar:
         for _ in bar:

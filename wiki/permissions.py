@@ -9,7 +9,7 @@ import enum
 from flask import current_app
 
 from wiki.models import Page, Role
-from wiki.services.pages import HOME
+from wiki.services.slugs import HOME
 
 
 class Action(enum.StrEnum):

@@ -40,7 +40,7 @@ INDEXED_CHARACTERS = 250_000
 SLUG_COLUMNS = [("page", "slug"), ("link", "target_slug"), ("redirect", "old_slug")]
 # Characters 2 and 3 mark matches in snippets, so no indexed text may contain them; "<"
 # is kept as character 1, or the parser would take "<b>" for a tag and drop it (the search
-# backend turns it back into "<"). Here as in wiki.services.search.PostgresSearch.
+# backend turns it back into "<"). Here as in wiki.services.search.postgresql.
 STORED = "translate({}, chr(60) || chr(2) || chr(3), chr(1))"
 
 

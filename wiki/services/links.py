@@ -1,4 +1,6 @@
-"""Wiki links between pages: which slugs exist, who links where, and red links kept true."""
+"""Wiki links between pages: which slugs exist, who links where, and red links kept true.
+
+Tags are in :mod:`wiki.services.tags`, sub-pages in :mod:`wiki.services.hierarchy`."""
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -8,8 +10,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from wiki.extensions import db
-from wiki.models import Link, Page, Redirect, Revision, Tag, page_tags
+from wiki.models import Link, Page, Redirect, Revision
 from wiki.services import rendering
+from wiki.services.slugs import HOME
 
 
 def existing_slugs(session: Session, slugs: Iterable[str]) -> set[str]:
@@ -22,8 +25,8 @@ def existing_slugs(session: Session, slugs: Iterable[str]) -> set[str]:
     return set(live) | set(moved)
 
 
-def render(session: Session, body: str, also_existing: Iterable[str] = (),
-           known: Iterable[str] = ()) -> rendering.Rendered:
+def render_with_links(session: Session, body: str, also_existing: Iterable[str] = (),
+                      known: Iterable[str] = ()) -> rendering.Rendered:
     """Render *body*, asking the database (once) which of its link targets exist, besides
     *also_existing* (which do) and the rest of *known* (which do not)."""
     extra, known = set(also_existing), set(known) | set(also_existing)
@@ -83,7 +86,7 @@ def preview(session: Session, body: str) -> str:
     limit = current_app.config["MAX_PAGE_BYTES"]
     if len(body.encode()) > limit:
         raise TooLongToPreview(limit)
-    return render(session, body).html
+    return render_with_links(session, body).html
 
 
 def set_links(session: Session, page: Page, targets: Mapping[str, str]) -> None:
@@ -167,60 +170,6 @@ def orphans_query():
     )
     return (
         select(Page)
-        .where(Page.deleted.is_(False), Page.slug != "home", Page.slug.not_in(linked))
+        .where(Page.deleted.is_(False), Page.slug != HOME, Page.slug.not_in(linked))
         .order_by(Page.title)
-    )
-
-
-def children_query(page: Page):
-    """Live sub-pages one level below *page* (``flask/routing`` under ``flask``).
-
-    Sub-pages are the slugs between ``"flask/"`` and ``"flask0"`` (``"0"`` follows ``"/"``):
-    a range the slug index answers, where ``LIKE 'flask/%'`` would scan every page.
-    """
-    below = page.slug + "/"
-    deeper = below.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%/%"
-    return (
-        select(Page)
-        .where(Page.slug > below, Page.slug < page.slug + "0", Page.deleted.is_(False))
-        .where(Page.slug.not_like(deeper, escape="\\"))
-        .order_by(Page.slug)
-    )
-
-
-def breadcrumbs(slug: str) -> list[tuple[str, str]]:
-    """``(slug, title)`` of each parent of a sub-page, outermost first; missing parents keep
-    their last slug segment as title."""
-    parts = slug.split("/")[:-1]
-    parents = ["/".join(parts[: depth + 1]) for depth in range(len(parts))]
-    if not parents:
-        return []
-    rows = db.session.execute(
-        select(Page.slug, Page.title).where(Page.slug.in_(parents), Page.deleted.is_(False))
-    )
-    titles = {parent: title for parent, title in rows}
-    return [(parent, titles.get(parent, parent.rsplit("/", 1)[-1])) for parent in parents]
-
-
-def tag_counts_query():
-    pages_count = func.count(page_tags.c.page_id).label("pages")
-    return (
-        select(Tag.name, pages_count)
-        .join(page_tags, page_tags.c.tag_id == Tag.id)
-        .join(Page, Page.id == page_tags.c.page_id)
-        .where(Page.deleted.is_(False))
-        .group_by(Tag.name)
-        .order_by(Tag.name)
-    )
-
-
-def tagged_pages_query(tag: str):
-    """Live pages tagged *tag*, A–Z: from the tag to its pages, so the work grows with the
-    tag, not with the wiki (an EXISTS per page would walk every page for a rare tag)."""
-    return (
-        select(Page)
-        .join(page_tags, page_tags.c.page_id == Page.id)
-        .join(Tag, Tag.id == page_tags.c.tag_id)
-        .where(Tag.name == tag, Page.deleted.is_(False))
-        .order_by(Page.slug)
     )

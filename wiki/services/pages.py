@@ -22,10 +22,9 @@ from wiki.database import lost_to_another_writer, write_transaction
 from wiki.extensions import db
 from wiki.models import Link, Page, Redirect, Revision, Tag, User, utcnow
 from wiki.services import diffing, links, rendering, search
-from wiki.services.slugs import slugify
+from wiki.services.slugs import HOME, slugify
 from wiki.services.text import has_control_or_bidi, strip_body_controls
 
-HOME = "home"
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
 MAX_TITLE_LENGTH = 200
@@ -105,7 +104,7 @@ class _Prepared:
         """*body* rendered for *page*, as of now."""
         ready = self.rendered.get(body)
         if ready is None:
-            return links.render(session, body, also_existing={page.slug})
+            return links.render_with_links(session, body, also_existing={page.slug})
         return links.settle(session, ready, also_existing={page.slug})
 
 

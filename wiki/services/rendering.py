@@ -101,11 +101,6 @@ def render(
     )
 
 
-def wikilink_targets(markdown: str) -> set[str]:
-    """Slugs of the ``[[...]]`` targets in *markdown*, parsed exactly as :func:`render` does."""
-    return set(_link_targets(_MD.parse(markdown, {})))
-
-
 def rewrite_wikilinks(markdown: str, old_slug: str, new_title: str) -> str:
     """Point every ``[[...]]`` link to *old_slug* at *new_title*, keeping labels.
 
@@ -168,6 +163,10 @@ def _sanitise(html: str) -> str:
 
 # --- wiki links: [[Title]], [[Title|label]], [[Title#Section]], [[#Section]] -----------------
 
+# Stored HTML links from the site's root, as the URL map's pages.view and pages.edit (a test
+# checks); :func:`under_root` puts them under the path the app is served from, when shown.
+PAGE_PATH, EDIT_PATH = "/wiki/", "/edit/"
+
 # No brackets or newlines inside and a length cap, so a failed match scans at most 300
 # characters: 5,000 "[[" in a row stay linear.
 _WIKILINK = re.compile(r"\[\[([^\[\]\n]{1,300})\]\]")
@@ -210,16 +209,17 @@ def _wikilink_open_tag(slug: str, title: str, anchor: str, exists: bool) -> str:
     path = quote(slug, safe="/")
     fragment = f"#{anchor}" if anchor else ""
     if exists:
-        return (f'<a class="wikilink" href="/wiki/{path}{escapeHtml(fragment)}" '
+        return (f'<a class="wikilink" href="{PAGE_PATH}{path}{escapeHtml(fragment)}" '
                 f'title="{escapeHtml(title)}">')
-    href = escapeHtml(f"/edit/{path}?{urlencode({'title': title})}{fragment}")
+    href = escapeHtml(f"{EDIT_PATH}{path}?{urlencode({'title': title})}{fragment}")
     return f'<a class="wikilink wikilink-missing" href="{href}" title="create this page">'
 
 
 # A wiki link's opening tag as the sanitiser writes it: attribute values are always quoted,
 # with any quote inside escaped, so no value can end the match early.
 _WIKILINK_TAG = re.compile(
-    r'<a class="wikilink(?: wikilink-missing)?" href="(/wiki/|/edit/)([^"?#]*)(\?[^"#]*)?'
+    r'<a class="wikilink(?: wikilink-missing)?" href="(' + re.escape(PAGE_PATH) + "|"
+    + re.escape(EDIT_PATH) + r')([^"?#]*)(\?[^"#]*)?'
     r'(#[^"]*)?"(?: title="([^"]*)")? rel="noopener noreferrer">'
 )
 
@@ -236,7 +236,7 @@ def relink(html: str, slugs: set[str], existing: set[str]) -> str:
         slug = unquote(path)
         if slug not in slugs:
             return match.group(0)
-        if kind == "/edit/":
+        if kind == EDIT_PATH:
             title = parse_qs(html_entities.unescape(query or "?")[1:]).get("title", [slug])[0]
         else:  # HTML stored before links carried their title has none: the slug stands in
             title = html_entities.unescape(title) if title is not None else slug
@@ -245,6 +245,25 @@ def relink(html: str, slugs: set[str], existing: set[str]) -> str:
         return _sanitise(tag + "</a>").removesuffix("</a>")  # as render() writes it
 
     return _WIKILINK_TAG.sub(retag, html)
+
+
+_WIKILINK_OPENINGS = ('<a class="wikilink" href="/', '<a class="wikilink wikilink-missing" href="/')
+
+
+def under_root(html: str, root: str) -> str:
+    """Rendered *html* as stored, its wiki links under *root*, the path the app is served
+    from (``request.script_root``, e.g. ``/wiki-app`` behind a proxy); *root* ``""`` leaves it.
+
+    Two plain replacements, no parsing: only our own wiki links start this way, the
+    sanitiser writing every tag's attributes in this order and escaping all text.
+    """
+    segments = root.strip("/")
+    if not segments:
+        return html
+    rooted = escapeHtml(quote("/" + segments, safe="/"))  # never "//host": not another site
+    for opening in _WIKILINK_OPENINGS:
+        html = html.replace(opening, opening[:-1] + rooted + "/")
+    return html
 
 
 def _link_targets(tokens: Iterable[Token]) -> dict[str, str]:

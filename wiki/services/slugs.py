@@ -3,6 +3,8 @@
 import re
 import unicodedata
 
+HOME = "home"  # the home page's address, whatever its title
+
 _NOT_SLUG_ASCII = re.compile(r"[^a-z0-9/]+")
 _NOT_WORD = re.compile(r"[^\w/]+")
 # Letters that do not decompose into an ASCII letter plus an accent.

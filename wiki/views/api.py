@@ -11,7 +11,7 @@ from flask_login import current_user
 from wiki.extensions import csrf, db
 from wiki.forms import checks_its_own_csrf_token
 from wiki.permissions import Action, can
-from wiki.services import links, pages
+from wiki.services import links, pages, rendering
 from wiki.web.access import require
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -29,6 +29,7 @@ def preview():
     csrf.protect()
     body = pages.normalise_body(request.form.get("body", ""))
     try:
-        return jsonify(html=links.preview(db.session, body))
+        return jsonify(html=rendering.under_root(links.preview(db.session, body),
+                                                 request.script_root))
     except links.TooLongToPreview as error:
         return jsonify(error="Request Entity Too Large", message=error.message), 413

@@ -6,6 +6,7 @@ from wiki.extensions import db
 from wiki.permissions import Action
 from wiki.services import links, pages
 from wiki.services.pages import normalise_tags
+from wiki.services.tags import tag_counts_query, tagged_pages_query
 from wiki.web.access import require
 from wiki.web.pagination import window
 
@@ -26,7 +27,7 @@ def backlinks(slug: str):
 @bp.get("/tags")
 def tags():
     require(Action.READ)
-    counts = db.session.execute(links.tag_counts_query()).all()
+    counts = db.session.execute(tag_counts_query()).all()
     return render_template("links/tags.html", counts=counts)
 
 
@@ -34,5 +35,5 @@ def tags():
 def tag(tag: str):
     require(Action.READ)
     name = (normalise_tags(tag) or [""])[0]
-    listing = window(links.tagged_pages_query(name), PAGE_SIZE)
+    listing = window(tagged_pages_query(name), PAGE_SIZE)
     return render_template("links/tag.html", tag=name, listing=listing)

@@ -11,7 +11,7 @@ from wiki.extensions import db
 from wiki.forms import ConfirmForm, PageForm, RenameForm, checks_its_own_csrf_token
 from wiki.models import Page, Revision
 from wiki.permissions import Action
-from wiki.services import diffing, links, pages
+from wiki.services import diffing, hierarchy, links, pages
 from wiki.services.slugs import slugify
 from wiki.views import form_status
 from wiki.web import caching
@@ -59,8 +59,8 @@ def view(slug: str):
         revision = get_revision_or_404(page, whole_number(request.args["rev"]))
     context = dict(
         page=page, revision=revision, backlinks=links.backlink_count(page),
-        breadcrumbs=links.breadcrumbs(page.slug),
-        children=db.session.scalars(links.children_query(page).limit(CHILDREN_SHOWN)).all(),
+        breadcrumbs=hierarchy.breadcrumbs(page.slug),
+        children=db.session.scalars(hierarchy.children_query(page).limit(CHILDREN_SHOWN)).all(),
     )
     return caching.respond(caching.page_validators(**context),
                            lambda: render_template("pages/view.html", **context))

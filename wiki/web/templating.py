@@ -6,16 +6,18 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
 from wiki.models import as_utc
 from wiki.permissions import can
+from wiki.services.rendering import under_root
 from wiki.services.text import counted
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(can=can, site_name=app.config["SITE_NAME"])
-    app.jinja_env.filters.update(isotime=isotime, exacttime=exacttime, ago=ago, counted=counted)
+    app.jinja_env.filters.update(isotime=isotime, exacttime=exacttime, ago=ago, counted=counted,
+                                 under_script_root=under_script_root)
     app.url_defaults(fingerprint_static)
 
 
@@ -31,6 +33,11 @@ def _static_version(folder: str, filename: str) -> str:
     if not path.is_file():
         return "0"
     return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+
+
+def under_script_root(html: str) -> str:
+    """Rendered HTML as stored, its wiki links under the path this request reached the app at."""
+    return under_root(html, request.script_root)
 
 
 def isotime(moment: datetime) -> str:

@@ -1,0 +1,36 @@
+"""Sub-pages: a slug's ``/`` makes ``flask/routing`` a child of ``flask``."""
+
+from sqlalchemy import select
+
+from wiki.extensions import db
+from wiki.models import Page
+
+
+def children_query(page: Page):
+    """Live sub-pages one level below *page* (``flask/routing`` under ``flask``).
+
+    Sub-pages are the slugs between ``"flask/"`` and ``"flask0"`` (``"0"`` follows ``"/"``):
+    a range the slug index answers, where ``LIKE 'flask/%'`` would scan every page.
+    """
+    below = page.slug + "/"
+    deeper = below.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%/%"
+    return (
+        select(Page)
+        .where(Page.slug > below, Page.slug < page.slug + "0", Page.deleted.is_(False))
+        .where(Page.slug.not_like(deeper, escape="\\"))
+        .order_by(Page.slug)
+    )
+
+
+def breadcrumbs(slug: str) -> list[tuple[str, str]]:
+    """``(slug, title)`` of each parent of a sub-page, outermost first; missing parents keep
+    their last slug segment as title."""
+    parts = slug.split("/")[:-1]
+    parents = ["/".join(parts[: depth + 1]) for depth in range(len(parts))]
+    if not parents:
+        return []
+    rows = db.session.execute(
+        select(Page.slug, Page.title).where(Page.slug.in_(parents), Page.deleted.is_(False))
+    )
+    titles = {parent: title for parent, title in rows}
+    return [(parent, titles.get(parent, parent.rsplit("/", 1)[-1])) for parent in parents]

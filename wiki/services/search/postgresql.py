@@ -1,0 +1,172 @@
+"""The PostgreSQL backend: a weighted ``tsvector`` (migration 0005), ranked by ``ts_rank``.
+Where it differs from SQLite's, and why: docs/architecture.md, "Search"."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from markupsafe import Markup
+from sqlalchemy import case, func, select
+from sqlalchemy.dialects import postgresql
+
+from wiki.models import Page
+from wiki.services.search.backend import (
+    INDEX_TABLE,
+    MARK_CLOSE,
+    MARK_OPEN,
+    SNIPPET_TOKENS,
+    SearchBackend,
+    SearchHit,
+    marked_html,
+    tag_filter,
+    title_key,
+)
+from wiki.services.search.query import Query, Term, clean_text
+
+_pg_index = sa.table(
+    INDEX_TABLE,
+    sa.column("page_id", sa.Integer), sa.column("title", sa.Text), sa.column("tags", sa.Text),
+    sa.column("body", sa.Text), sa.column("document", postgresql.TSVECTOR),
+    sa.column("title_key", sa.Text),
+)
+# The text search configuration of migration 0005: english stemming, accents folded where
+# the unaccent extension could be installed.
+_PG_SEARCH = sa.literal_column("'wiki_search'::regconfig")
+_PG_TITLE_WEIGHT = sa.literal_column("""'{a}'::"char"[]""")  # ts_filter: the title's words
+# ts_rank's weights of a match in the text (D, unused), text (C), tags (B) and title (A).
+_PG_RANK_WEIGHTS = sa.literal_column("'{0, 0.1, 0.5, 1.0}'::real[]")
+_PG_INDEXED_CHARACTERS = 250_000  # of a page's text; a tsvector may not exceed 1 MB
+# "<" is stored as this character (which clean_text removes from any text), or PostgreSQL's
+# parser would take "<b>" or "<script>" for a tag and leave it out of words and snippets.
+_PG_LESS_THAN = "\x01"
+_PG_SNIPPET = (f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, MaxFragments=1, "
+               f"MaxWords={SNIPPET_TOKENS}, MinWords=16, ShortWord=0")
+_PG_HIGHLIGHT_ALL = f"HighlightAll=true, StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}"
+_PG_SHOWN_WHOLE = 200  # characters of a text short enough to be its own snippet
+_LETTERS = re.compile(r"[^\W_]+")
+
+
+class PostgresSearch(SearchBackend):
+    """The ``page_search`` table: a row per live page, its own copy of the title, tags and
+    text, and a generated ``tsvector`` of them weighted title A, tags B, text C. Each query
+    term becomes a ``tsquery`` built by PostgreSQL's own functions from a bound value."""
+
+    def index_page(self, session, page_id, title, text, tags) -> None:
+        row = {"title": _pg_stored(title), "tags": _pg_stored(" ".join(tags)),
+               "body": _pg_stored(text), "title_key": title_key(title)}
+        insert = postgresql.insert(_pg_index).values(page_id=page_id, **row)
+        session.execute(insert.on_conflict_do_update(
+            index_elements=["page_id"], set_={name: insert.excluded[name] for name in row}))
+
+    def remove_page(self, session, page_id) -> None:
+        session.execute(sa.delete(_pg_index).where(_pg_index.c.page_id == page_id))
+
+    def prune(self, session) -> None:
+        live = select(Page.id).where(Page.deleted.is_(False))
+        session.execute(sa.delete(_pg_index).where(_pg_index.c.page_id.not_in(live)))
+
+    def find(self, session, query, offset, limit):
+        """Count and rank in the index alone; highlight one page of hits only."""
+        wanted = _pg_wanted(query)
+        matching = _pg_matching(query, wanted)
+        total = session.scalar(select(func.count()).select_from(_pg_index).where(*matching))
+        rank = (sa.literal(0.0) if wanted is None
+                else func.ts_rank(_PG_RANK_WEIGHTS, _pg_index.c.document, wanted))
+        ranked = (
+            select(_pg_index.c.page_id, rank.label("rank")).where(*matching)
+            .order_by(rank.desc(), _pg_index.c.page_id).offset(offset).limit(limit)
+            .subquery()
+        )
+        rows = session.execute(
+            select(Page.slug, Page.title, _pg_index.c.tags, *_pg_highlights(wanted))
+            .select_from(ranked)
+            .join(_pg_index, _pg_index.c.page_id == ranked.c.page_id)
+            .join(Page, Page.id == ranked.c.page_id)
+            .order_by(ranked.c.rank.desc(), ranked.c.page_id)
+        )
+        hits = [
+            SearchHit(row.slug, row.title, _pg_marked(row.title_html),
+                      tuple(row.tags.replace(_PG_LESS_THAN, "<").split()),
+                      _pg_marked(row.snippet if wanted is not None else _lead(row.snippet)))
+            for row in rows
+        ]
+        return hits, total or 0
+
+    def titles_containing(self, key):
+        # LIKE '%key%', which pg_trgm's GIN index answers (migration 0006); without the
+        # extension it reads the table, and the answer is the same.
+        contains = _pg_index.c.title_key.contains(key, autoescape=True)
+        return select(_pg_index.c.page_id).where(contains).order_by(_pg_index.c.page_id.desc())
+
+
+def _pg_stored(text: str) -> str:
+    return clean_text(text).replace("<", _PG_LESS_THAN)
+
+
+def _pg_marked(raw: str) -> Markup:
+    return marked_html(raw.replace(_PG_LESS_THAN, "<"))
+
+
+def _lead(text: str) -> str:
+    """The first words of *text*, for a hit found by its tags alone."""
+    words = text.split()
+    return " ".join(words[:SNIPPET_TOKENS]) + (" …" if len(words) > SNIPPET_TOKENS else "")
+
+
+def _pg_term(term: Term):
+    """*term* as a tsquery: its words in order, the last one a prefix for ``word*``."""
+    words = list(_LETTERS.finditer(term.text)) if term.prefix else []
+    if not words:
+        return func.phraseto_tsquery(_PG_SEARCH, term.text, type_=postgresql.TSQUERY)
+    last = words[-1]
+    prefix = func.to_tsquery(_PG_SEARCH, f"'{last.group()}':*", type_=postgresql.TSQUERY)
+    head = term.text[:last.start()]
+    if not _LETTERS.search(head):
+        return prefix
+    return func.tsquery_phrase(func.phraseto_tsquery(_PG_SEARCH, head), prefix,
+                               type_=postgresql.TSQUERY)
+
+
+def _pg_wanted(query: Query):
+    """The words every hit has (all included terms but tags), as one tsquery; or None."""
+    wanted = None
+    for term in query.included:
+        if term.field != "tag":
+            tsquery = _pg_term(term)
+            wanted = tsquery if wanted is None else wanted.op("&&")(tsquery)
+    return wanted
+
+
+def _pg_matching(query: Query, wanted) -> list:
+    """The WHERE clause of *query* on the index: the GIN index answers ``wanted`` first."""
+    document = _pg_index.c.document
+    conditions = [] if wanted is None else [document.bool_op("@@")(wanted)]
+    for term in query.terms:
+        if term.field == "tag":
+            conditions.append(tag_filter(term, _pg_index.c.page_id))
+            continue
+        searched = func.ts_filter(document, _PG_TITLE_WEIGHT) if term.field == "title" else document
+        if term.excluded:
+            conditions.append(sa.not_(searched.bool_op("@@")(_pg_term(term))))
+        elif term.field == "title":
+            conditions.append(searched.bool_op("@@")(_pg_term(term)))
+    return conditions
+
+
+def _pg_highlights(wanted) -> list:
+    """The title with its matches marked, and a snippet of the text around them (a short
+    text whole: a fragment would lose the punctuation at its ends)."""
+    body = func.left(_pg_index.c.body, _PG_INDEXED_CHARACTERS)
+    if wanted is None:  # tags alone matched: the title as it is, the text's first words
+        return [_pg_index.c.title.label("title_html"), func.left(body, 1000).label("snippet")]
+    snippet = case(
+        (func.length(body) <= _PG_SHOWN_WHOLE,
+         func.ts_headline(_PG_SEARCH, body, wanted, _PG_HIGHLIGHT_ALL)),
+        else_=func.ts_headline(_PG_SEARCH, body, wanted, _PG_SNIPPET),
+    )
+    return [
+        func.ts_headline(_PG_SEARCH, _pg_index.c.title, wanted, _PG_HIGHLIGHT_ALL)
+        .label("title_html"),
+        snippet.label("snippet"),
+    ]
