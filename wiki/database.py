@@ -1,17 +1,9 @@
 """Database connections and write transactions.
 
-SQLite gets WAL (readers never wait for the writer), a busy timeout, foreign keys, and
-``BEGIN IMMEDIATE`` for writes, so two Gunicorn workers saving at once queue for the write
-lock instead of failing with "database is locked" halfway through a transaction.
-
-PostgreSQL runs at READ COMMITTED, its default. Writers lock the rows they are about to
-change (``SELECT ... FOR NO KEY UPDATE`` in the page service), and its conditional updates
-re-check their condition against the newest row version; what PostgreSQL can still refuse
-because another transaction got there first (a unique key taken meanwhile, a deadlock) is
-recognised by :func:`lost_to_another_writer`, so the service can run the write again.
-Its sessions use UTC, the time zone timestamps are stored in. Its text cannot hold the NUL
-character, which SQLite stores: the driver writes U+FFFD instead (as CommonMark does when
-it renders one), so such input saves, or looks up nothing, rather than failing.
+SQLite: WAL, a busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` for every write, so
+workers queue for the write lock. PostgreSQL: READ COMMITTED in UTC; a write that lost to a
+concurrent one is recognised by :func:`lost_to_another_writer` and run again. Why, in
+docs/architecture.md ("Transactions").
 """
 
 import contextlib

@@ -1,11 +1,7 @@
 """Backing up a live SQLite wiki and restoring it, with SQLite's online backup API.
 
-The backup API copies the database page by page inside one read transaction, so the copy
-is a consistent snapshot even while Gunicorn workers keep saving (in WAL mode readers
-never block writers). Copying the file with ``cp`` instead can miss what still sits in
-the ``-wal`` file, or catch a transaction half written.
-
-PostgreSQL wikis are backed up with ``pg_dump`` (see docs/deployment.md).
+The copy is a consistent snapshot even while workers save; PostgreSQL wikis use ``pg_dump``
+(docs/deployment.md). Why not ``cp``: docs/architecture.md ("Backups").
 """
 
 from __future__ import annotations
@@ -105,17 +101,9 @@ def inspect_backup(source: Path) -> BackupInfo:
 
 
 def restore_database(source: Path) -> BackupInfo:
-    """Replace the live database's content with the backup *source*.
-
-    The backup is copied *into* the live file with the backup API, not moved over it:
-    other processes keep valid file handles, and the copy goes through the live file's
-    WAL like any write, so their next transaction simply sees the restored wiki.
-    The backup is checked again here, in case the file changed since it was inspected.
-
-    The backup's change counter is older than the live one: put back as it is, it would
-    count again through values whose pages every worker may still keep (wiki/web/caching.py).
-    So the backup is staged in a private copy whose counter is moved past any value the
-    live wiki can have reached, and that copy goes in: the counter never goes back.
+    """Replace the live database's content with the backup *source*, copied *into* the live
+    file (running workers simply see the restored wiki), its change counter moved past the
+    live one so no worker's cached page survives (docs/architecture.md, "Backups").
 
     :raises BackupError: see :func:`inspect_backup`; or the wiki is not on SQLite.
     """

@@ -1,9 +1,5 @@
-"""Wiki pages out as Markdown files, in the shape ``flask pages import`` reads back.
-
-Each live page becomes ``<slug>.md`` (so sub-pages land in sub-folders) starting with its
-title as a ``# `` heading. The Home page is ``home.md``, which the importer turns back into
-the Home page whatever its title. A slug segment too long for a file name (255 bytes on
-most file systems) is shortened; the importer finds the page's address from its title.
+"""Wiki pages out as Markdown files, in the shape ``flask pages import`` reads back:
+``<slug>.md`` per live page (sub-pages in sub-folders), starting with its ``# `` title.
 """
 
 from __future__ import annotations

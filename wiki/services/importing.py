@@ -18,6 +18,8 @@ FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 SEPARATOR = re.compile(r"^ {0,3}([-*_])( *\1){2,} *$")
 SHIPPED_NOTES = "content/flask-notes.md"
+# The worked example beside the notes: one page, following a request through this app.
+SHIPPED_EXAMPLE = "content/how-this-wiki-answers-a-request.md"
 IMPORT_SUMMARY = "Imported"
 SYMLINK_REASON = "a symbolic link; not followed"
 
@@ -173,10 +175,14 @@ def import_pages(documents: list[tuple[str, str, str]], report: ImportReport,
 
 
 def import_shipped_notes() -> ImportReport:
-    """Import the notes that ship with the wiki as its first pages (idempotent)."""
-    text = resources.files("wiki").joinpath(SHIPPED_NOTES).read_text(encoding="utf-8")
+    """Import the notes that ship with the wiki, and the worked example beside them, as its
+    first pages (idempotent)."""
+    package = resources.files("wiki")
+    notes = package.joinpath(SHIPPED_NOTES).read_text(encoding="utf-8")
+    example = package.joinpath(SHIPPED_EXAMPLE).read_text(encoding="utf-8")
     report = ImportReport()
-    import_pages(document_pages(text, "Home", split=True, as_home=True), report)
+    import_pages(document_pages(notes, "Home", split=True, as_home=True), report)
+    import_pages(document_pages(example, "How this wiki answers a request", split=False), report)
     return report
 
 

@@ -1,10 +1,6 @@
-"""Sign-in throttling: wrong passwords are counted in the database, so every worker and
-every host sees them all, and no Redis is needed.
-
-Failures count per account *from one client address*, and per address in all. Someone
-guessing from one address is held back, while the account's owner, signing in from
-another, is not: throttling never locks an account itself. A throttled attempt is refused
-before its password is checked, and does not count as a failure.
+"""Sign-in throttling: wrong passwords counted in the database, so every worker and host
+sees them all. Per account *from one address*, and per address: never an account lockout
+(docs/architecture.md, "Sign-in throttling").
 """
 
 import ipaddress

@@ -2,16 +2,7 @@
 
     Server-Timing: db;dur=1.84;desc="4 queries", tpl;dur=2.31;desc="templates", total;dur=6.02
 
-- ``db``: time in the database driver (``before_cursor_execute`` to ``after_cursor_execute``
-  on the engine) and how many statements ran. Rows read after that call are not in it:
-  SQLite makes them as they are fetched, so a query returning many rows counts short;
-- ``tpl``: time rendering templates (Flask's ``before_render_template`` and
-  ``template_rendered`` signals). A query a template triggers (a lazy load) counts in
-  both, so ``db + tpl`` can exceed what was really spent;
-- ``total``: from ``request_started`` to the response leaving the view and its
-  ``after_request`` handlers (session saving and the WSGI server come after).
-
-The figures are kept per request in ``flask.g``; outside a request (the CLI) nothing is kept.
+What each figure covers (and misses): docs/architecture.md ("Request timing").
 """
 
 from __future__ import annotations
