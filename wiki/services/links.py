@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from wiki.extensions import db
 from wiki.models import Link, Page, Redirect, Revision, Tag, page_tags
 from wiki.services import rendering
+from wiki.services.paging import Window, window
 
 
 def existing_slugs(session: Session, slugs: Iterable[str]) -> set[str]:
@@ -75,7 +76,7 @@ class TooLongToPreview(ValueError):
         super().__init__(self.message)
 
 
-def preview(session: Session, body: str) -> str:
+def preview(body: str) -> str:
     """*body* rendered as a reader will see it once saved.
 
     :raises TooLongToPreview: *body* is over ``MAX_PAGE_BYTES``, the limit on saving it.
@@ -83,7 +84,7 @@ def preview(session: Session, body: str) -> str:
     limit = current_app.config["MAX_PAGE_BYTES"]
     if len(body.encode()) > limit:
         raise TooLongToPreview(limit)
-    return render(session, body).html
+    return render(db.session, body).html
 
 
 def set_links(session: Session, page: Page, targets: Mapping[str, str]) -> None:
@@ -143,6 +144,11 @@ def backlinks_query(slug: str):
     )
 
 
+def backlinks(slug: str, number: int, per_page: int) -> Window:
+    """Page *number* of the live pages linking to *slug*, A–Z."""
+    return window(backlinks_query(slug), number, per_page)
+
+
 def wanted_query():
     """Slugs that pages link to but no page has, with a title a link gives each (None
     if only links recorded before titles were kept) and how many pages want each."""
@@ -156,6 +162,11 @@ def wanted_query():
         .group_by(Link.target_slug)
         .order_by(wants.desc(), Link.target_slug)
     )
+
+
+def wanted(number: int, per_page: int) -> Window:
+    """Page *number* of the wanted slugs, as ``(slug, title or None, wants)`` rows."""
+    return window(wanted_query(), number, per_page, scalars=False)
 
 
 def orphans_query():
@@ -172,6 +183,11 @@ def orphans_query():
     )
 
 
+def orphans(number: int, per_page: int) -> Window:
+    """Page *number* of the live pages nothing links to, by title."""
+    return window(orphans_query(), number, per_page)
+
+
 def children_query(page: Page):
     """Live sub-pages one level below *page* (``flask/routing`` under ``flask``).
 
@@ -186,6 +202,11 @@ def children_query(page: Page):
         .where(Page.slug.not_like(deeper, escape="\\"))
         .order_by(Page.slug)
     )
+
+
+def children(page: Page, limit: int) -> list[Page]:
+    """The first *limit* sub-pages one level below *page*, A–Z."""
+    return list(db.session.scalars(children_query(page).limit(limit)))
 
 
 def breadcrumbs(slug: str) -> list[tuple[str, str]]:
@@ -214,6 +235,11 @@ def tag_counts_query():
     )
 
 
+def tag_counts() -> list[tuple[str, int]]:
+    """Every tag in use on a live page, A–Z, with how many live pages have it."""
+    return [(name, count) for name, count in db.session.execute(tag_counts_query())]
+
+
 def tagged_pages_query(tag: str):
     """Live pages tagged *tag*, A–Z: from the tag to its pages, so the work grows with the
     tag, not with the wiki (an EXISTS per page would walk every page for a rare tag)."""
@@ -224,3 +250,8 @@ def tagged_pages_query(tag: str):
         .where(Tag.name == tag, Page.deleted.is_(False))
         .order_by(Page.slug)
     )
+
+
+def tagged_pages(tag: str, number: int, per_page: int) -> Window:
+    """Page *number* of the live pages tagged *tag*, A–Z."""
+    return window(tagged_pages_query(tag), number, per_page)

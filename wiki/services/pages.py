@@ -16,12 +16,13 @@ from flask import current_app
 from sqlalchemy import delete as delete_rows
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, defer, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from wiki.database import lost_to_another_writer, write_transaction
 from wiki.extensions import db
 from wiki.models import Link, Page, Redirect, Revision, Tag, User, utcnow
 from wiki.services import diffing, links, rendering, search
+from wiki.services.paging import Window, window
 from wiki.services.slugs import slugify
 from wiki.services.text import has_control_or_bidi, strip_body_controls
 
@@ -112,9 +113,18 @@ class _Prepared:
 NOTHING_PREPARED = _Prepared()
 
 
+def live_page_query(slug: str):
+    """The live page at *slug*, its current revision and author loaded with it."""
+    return (
+        select(Page)
+        .options(joinedload(Page.current_revision).joinedload(Revision.author))
+        .where(Page.slug == slug, Page.deleted.is_(False))
+    )
+
+
 def get_page(slug: str) -> Page | None:
     """The live page at *slug*, or None (deleted pages count as missing)."""
-    return db.session.scalar(select(Page).where(Page.slug == slug, Page.deleted.is_(False)))
+    return db.session.scalar(live_page_query(slug))
 
 
 def find_redirect(slug: str) -> Page | None:
@@ -437,30 +447,14 @@ def get_any_page(slug: str) -> Page | None:
     return db.session.scalar(select(Page).where(Page.slug == slug))
 
 
-def deleted_page_ids() -> list[int]:
-    return list(db.session.scalars(select(Page.id).where(Page.deleted.is_(True))))
-
-
-def deleted_pages_query():
-    return select(Page).where(Page.deleted.is_(True)).order_by(Page.updated_at.desc())
-
-
 def page_list_query():
     """Live pages A–Z by address: a walk along the slug index, one window at a time."""
     return select(Page).where(Page.deleted.is_(False)).order_by(Page.slug)
 
 
-# Lists of revisions show no texts, which may be 1 MB each: they are not loaded (and a
-# template that reached for one would fail its tests rather than query once per row).
-WITHOUT_TEXTS = (defer(Revision.body, raiseload=True), defer(Revision.html, raiseload=True))
-
-
-def history_query(page: Page):
-    """The revisions of *page*, newest first, with their authors, without their texts."""
-    return (
-        select(Revision).options(selectinload(Revision.author), *WITHOUT_TEXTS)
-        .where(Revision.page_id == page.id).order_by(Revision.number.desc())
-    )
+def page_list(number: int, per_page: int) -> Window:
+    """Page *number* of the live pages, A–Z."""
+    return window(page_list_query(), number, per_page)
 
 
 def rename(slug: str, new_title: str, author: User | None, *, rewrite_links: bool) -> Page:

@@ -2,12 +2,11 @@
 
 from flask import Blueprint, render_template
 
-from wiki.extensions import db
 from wiki.permissions import Action
 from wiki.services import links, pages
 from wiki.services.pages import normalise_tags
 from wiki.web.access import require
-from wiki.web.pagination import window
+from wiki.web.pagination import requested_page
 
 bp = Blueprint("links", __name__)
 
@@ -19,14 +18,14 @@ def backlinks(slug: str):
     """Pages linking to *slug*; works for a missing page too (who wants it?)."""
     require(Action.READ)
     page = pages.get_page(slug)
-    listing = window(links.backlinks_query(slug), PAGE_SIZE)
+    listing = links.backlinks(slug, requested_page(), PAGE_SIZE)
     return render_template("links/backlinks.html", slug=slug, page=page, listing=listing)
 
 
 @bp.get("/tags")
 def tags():
     require(Action.READ)
-    counts = db.session.execute(links.tag_counts_query()).all()
+    counts = links.tag_counts()
     return render_template("links/tags.html", counts=counts)
 
 
@@ -34,5 +33,5 @@ def tags():
 def tag(tag: str):
     require(Action.READ)
     name = (normalise_tags(tag) or [""])[0]
-    listing = window(links.tagged_pages_query(name), PAGE_SIZE)
+    listing = links.tagged_pages(name, requested_page(), PAGE_SIZE)
     return render_template("links/tag.html", tag=name, listing=listing)

@@ -2,45 +2,25 @@
 
 from dataclasses import replace
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from wiki.extensions import db
 from wiki.forms import ConfirmForm, PageForm, RenameForm, checks_its_own_csrf_token
-from wiki.models import Page, Revision
+from wiki.models import Page
 from wiki.permissions import Action
-from wiki.services import diffing, links, pages
+from wiki.services import diffing, links, pages, reading
 from wiki.services.slugs import slugify
 from wiki.views import form_status
 from wiki.web import caching
 from wiki.web.access import require
 from wiki.web.arguments import whole_number
-from wiki.web.pagination import window
+from wiki.web.loaders import get_page_or_404, get_revision_or_404
+from wiki.web.pagination import requested_page
 
 bp = Blueprint("pages", __name__)
 
-CHILDREN_SHOWN = 100
 PAGE_LIST_SIZE = 100
 LISTS = {"all", "wanted", "orphans"}
-
-
-def live_page(slug: str):
-    """A query for the live page at *slug*, its current revision and author loaded with it."""
-    return (
-        select(Page)
-        .options(joinedload(Page.current_revision).joinedload(Revision.author))
-        .where(Page.slug == slug, Page.deleted.is_(False))
-    )
-
-
-def get_page_or_404(slug: str) -> Page:
-    """The live page at *slug*.
-
-    :raises NotFound: there is no such page (a deleted page counts as missing).
-    """
-    return db.one_or_404(live_page(slug))
 
 
 @bp.get("/")
@@ -51,31 +31,15 @@ def home():
 @bp.get("/wiki/<path:slug>")
 def view(slug: str):
     require(Action.READ)
-    page = db.session.scalar(live_page(slug))
+    page = pages.get_page(slug)
     if page is None:
         return missing_page(slug)
-    revision = page.current_revision
+    revision = None
     if "rev" in request.args:
         revision = get_revision_or_404(page, whole_number(request.args["rev"]))
-    context = dict(
-        page=page, revision=revision, backlinks=links.backlink_count(page),
-        breadcrumbs=links.breadcrumbs(page.slug),
-        children=db.session.scalars(links.children_query(page).limit(CHILDREN_SHOWN)).all(),
-    )
+    context = dict(vars(reading.page_view(page, revision)))
     return caching.respond(caching.page_validators(**context),
                            lambda: render_template("pages/view.html", **context))
-
-
-def get_revision_or_404(page: Page, number: int | None) -> Revision:
-    """Revision *number* of *page*.
-
-    :raises NotFound: with a message naming the revisions the page does have.
-    """
-    revision = pages.get_revision(page, number) if number is not None else None
-    if revision is None:
-        abort(404, f"“{page.title}” has no revision {number if number is not None else ''}. "
-                   f"It has revisions 1 to {page.revision_number}.")
-    return revision
 
 
 def missing_page(slug: str):
@@ -147,7 +111,7 @@ def edit_form(slug: str | None, form: PageForm, page: Page | None = None):
     """Show the editor; on a valid POST, save and redirect to the page (303)."""
     if form.preview.data and form.is_submitted():
         try:
-            preview = links.preview(db.session, pages.normalise_body(form.body.data or ""))
+            preview = links.preview(pages.normalise_body(form.body.data or ""))
         except links.TooLongToPreview as error:
             form.body.errors = [error.message]
             return render_template("pages/edit.html", form=form, page=page, slug=slug), 422
@@ -244,14 +208,15 @@ def index():
     show = request.args.get("show", "all")
     if show not in LISTS:
         show = "all"
+    number = requested_page()
     if show == "wanted":
-        listing = window(links.wanted_query(), PAGE_LIST_SIZE, scalars=False)
+        listing = links.wanted(number, PAGE_LIST_SIZE)
         listing = replace(listing, items=[(slug, title or pages.title_from_slug(slug), wants)
                                           for slug, title, wants in listing.items])
     elif show == "orphans":
-        listing = window(links.orphans_query(), PAGE_LIST_SIZE)
+        listing = links.orphans(number, PAGE_LIST_SIZE)
     else:
-        listing = window(pages.page_list_query(), PAGE_LIST_SIZE)
+        listing = pages.page_list(number, PAGE_LIST_SIZE)
     return render_template("pages/index.html", listing=listing, show=show)
 
 
