@@ -7,10 +7,11 @@ outgoing links, its tags, and the re-rendered pages whose red links it turns blu
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Literal, TypeVar
+from enum import Enum, auto
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import delete as delete_rows
@@ -38,15 +39,48 @@ SAVE_ATTEMPTS = 5
 
 T = TypeVar("T")
 
-Outcome = Literal["created", "saved", "merged", "retagged", "unchanged"]
+
+class Outcome(Enum):
+    """What a save did."""
+
+    CREATED = auto()
+    SAVED = auto()
+    MERGED = auto()  # saved, merged with a revision saved since the editor was opened
+    RETAGGED = auto()  # only the tags changed, and tags are not versioned: no new revision
+    UNCHANGED = auto()
+
+
+class Part(Enum):
+    """What part of an edit a refusal is about, for the caller to show it there."""
+
+    TITLE = auto()
+    BODY = auto()
+    SUMMARY = auto()
+    TAGS = auto()
+    REVISION = auto()  # the revision an edit or a revert starts from
+    PAGE = auto()  # the page as a whole (none there, or one that may not go)
+
+
+@dataclass(frozen=True)
+class PageEdit:
+    """One edit of a page, as its author sent it."""
+
+    slug: str | None  # the page edited; None for a new page, at the slug of its title
+    title: str
+    body: str
+    summary: str = ""
+    tags: str | Sequence[str] = ()  # "a, b" as typed, or names
+    base_revision: int | None = None  # the revision the editor started from
+    minor: bool = False
+    when: datetime | None = None  # None: now
 
 
 class PageError(ValueError):
-    """A save the page rules refuse. ``field`` names the form field to show *message* on."""
+    """A save the page rules refuse; *part* says what of the edit *message* is about."""
 
-    def __init__(self, field: str, message: str, slug: str | None = None) -> None:
+    def __init__(self, part: Part, message: str, slug: str | None = None) -> None:
         super().__init__(message)
-        self.field = field
+        self.part = part
         self.message = message
         self.slug = slug  # the page the message is about, when there is one
 
@@ -59,19 +93,18 @@ class UnknownBase(PageError):
     """The editor says it started from a revision the page does not have."""
 
     def __init__(self, message: str, current: int) -> None:
-        super().__init__("body", message)
+        super().__init__(Part.REVISION, message)
         self.current = current  # the revision to start from instead
 
 
 class EditConflict(Exception):
     """The page changed since the editor was opened, and the two edits overlap."""
 
-    def __init__(self, page: Page, base_body: str, current: Revision, mine: str) -> None:
+    def __init__(self, page: Page, base_body: str, current: Revision) -> None:
         super().__init__(f"{page.slug} changed since revision {current.number}")
         self.page = page
         self.base_body = base_body
         self.current = current
-        self.mine = mine
 
 
 class _LostRace(Exception):
@@ -167,39 +200,26 @@ def normalise_body(body: str) -> str:
     return strip_body_controls(body.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def save(
-    slug: str | None,
-    title: str,
-    body: str,
-    author: User | None,
-    *,
-    summary: str = "",
-    tags: str | list[str] = (),
-    base_revision: int | None = None,
-    minor: bool = False,
-    when: datetime | None = None,
-) -> SaveResult:
+def save(edit: PageEdit, author: User | None) -> SaveResult:
     """Create or edit a page.
 
-    *slug* is the page being edited, or None for a new page, which lives at the slug of
-    its title. *base_revision* is the revision the editor started from: if the page has
-    moved on since, the edit is merged into the current text.
+    ``edit.slug`` is the page being edited, or None for a new page, which lives at the slug
+    of its title. If the page has moved on since ``edit.base_revision``, the edit is merged
+    into the current text.
 
     :raises PageError: the title, summary, tags or body are refused (the message says why).
     :raises PageDeleted: the page (or the one at the new title's address) is deleted.
-    :raises UnknownBase: *base_revision* is ahead of the page.
+    :raises UnknownBase: the base revision is ahead of the page.
     :raises EditConflict: the page changed meanwhile and the changes overlap.
     """
-    summary = summary.strip()
-    _check_one_line_fields(title, summary, tags)
-    title, body, tags = title.strip(), normalise_body(body), normalise_tags(tags)
-    _check_content(title, body, tags)
-    prepared = _Prepared.rendering(body)
-    return _write(
-        lambda session: _save(session, slug, title, body, author, summary, tags,
-                              base_revision, minor, when or utcnow(), prepared=prepared),
-        f"save {slug or title!r}",
-    )
+    _check_one_line_fields(edit.title, edit.summary, edit.tags)
+    edit = replace(edit, title=edit.title.strip(), body=normalise_body(edit.body),
+                   summary=edit.summary.strip(), tags=normalise_tags(edit.tags),
+                   when=edit.when or utcnow())
+    _check_content(edit.title, edit.body, edit.tags)
+    prepared = _Prepared.rendering(edit.body)
+    return _write(lambda session: _save(session, edit, author, prepared=prepared),
+                  f"save {edit.slug or edit.title!r}")
 
 
 def _write(work: Callable[[Session], T], what: str) -> T:
@@ -228,41 +248,44 @@ def _locked_page(session: Session, *conditions) -> Page | None:
     return session.scalar(select(Page).where(*conditions).with_for_update(key_share=True))
 
 
-def _check_one_line_fields(title: str, summary: str, tags: str | list[str]) -> None:
+def _check_one_line_fields(title: str, summary: str, tags: str | Sequence[str]) -> None:
     """Refuse control and bidi-control characters, which hide or reorder what a title,
     summary or tag seems to say (and break the Atom feed)."""
     tag_text = tags if isinstance(tags, str) else ",".join(tags)
-    for name, text in (("title", title), ("summary", summary), ("tags", tag_text)):
+    for part, text in ((Part.TITLE, title), (Part.SUMMARY, summary), (Part.TAGS, tag_text)):
         if has_control_or_bidi(text):
-            raise PageError(name, f"The {name} holds a control or text-direction character; "
-                                   "remove it (it may be invisible: retype the text).")
+            raise PageError(part, f"The {part.name.lower()} holds a control or text-direction "
+                                  "character; remove it (it may be invisible: retype the text).")
 
 
-def _check_content(title: str, body: str, tags: list[str]) -> None:
+def _check_content(title: str, body: str, tags: Sequence[str]) -> None:
     if not title:
-        raise PageError("title", TITLE_MISSING)
+        raise PageError(Part.TITLE, TITLE_MISSING)
     if len(title) > MAX_TITLE_LENGTH:
-        raise PageError("title", TITLE_TOO_LONG)
+        raise PageError(Part.TITLE, TITLE_TOO_LONG)
     if not slugify(title):
-        raise PageError("title", "The title needs at least one letter or digit.")
+        raise PageError(Part.TITLE, "The title needs at least one letter or digit.")
     if len(slugify(title)) > MAX_SLUG_LENGTH:
-        raise PageError("title", f"This title makes an address longer than {MAX_SLUG_LENGTH} "
-                                 "characters (letters such as “ß” count twice); shorten it.")
+        raise PageError(Part.TITLE, f"This title makes an address longer than {MAX_SLUG_LENGTH} "
+                                    "characters (letters such as “ß” count twice); shorten it.")
     if any(tag in {".", ".."} for tag in tags):
-        raise PageError("tags", "“.” and “..” cannot be tags; use a word.")
+        raise PageError(Part.TAGS, "“.” and “..” cannot be tags; use a word.")
     limit = current_app.config["MAX_PAGE_BYTES"]
     if len(body.encode()) > limit:
-        raise PageError("body", f"The page is too long: at most {limit // 1_000_000} MB of text.")
+        raise PageError(Part.BODY,
+                        f"The page is too long: at most {limit // 1_000_000} MB of text.")
     if len(tags) > MAX_TAGS:
-        raise PageError("tags", f"Use at most {MAX_TAGS} tags.")
+        raise PageError(Part.TAGS, f"Use at most {MAX_TAGS} tags.")
 
 
-def _save(session: Session, slug, title, body, author, summary, tags, base, minor, when,
-          *, restore: bool = False, prepared: _Prepared = NOTHING_PREPARED):
-    """Save one edit; *restore* lets it bring back a deleted page (the administrators' revert)."""
-    page, slug = _page_for_save(session, slug, title)
+def _save(session: Session, edit: PageEdit, author: User | None, *, restore: bool = False,
+          prepared: _Prepared = NOTHING_PREPARED) -> SaveResult:
+    """Save one edit, normalised; *restore* lets it bring back a deleted page (the
+    administrators' revert)."""
+    page, slug = _page_for_save(session, edit.slug, edit.title)
     if page is None:
-        return _create(session, slug, title, body, author, summary, tags, when, prepared)
+        return _create(session, replace(edit, slug=slug), author, prepared)
+    base = edit.base_revision
     if page.deleted and not restore:
         raise _deleted(page, while_editing=bool(base))
     if base is not None and base > page.revision_number:
@@ -273,26 +296,26 @@ def _save(session: Session, slug, title, body, author, summary, tags, base, mino
     current = page.current_revision
     merged_with = None
     if base is not None and base != page.revision_number and not page.deleted:
-        if body == current.body and title == page.title:
-            return SaveResult(page, "unchanged")  # a resubmission of what is already saved
+        if edit.body == current.body and edit.title == page.title:
+            return SaveResult(page, Outcome.UNCHANGED)  # a resubmission of what is saved
         base_body = _body_at(session, page, base)
-        merge = diffing.merge(base_body, body, current.body)
+        merge = diffing.merge(base_body, edit.body, current.body)
         if merge.conflicted:
-            raise EditConflict(page, base_body, current, body)
-        body, merged_with = merge.text, page.revision_number
-    retagged = _set_tags(session, page, tags)
-    if not page.deleted and body == current.body and title == page.title:
+            raise EditConflict(page, base_body, current)
+        edit, merged_with = replace(edit, body=merge.text), page.revision_number
+    retagged = _set_tags(session, page, edit.tags)
+    if not page.deleted and edit.body == current.body and edit.title == page.title:
         if not retagged:
-            return SaveResult(page, "unchanged")
-        search.index_page(session, page, prepared.render(session, page, body).text,
-                          sorted(tags))
-        return SaveResult(page, "retagged")  # tags are not versioned: no new revision
-    revision = _add_revision(session, page, title, body, author, summary, minor, when,
-                             prepared=prepared)
+            return SaveResult(page, Outcome.UNCHANGED)
+        search.index_page(session, page, prepared.render(session, page, edit.body).text,
+                          sorted(edit.tags))
+        return SaveResult(page, Outcome.RETAGGED)
+    revision = _add_revision(session, page, edit, author, prepared=prepared)
     if page.deleted:
         page.deleted = False
         links.rerender_linking_pages(session, {page.slug}, exclude_page_id=page.id)
-    return SaveResult(page, "merged" if merged_with else "saved", revision, merged_with)
+    return SaveResult(page, Outcome.MERGED if merged_with else Outcome.SAVED, revision,
+                      merged_with)
 
 
 def _page_for_save(session: Session, slug: str | None, title: str) -> tuple[Page | None, str]:
@@ -307,13 +330,13 @@ def _page_for_save(session: Session, slug: str | None, title: str) -> tuple[Page
         if page is not None and page.revision_number:
             if new_slug != slug:
                 raise PageError(
-                    "title", "This title would move the page to another address; use Rename.",
+                    Part.TITLE, "This title would move the page to another address; use Rename.",
                     slug=slug,
                 )
             return page, slug
     existing = _locked_page(session, Page.slug == new_slug)
     if existing is not None and not existing.deleted and slug != new_slug:
-        raise PageError("title", f"A page called “{existing.title}” already exists.",
+        raise PageError(Part.TITLE, f"A page called “{existing.title}” already exists.",
                         slug=new_slug)
     return existing, new_slug
 
@@ -324,7 +347,7 @@ def _deleted(page: Page, *, while_editing: bool) -> PageDeleted:
     # Whoever had the page open knew its title; others learn only that it was deleted.
     what = (f"“{page.title}” was deleted while you were editing" if while_editing
             else "The page at this address was deleted")
-    return PageDeleted("title", f"{what}, so nothing was saved; your text is kept below. An "
+    return PageDeleted(Part.TITLE, f"{what}, so nothing was saved; your text is kept below. An "
                                 "administrator can restore the page, or give yours another "
                                 "title.", slug=None)
 
@@ -338,36 +361,39 @@ def _body_at(session: Session, page: Page, number: int) -> str:
     return body if body is not None else page.current_revision.body
 
 
-def _create(session, slug, title, body, author, summary, tags, when,
+def _create(session: Session, edit: PageEdit, author: User | None,
             prepared: _Prepared) -> SaveResult:
-    page = Page(slug=slug, title=title, revision_number=0, updated_at=when)
+    page = Page(slug=edit.slug, title=edit.title, revision_number=0, updated_at=edit.when)
     # A page of its own now lives where a renamed page's redirect used to point from.
-    session.execute(delete_rows(Redirect).where(Redirect.old_slug == slug))
+    session.execute(delete_rows(Redirect).where(Redirect.old_slug == edit.slug))
     session.add(page)
     session.flush()
-    _set_tags(session, page, tags)
-    revision = _add_revision(session, page, title, body, author, summary or "Created", False,
-                             when, prepared=prepared)
-    links.rerender_linking_pages(session, {slug}, exclude_page_id=page.id)
-    return SaveResult(page, "created", revision)
+    _set_tags(session, page, edit.tags)
+    revision = _add_revision(session, page, replace(edit, summary=edit.summary or "Created",
+                                                    minor=False), author, prepared=prepared)
+    links.rerender_linking_pages(session, {page.slug}, exclude_page_id=page.id)
+    return SaveResult(page, Outcome.CREATED, revision)
 
 
-def _add_revision(session, page, title, body, author, summary, minor, when,
+def _add_revision(session: Session, page: Page, edit: PageEdit, author: User | None,
                   *, prepared: _Prepared = NOTHING_PREPARED) -> Revision:
-    """Append the next revision, provided no other save has appended one since we read."""
+    """Append *edit* as the next revision, provided no other save has appended one since
+    we read (its tags are left to the caller)."""
     number = page.revision_number + 1
+    when = edit.when or utcnow()
     moved = session.execute(
         update(Page)
         .where(Page.id == page.id, Page.revision_number == page.revision_number)
-        .values(revision_number=number, title=title, updated_at=when)
+        .values(revision_number=number, title=edit.title, updated_at=when)
         .execution_options(synchronize_session="fetch")
     )
     if moved.rowcount != 1:
         raise _LostRace
-    rendered = prepared.render(session, page, body)
+    rendered = prepared.render(session, page, edit.body)
     revision = Revision(
-        page_id=page.id, number=number, title=title, body=body, html=rendered.html,
-        summary=summary[:255], minor=minor, size=len(body), author=author, created_at=when,
+        page_id=page.id, number=number, title=edit.title, body=edit.body, html=rendered.html,
+        summary=edit.summary[:255], minor=edit.minor, size=len(edit.body), author=author,
+        created_at=when,
     )
     session.add(revision)
     session.flush()
@@ -377,7 +403,7 @@ def _add_revision(session, page, title, body, author, summary, minor, when,
     return revision
 
 
-def _set_tags(session: Session, page: Page, names: list[str]) -> bool:
+def _set_tags(session: Session, page: Page, names: Sequence[str]) -> bool:
     """Give *page* exactly these tags; returns whether they changed."""
     if [tag.name for tag in page.tags] == sorted(names):
         return False
@@ -386,26 +412,25 @@ def _set_tags(session: Session, page: Page, names: list[str]) -> bool:
     return True
 
 
-def delete(slug: str, author: User | None) -> Page:
+def delete(slug: str) -> None:
     """Delete a page, keeping its history so it can be restored.
 
     :raises PageError: there is no such page, or it is the home page (``/`` needs it).
     """
-    return _write(lambda session: _delete(session, slug), f"delete {slug!r}")
+    _write(lambda session: _delete(session, slug), f"delete {slug!r}")
 
 
-def _delete(session: Session, slug: str) -> Page:
+def _delete(session: Session, slug: str) -> None:
     if slug == HOME:
-        raise PageError("slug", "The home page cannot be deleted; edit it instead.")
+        raise PageError(Part.PAGE, "The home page cannot be deleted; edit it instead.")
     page = _locked_page(session, Page.slug == slug, Page.deleted.is_(False))
     if page is None:
-        raise PageError("slug", "There is no such page.")
+        raise PageError(Part.PAGE, "There is no such page.")
     page.deleted = True
     page.updated_at = utcnow()
     links.set_links(session, page, {})
     search.remove_page(session, page.id)
     links.rerender_linking_pages(session, {slug}, exclude_page_id=page.id)
-    return page
 
 
 def revert(slug: str, number: int, author: User | None, *,
@@ -432,14 +457,14 @@ def _revert(session: Session, slug: str, number: int, author: User | None,
     page = _locked_page(session, Page.slug == slug)
     target = get_revision(page, number) if page else None
     if target is None:
-        raise PageError("rev", f"Revision {number} of this page does not exist.")
+        raise PageError(Part.REVISION, f"Revision {number} of this page does not exist.")
     name = author.username if author else "the system"
     # A revision from before a rename has a title that no longer fits this address.
     title = target.title if slug == HOME or slugify(target.title) == slug else page.title
-    return _save(session, slug, title, target.body, author,
-                 f"Reverted to revision {number} by {name}", [tag.name for tag in page.tags],
-                 page.revision_number if base is None else base, False, utcnow(), restore=True,
-                 prepared=prepared)
+    edit = PageEdit(slug, title, target.body, summary=f"Reverted to revision {number} by {name}",
+                    tags=[tag.name for tag in page.tags],
+                    base_revision=page.revision_number if base is None else base, when=utcnow())
+    return _save(session, edit, author, restore=True, prepared=prepared)
 
 
 def get_any_page(slug: str) -> Page | None:
@@ -495,17 +520,17 @@ def _rename(session: Session, slug: str, new_title: str, author: User | None,
     new_slug = slugify(new_title)
     page = _locked_page(session, Page.slug == slug, Page.deleted.is_(False))
     if page is None:
-        raise PageError("title", "There is no such page.")
+        raise PageError(Part.PAGE, "There is no such page.")
     if slug == HOME and new_slug != HOME:
-        raise PageError("title", "The home page keeps its address; edit its title instead.")
+        raise PageError(Part.TITLE, "The home page keeps its address; edit its title instead.")
     if new_title == page.title:
-        raise PageError("title", "That is already the page's title.")
+        raise PageError(Part.TITLE, "That is already the page's title.")
     if new_slug != slug:
         _move(session, page, new_slug)
     old_title = page.title
     summary = f"Renamed from “{old_title}” to “{new_title}”"
-    _add_revision(session, page, new_title, page.current_revision.body, author, summary,
-                  False, utcnow(), prepared=prepared)
+    _add_revision(session, page, PageEdit(new_slug, new_title, page.current_revision.body,
+                                          summary=summary), author, prepared=prepared)
     if rewrite_links and new_slug != slug:
         _rewrite_links_to(session, page, slug, new_title, author, prepared)
     links.rerender_linking_pages(session, {new_slug}, exclude_page_id=page.id)
@@ -519,10 +544,10 @@ def _move(session: Session, page: Page, new_slug: str) -> None:
     """
     taken = session.scalar(select(Page).where(Page.slug == new_slug))
     if taken is not None and taken.deleted:
-        raise PageError("title", "A deleted page has that address; an administrator can "
+        raise PageError(Part.TITLE, "A deleted page has that address; an administrator can "
                                  "restore it, or choose another title.")
     if taken is not None:
-        raise PageError("title", f"A page called “{taken.title}” already exists.",
+        raise PageError(Part.TITLE, f"A page called “{taken.title}” already exists.",
                         slug=new_slug)
     session.execute(delete_rows(Redirect).where(Redirect.old_slug == new_slug))
     session.add(Redirect(old_slug=page.slug, page_id=page.id))
@@ -551,5 +576,5 @@ def _rewrite_links_to(session: Session, page: Page, old_slug: str, new_title: st
         if rewritten is None:
             rewritten = rendering.rewrite_wikilinks(body, old_slug, new_title)
         if rewritten != body:
-            _add_revision(session, other, other.title, rewritten, author, summary, False,
-                          utcnow(), prepared=prepared)
+            _add_revision(session, other, PageEdit(other.slug, other.title, rewritten,
+                                                   summary=summary), author, prepared=prepared)

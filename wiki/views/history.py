@@ -61,7 +61,7 @@ def revert(slug: str):
                                   base_revision=whole_number(request.form.get("base_revision")))
         except pages.EditConflict as conflict:
             return revert_form(conflict.page, target, form, conflict)
-        if result.outcome == "unchanged":
+        if result.outcome is pages.Outcome.UNCHANGED:
             flash(f"The page already has the text of revision {target.number}.", "info")
         else:
             flash(f"Reverted to revision {target.number}.", "success")

@@ -21,6 +21,21 @@ bp = Blueprint("pages", __name__)
 
 PAGE_LIST_SIZE = 100
 LISTS = {"all", "wanted", "orphans"}
+# The editor's field that shows a refusal about each part of an edit (the base revision is
+# a hidden field: its refusals show on the text, which is what is kept for the user).
+FORM_FIELDS = {
+    pages.Part.TITLE: "title", pages.Part.BODY: "body", pages.Part.SUMMARY: "summary",
+    pages.Part.TAGS: "tags", pages.Part.REVISION: "body", pages.Part.PAGE: "title",
+}
+SAVE_MESSAGES = {
+    pages.Outcome.CREATED: ("Page created.", "success"),
+    pages.Outcome.SAVED: ("Saved.", "success"),
+    pages.Outcome.MERGED: ("Someone saved revision {merged_with} while you were editing; "
+                           "your changes were merged with theirs.", "info"),
+    pages.Outcome.RETAGGED: ("Tags saved. The text had not changed, so no new revision was "
+                             "made.", "success"),
+    pages.Outcome.UNCHANGED: ("No changes to save.", "info"),
+}
 
 
 @bp.get("/")
@@ -123,13 +138,9 @@ def edit_form(slug: str | None, form: PageForm, page: Page | None = None):
     if base_revision is None and (form.base_revision.data or "").strip():
         return refuse_base_revision(slug, form, page)
     try:
-        result = pages.save(
-            slug, form.title.data, form.body.data or "", current_user,
-            summary=form.summary.data or "", tags=form.tags.data or "",
-            base_revision=base_revision, minor=form.minor.data,
-        )
+        result = pages.save(page_edit(slug, form, base_revision), current_user)
     except pages.PageError as error:
-        getattr(form, error.field, form.title).errors.append(error.message)
+        getattr(form, FORM_FIELDS[error.part]).errors.append(error.message)
         if isinstance(error, pages.UnknownBase):
             form.base_revision.data = str(error.current)
         status = 409 if isinstance(error, pages.PageDeleted | pages.UnknownBase) else 422
@@ -140,22 +151,17 @@ def edit_form(slug: str | None, form: PageForm, page: Page | None = None):
         their_change = diffing.diff_texts(conflict.base_body, conflict.current.body)
         return render_template("pages/edit.html", form=form, page=conflict.page, slug=slug,
                                conflict=conflict, their_change=their_change), 409
-    flash_outcome(result)
+    message, category = SAVE_MESSAGES[result.outcome]
+    flash(message.format(merged_with=result.merged_with), category)
     return redirect(url_for("pages.view", slug=result.page.slug), 303)
 
 
-def flash_outcome(result: pages.SaveResult) -> None:
-    if result.outcome == "merged":
-        flash(f"Someone saved revision {result.merged_with} while you were editing; "
-              "your changes were merged with theirs.", "info")
-    elif result.outcome == "unchanged":
-        flash("No changes to save.", "info")
-    elif result.outcome == "retagged":
-        flash("Tags saved. The text had not changed, so no new revision was made.", "success")
-    elif result.outcome == "created":
-        flash("Page created.", "success")
-    else:
-        flash("Saved.", "success")
+def page_edit(slug: str | None, form: PageForm, base_revision: int | None) -> pages.PageEdit:
+    """The edit a valid editor form sends for the page at *slug* (None: a new page)."""
+    return pages.PageEdit(
+        slug, form.title.data, form.body.data or "", summary=form.summary.data or "",
+        tags=form.tags.data or "", base_revision=base_revision, minor=form.minor.data,
+    )
 
 
 def refuse_base_revision(slug: str | None, form: PageForm, page: Page | None):
@@ -176,7 +182,7 @@ def delete(slug: str):
     require(Action.DELETE, page)
     form = ConfirmForm()
     if form.validate_on_submit():
-        pages.delete(slug, current_user)
+        pages.delete(slug)
         flash(f"“{page.title}” was deleted. Its history is kept.", "success")
         return redirect(url_for("pages.home"), 303)
     return render_template("pages/delete.html", page=page, form=form), form_status(form)
