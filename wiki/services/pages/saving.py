@@ -1,40 +1,37 @@
-"""The only code that writes pages. Each public function is one transaction.
-
-Saving a page writes, together or not at all: the new revision, its rendered HTML, its
-outgoing links, its tags, and the re-rendered pages whose red links it turns blue.
-"""
+"""Saving, deleting and reverting pages, and the write machinery renaming shares: one
+transaction each, run again when another writer got in the way."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum, auto
 from typing import TypeVar
 
-from flask import current_app
 from sqlalchemy import delete as delete_rows
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from wiki.database import lost_to_another_writer, write_transaction
 from wiki.extensions import db
-from wiki.models import Link, Page, Redirect, Revision, Tag, User, utcnow
+from wiki.models import Page, Redirect, Revision, Tag, User, utcnow
 from wiki.services import diffing, links, rendering, search
-from wiki.services.paging import Window, window
+from wiki.services.pages.queries import get_any_page, get_revision
+from wiki.services.pages.rules import (
+    HOME,
+    PageDeleted,
+    PageError,
+    Part,
+    UnknownBase,
+    check_content,
+    check_one_line_fields,
+    normalise_body,
+    normalise_tags,
+)
 from wiki.services.slugs import slugify
-from wiki.services.text import has_control_or_bidi, strip_body_controls
 
-HOME = "home"
-MAX_TAGS = 20
-MAX_TAG_LENGTH = 40
-MAX_TITLE_LENGTH = 200
-# Said by the page rules and by the forms' validators alike: one wording per rule.
-TITLE_MISSING = "Give the page a title."
-TITLE_TOO_LONG = f"Keep the title to {MAX_TITLE_LENGTH} characters or fewer."
-MAX_SLUG_LENGTH = Page.slug.type.length  # the column's: a longer address cannot be stored
 SAVE_ATTEMPTS = 5
 
 T = TypeVar("T")
@@ -48,17 +45,6 @@ class Outcome(Enum):
     MERGED = auto()  # saved, merged with a revision saved since the editor was opened
     RETAGGED = auto()  # only the tags changed, and tags are not versioned: no new revision
     UNCHANGED = auto()
-
-
-class Part(Enum):
-    """What part of an edit a refusal is about, for the caller to show it there."""
-
-    TITLE = auto()
-    BODY = auto()
-    SUMMARY = auto()
-    TAGS = auto()
-    REVISION = auto()  # the revision an edit or a revert starts from
-    PAGE = auto()  # the page as a whole (none there, or one that may not go)
 
 
 @dataclass(frozen=True)
@@ -75,28 +61,6 @@ class PageEdit:
     when: datetime | None = None  # None: now
 
 
-class PageError(ValueError):
-    """A save the page rules refuse; *part* says what of the edit *message* is about."""
-
-    def __init__(self, part: Part, message: str, slug: str | None = None) -> None:
-        super().__init__(message)
-        self.part = part
-        self.message = message
-        self.slug = slug  # the page the message is about, when there is one
-
-
-class PageDeleted(PageError):
-    """The page at this address is deleted: only an administrator can bring it back."""
-
-
-class UnknownBase(PageError):
-    """The editor says it started from a revision the page does not have."""
-
-    def __init__(self, message: str, current: int) -> None:
-        super().__init__(Part.REVISION, message)
-        self.current = current  # the revision to start from instead
-
-
 class EditConflict(Exception):
     """The page changed since the editor was opened, and the two edits overlap."""
 
@@ -107,7 +71,7 @@ class EditConflict(Exception):
         self.current = current
 
 
-class _LostRace(Exception):
+class LostRace(Exception):
     """Another transaction moved the page on between our read and our update."""
 
 
@@ -120,7 +84,7 @@ class SaveResult:
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
     """Work done just before a write transaction, from what was read then, so that the
     transaction holds the writer lock to write and not to parse Markdown: bodies rendered
     (their links settled inside), links rewritten. What changed in between, or a merge's
@@ -130,7 +94,7 @@ class _Prepared:
     rewritten: Mapping[str, str] = field(default_factory=dict)  # a body → its links rewritten
 
     @classmethod
-    def rendering(cls, *bodies: str, rewritten: Mapping[str, str] | None = None) -> _Prepared:
+    def rendering(cls, *bodies: str, rewritten: Mapping[str, str] | None = None) -> Prepared:
         rewritten = rewritten or {}
         return cls({body: links.prerender(db.session, body)
                     for body in (*bodies, *rewritten.values())}, rewritten)
@@ -143,61 +107,7 @@ class _Prepared:
         return links.settle(session, ready, also_existing={page.slug})
 
 
-NOTHING_PREPARED = _Prepared()
-
-
-def live_page_query(slug: str):
-    """The live page at *slug*, its current revision and author loaded with it."""
-    return (
-        select(Page)
-        .options(joinedload(Page.current_revision).joinedload(Revision.author))
-        .where(Page.slug == slug, Page.deleted.is_(False))
-    )
-
-
-def get_page(slug: str) -> Page | None:
-    """The live page at *slug*, or None (deleted pages count as missing)."""
-    return db.session.scalar(live_page_query(slug))
-
-
-def find_redirect(slug: str) -> Page | None:
-    """The page that *slug* pointed to before a rename, if any."""
-    return db.session.scalar(
-        select(Page).join(Redirect, Redirect.page_id == Page.id).where(Redirect.old_slug == slug)
-    )
-
-
-def get_revision(page: Page, number: int) -> Revision | None:
-    return db.session.scalar(
-        select(Revision).where(Revision.page_id == page.id, Revision.number == number)
-    )
-
-
-def normalise_tags(raw: str | list[str]) -> list[str]:
-    """``"Flask, web Dev,flask"`` → ``["flask", "web-dev"]``: lower case, unique, in order.
-
-    Whitespace and ``/`` become ``-``, so every tag is one path segment of ``/tags/<tag>``
-    (``.`` and ``..``, which a browser would read as path steps, are refused on saving).
-    """
-    parts = raw.split(",") if isinstance(raw, str) else raw
-    tags: list[str] = []
-    for part in parts:
-        tag = re.sub(r"[\s/]+", "-", part.strip().lower())[:MAX_TAG_LENGTH].strip("-")
-        if tag and tag not in tags:
-            tags.append(tag)
-    return tags
-
-
-def title_from_slug(slug: str) -> str:
-    """A title for a page not written yet, from its address: ``flask-routing`` → ``Flask
-    routing``. (A link records only the slug it leads to, not the title it was written with.)"""
-    return slug.replace("-", " ").capitalize()
-
-
-def normalise_body(body: str) -> str:
-    """*body* with ``\n`` line ends and no control characters but tab and newline: invisible
-    junk pasted from elsewhere, which would break the Atom feed's XML."""
-    return strip_body_controls(body.replace("\r\n", "\n").replace("\r", "\n"))
+NOTHING_PREPARED = Prepared()
 
 
 def save(edit: PageEdit, author: User | None) -> SaveResult:
@@ -212,17 +122,17 @@ def save(edit: PageEdit, author: User | None) -> SaveResult:
     :raises UnknownBase: the base revision is ahead of the page.
     :raises EditConflict: the page changed meanwhile and the changes overlap.
     """
-    _check_one_line_fields(edit.title, edit.summary, edit.tags)
+    check_one_line_fields(edit.title, edit.summary, edit.tags)
     edit = replace(edit, title=edit.title.strip(), body=normalise_body(edit.body),
                    summary=edit.summary.strip(), tags=normalise_tags(edit.tags),
                    when=edit.when or utcnow())
-    _check_content(edit.title, edit.body, edit.tags)
-    prepared = _Prepared.rendering(edit.body)
-    return _write(lambda session: _save(session, edit, author, prepared=prepared),
-                  f"save {edit.slug or edit.title!r}")
+    check_content(edit.title, edit.body, edit.tags)
+    prepared = Prepared.rendering(edit.body)
+    return write(lambda session: _save(session, edit, author, prepared=prepared),
+                 f"save {edit.slug or edit.title!r}")
 
 
-def _write(work: Callable[[Session], T], what: str) -> T:
+def write(work: Callable[[Session], T], what: str) -> T:
     """Run *work* in one write transaction; run it again, from a fresh start, when another
     writer got in its way (a revision appended meanwhile, or on PostgreSQL a slug or tag
     created meanwhile, or a deadlock).
@@ -233,7 +143,7 @@ def _write(work: Callable[[Session], T], what: str) -> T:
         try:
             with write_transaction() as session:
                 return work(session)
-        except _LostRace:
+        except LostRace:
             continue
         except DBAPIError as error:
             if attempt == SAVE_ATTEMPTS or not lost_to_another_writer(error):
@@ -241,45 +151,15 @@ def _write(work: Callable[[Session], T], what: str) -> T:
     raise RuntimeError(f"could not {what}: the page kept changing")
 
 
-def _locked_page(session: Session, *conditions) -> Page | None:
+def locked_page(session: Session, *conditions) -> Page | None:
     """The page matching *conditions*, which no other writer can change until this
     transaction ends: ``SELECT ... FOR NO KEY UPDATE`` on PostgreSQL (other rows may still
     refer to it meanwhile). SQLite needs no row lock: a writer holds the whole database."""
     return session.scalar(select(Page).where(*conditions).with_for_update(key_share=True))
 
 
-def _check_one_line_fields(title: str, summary: str, tags: str | Sequence[str]) -> None:
-    """Refuse control and bidi-control characters, which hide or reorder what a title,
-    summary or tag seems to say (and break the Atom feed)."""
-    tag_text = tags if isinstance(tags, str) else ",".join(tags)
-    for part, text in ((Part.TITLE, title), (Part.SUMMARY, summary), (Part.TAGS, tag_text)):
-        if has_control_or_bidi(text):
-            raise PageError(part, f"The {part.name.lower()} holds a control or text-direction "
-                                  "character; remove it (it may be invisible: retype the text).")
-
-
-def _check_content(title: str, body: str, tags: Sequence[str]) -> None:
-    if not title:
-        raise PageError(Part.TITLE, TITLE_MISSING)
-    if len(title) > MAX_TITLE_LENGTH:
-        raise PageError(Part.TITLE, TITLE_TOO_LONG)
-    if not slugify(title):
-        raise PageError(Part.TITLE, "The title needs at least one letter or digit.")
-    if len(slugify(title)) > MAX_SLUG_LENGTH:
-        raise PageError(Part.TITLE, f"This title makes an address longer than {MAX_SLUG_LENGTH} "
-                                    "characters (letters such as “ß” count twice); shorten it.")
-    if any(tag in {".", ".."} for tag in tags):
-        raise PageError(Part.TAGS, "“.” and “..” cannot be tags; use a word.")
-    limit = current_app.config["MAX_PAGE_BYTES"]
-    if len(body.encode()) > limit:
-        raise PageError(Part.BODY,
-                        f"The page is too long: at most {limit // 1_000_000} MB of text.")
-    if len(tags) > MAX_TAGS:
-        raise PageError(Part.TAGS, f"Use at most {MAX_TAGS} tags.")
-
-
 def _save(session: Session, edit: PageEdit, author: User | None, *, restore: bool = False,
-          prepared: _Prepared = NOTHING_PREPARED) -> SaveResult:
+          prepared: Prepared = NOTHING_PREPARED) -> SaveResult:
     """Save one edit, normalised; *restore* lets it bring back a deleted page (the
     administrators' revert)."""
     page, slug = _page_for_save(session, edit.slug, edit.title)
@@ -310,7 +190,7 @@ def _save(session: Session, edit: PageEdit, author: User | None, *, restore: boo
         search.index_page(session, page, prepared.render(session, page, edit.body).text,
                           sorted(edit.tags))
         return SaveResult(page, Outcome.RETAGGED)
-    revision = _add_revision(session, page, edit, author, prepared=prepared)
+    revision = add_revision(session, page, edit, author, prepared=prepared)
     if page.deleted:
         page.deleted = False
         links.rerender_linking_pages(session, {page.slug}, exclude_page_id=page.id)
@@ -322,7 +202,7 @@ def _page_for_save(session: Session, slug: str | None, title: str) -> tuple[Page
     """The page this save writes to (None to create one) and its slug. Enforces the slug rule."""
     new_slug = slugify(title)
     if slug is not None:
-        page = _locked_page(session, Page.slug == slug)
+        page = locked_page(session, Page.slug == slug)
         if slug == HOME:  # the one page whose address does not follow its title
             return page, HOME
         if page is not None and page.deleted:
@@ -334,7 +214,7 @@ def _page_for_save(session: Session, slug: str | None, title: str) -> tuple[Page
                     slug=slug,
                 )
             return page, slug
-    existing = _locked_page(session, Page.slug == new_slug)
+    existing = locked_page(session, Page.slug == new_slug)
     if existing is not None and not existing.deleted and slug != new_slug:
         raise PageError(Part.TITLE, f"A page called “{existing.title}” already exists.",
                         slug=new_slug)
@@ -362,21 +242,21 @@ def _body_at(session: Session, page: Page, number: int) -> str:
 
 
 def _create(session: Session, edit: PageEdit, author: User | None,
-            prepared: _Prepared) -> SaveResult:
+            prepared: Prepared) -> SaveResult:
     page = Page(slug=edit.slug, title=edit.title, revision_number=0, updated_at=edit.when)
     # A page of its own now lives where a renamed page's redirect used to point from.
     session.execute(delete_rows(Redirect).where(Redirect.old_slug == edit.slug))
     session.add(page)
     session.flush()
     _set_tags(session, page, edit.tags)
-    revision = _add_revision(session, page, replace(edit, summary=edit.summary or "Created",
-                                                    minor=False), author, prepared=prepared)
+    first = replace(edit, summary=edit.summary or "Created", minor=False)
+    revision = add_revision(session, page, first, author, prepared=prepared)
     links.rerender_linking_pages(session, {page.slug}, exclude_page_id=page.id)
     return SaveResult(page, Outcome.CREATED, revision)
 
 
-def _add_revision(session: Session, page: Page, edit: PageEdit, author: User | None,
-                  *, prepared: _Prepared = NOTHING_PREPARED) -> Revision:
+def add_revision(session: Session, page: Page, edit: PageEdit, author: User | None,
+                 *, prepared: Prepared = NOTHING_PREPARED) -> Revision:
     """Append *edit* as the next revision, provided no other save has appended one since
     we read (its tags are left to the caller)."""
     number = page.revision_number + 1
@@ -388,7 +268,7 @@ def _add_revision(session: Session, page: Page, edit: PageEdit, author: User | N
         .execution_options(synchronize_session="fetch")
     )
     if moved.rowcount != 1:
-        raise _LostRace
+        raise LostRace
     rendered = prepared.render(session, page, edit.body)
     revision = Revision(
         page_id=page.id, number=number, title=edit.title, body=edit.body, html=rendered.html,
@@ -417,13 +297,13 @@ def delete(slug: str) -> None:
 
     :raises PageError: there is no such page, or it is the home page (``/`` needs it).
     """
-    _write(lambda session: _delete(session, slug), f"delete {slug!r}")
+    write(lambda session: _delete(session, slug), f"delete {slug!r}")
 
 
 def _delete(session: Session, slug: str) -> None:
     if slug == HOME:
         raise PageError(Part.PAGE, "The home page cannot be deleted; edit it instead.")
-    page = _locked_page(session, Page.slug == slug, Page.deleted.is_(False))
+    page = locked_page(session, Page.slug == slug, Page.deleted.is_(False))
     if page is None:
         raise PageError(Part.PAGE, "There is no such page.")
     page.deleted = True
@@ -445,16 +325,16 @@ def revert(slug: str, number: int, author: User | None, *,
     """
     page = get_any_page(slug)
     target = get_revision(page, number) if page else None
-    prepared = _Prepared.rendering(target.body) if target else NOTHING_PREPARED
-    return _write(lambda session: _revert(session, slug, number, author, base_revision, prepared),
-                  f"revert {slug!r}")
+    prepared = Prepared.rendering(target.body) if target else NOTHING_PREPARED
+    return write(lambda session: _revert(session, slug, number, author, base_revision, prepared),
+                 f"revert {slug!r}")
 
 
 def _revert(session: Session, slug: str, number: int, author: User | None,
-            base: int | None, prepared: _Prepared) -> SaveResult:
+            base: int | None, prepared: Prepared) -> SaveResult:
     # Read inside the write transaction: a save landing between a read and the write
     # would otherwise pass for a change the user had seen.
-    page = _locked_page(session, Page.slug == slug)
+    page = locked_page(session, Page.slug == slug)
     target = get_revision(page, number) if page else None
     if target is None:
         raise PageError(Part.REVISION, f"Revision {number} of this page does not exist.")
@@ -465,116 +345,3 @@ def _revert(session: Session, slug: str, number: int, author: User | None,
                     tags=[tag.name for tag in page.tags],
                     base_revision=page.revision_number if base is None else base, when=utcnow())
     return _save(session, edit, author, restore=True, prepared=prepared)
-
-
-def get_any_page(slug: str) -> Page | None:
-    """The page at *slug*, deleted or not."""
-    return db.session.scalar(select(Page).where(Page.slug == slug))
-
-
-def page_list_query():
-    """Live pages A–Z by address: a walk along the slug index, one window at a time."""
-    return select(Page).where(Page.deleted.is_(False)).order_by(Page.slug)
-
-
-def page_list(number: int, per_page: int) -> Window:
-    """Page *number* of the live pages, A–Z."""
-    return window(page_list_query(), number, per_page)
-
-
-def rename(slug: str, new_title: str, author: User | None, *, rewrite_links: bool) -> Page:
-    """Move a page to the slug of *new_title*, keeping its history.
-
-    The old address answers with a redirect from then on. With *rewrite_links*, every page
-    linking to the old slug gets a new revision pointing its links at the new title.
-
-    :raises PageError: no such page, an unusable title, or the new address is taken.
-    """
-    _check_one_line_fields(new_title, "", [])
-    new_title = new_title.strip()
-    _check_content(new_title, "", [])
-    prepared = _prepare_rename(slug, new_title, rewrite_links)
-    return _write(
-        lambda session: _rename(session, slug, new_title, author, rewrite_links, prepared),
-        f"rename {slug!r}",
-    )
-
-
-def _prepare_rename(slug: str, new_title: str, rewrite_links: bool) -> _Prepared:
-    """The renamed page's text rendered, and the linking pages' texts rewritten and rendered,
-    before the rename's transaction."""
-    page = get_page(slug)
-    if page is None:
-        return NOTHING_PREPARED
-    rewritten = {}
-    if rewrite_links and slugify(new_title) != slug:
-        for other in db.session.scalars(_linking_pages(page, slug)):
-            body = other.current_revision.body
-            if (new_body := rendering.rewrite_wikilinks(body, slug, new_title)) != body:
-                rewritten[body] = new_body
-    return _Prepared.rendering(page.current_revision.body, rewritten=rewritten)
-
-
-def _rename(session: Session, slug: str, new_title: str, author: User | None,
-            rewrite_links: bool, prepared: _Prepared) -> Page:
-    new_slug = slugify(new_title)
-    page = _locked_page(session, Page.slug == slug, Page.deleted.is_(False))
-    if page is None:
-        raise PageError(Part.PAGE, "There is no such page.")
-    if slug == HOME and new_slug != HOME:
-        raise PageError(Part.TITLE, "The home page keeps its address; edit its title instead.")
-    if new_title == page.title:
-        raise PageError(Part.TITLE, "That is already the page's title.")
-    if new_slug != slug:
-        _move(session, page, new_slug)
-    old_title = page.title
-    summary = f"Renamed from “{old_title}” to “{new_title}”"
-    _add_revision(session, page, PageEdit(new_slug, new_title, page.current_revision.body,
-                                          summary=summary), author, prepared=prepared)
-    if rewrite_links and new_slug != slug:
-        _rewrite_links_to(session, page, slug, new_title, author, prepared)
-    links.rerender_linking_pages(session, {new_slug}, exclude_page_id=page.id)
-    return page
-
-
-def _move(session: Session, page: Page, new_slug: str) -> None:
-    """Give *page* the address *new_slug*, leaving a redirect at the old one.
-
-    :raises PageError: a page (even a deleted one, whose history it keeps) has *new_slug*.
-    """
-    taken = session.scalar(select(Page).where(Page.slug == new_slug))
-    if taken is not None and taken.deleted:
-        raise PageError(Part.TITLE, "A deleted page has that address; an administrator can "
-                                 "restore it, or choose another title.")
-    if taken is not None:
-        raise PageError(Part.TITLE, f"A page called “{taken.title}” already exists.",
-                        slug=new_slug)
-    session.execute(delete_rows(Redirect).where(Redirect.old_slug == new_slug))
-    session.add(Redirect(old_slug=page.slug, page_id=page.id))
-    page.slug = new_slug
-    session.flush()
-
-
-def _linking_pages(page: Page, slug: str):
-    """Live pages other than *page* linking to *slug*, with their current revisions."""
-    return (
-        select(Page).options(joinedload(Page.current_revision))
-        .join(Link, Link.from_page_id == Page.id)
-        .where(Link.target_slug == slug, Page.deleted.is_(False), Page.id != page.id)
-        .order_by(Page.id)  # every writer locks pages in one order: no deadlock between two
-    )
-
-
-def _rewrite_links_to(session: Session, page: Page, old_slug: str, new_title: str,
-                      author: User | None, prepared: _Prepared) -> None:
-    summary = f"Updated links: “{old_slug}” was renamed to “{new_title}”"
-    linking = session.scalars(
-        _linking_pages(page, old_slug).with_for_update(key_share=True, of=Page)).unique().all()
-    for other in linking:
-        body = other.current_revision.body
-        rewritten = prepared.rewritten.get(body)
-        if rewritten is None:
-            rewritten = rendering.rewrite_wikilinks(body, old_slug, new_title)
-        if rewritten != body:
-            _add_revision(session, other, PageEdit(other.slug, other.title, rewritten,
-                                                   summary=summary), author, prepared=prepared)
