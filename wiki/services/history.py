@@ -1,5 +1,5 @@
 """What pages were: their revisions, the changes each made, recent changes across the wiki
-and the deleted pages. Reading only; pages.py writes."""
+and the deleted pages. Reading only: the pages service writes."""
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import defer, selectinload
