@@ -52,7 +52,7 @@ def view(slug: str):
     revision = None
     if "rev" in request.args:
         revision = get_revision_or_404(page, whole_number(request.args["rev"]))
-    context = dict(vars(reading.page_view(page, revision)))
+    context = dict(vars(reading.page_view(page, revision)))  # its fields, by name
     return caching.respond(caching.page_validators(**context),
                            lambda: render_template("pages/view.html", **context))
 
