@@ -408,8 +408,9 @@ def _write_pages(plan: Plan, author: Author, authors: list, progress: Progress) 
     saves = 0
     for index, title in enumerate(plan.titles):
         saves += 1
-        pages.save(None, title, author.body(index), rng.choice(authors), tags=plan.tags[index],
-                   summary="First notes", when=start + saves * tick)
+        edit = pages.PageEdit(None, title, author.body(index), summary="First notes",
+                              tags=plan.tags[index], when=start + saves * tick)
+        pages.save(edit, rng.choice(authors))
         for edited in plan.edits.get(index, ()):
             saves += 1
             _edit(plan, author, edited, rng.choice(authors), start + saves * tick)
@@ -421,8 +422,9 @@ def _edit(plan: Plan, author: Author, index: int, who, when: datetime) -> None:
     slug = slugify(plan.titles[index])
     page = pages.get_page(slug)
     body = author.edit(page.current_revision.body, index)
-    pages.save(slug, page.title, body, who, tags=plan.tags[index], when=when,
-               summary=author.words.sentence(2, 6)[:-1], minor=author.rng.random() < 0.2)
+    pages.save(pages.PageEdit(slug, page.title, body, summary=author.words.sentence(2, 6)[:-1],
+                              tags=plan.tags[index], minor=author.rng.random() < 0.2, when=when),
+               who)
 
 
 def _checkpoint(database: Path) -> None:

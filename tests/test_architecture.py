@@ -76,16 +76,7 @@ def test_services_know_nothing_of_http(path):
     assert http_in(path) == []
 
 
-# views/history.py imports get_revision_or_404 from views/pages.py until item 2 of issue 13
-# moves the loaders to wiki/web/; strict, so this mark must go when it does.
-VIEW_IMPORTS_VIEW = {"history.py"}
-
-
-@pytest.mark.parametrize("path", [
-    pytest.param(path, id=shown(path), marks=[pytest.mark.xfail(strict=True, reason="issue 13")]
-                 if path.name in VIEW_IMPORTS_VIEW else [])
-    for path in sources("views")
-])
+@pytest.mark.parametrize("path", sources("views"), ids=shown)
 def test_no_view_imports_another_view(path):
     assert views_imported(path) == []
 

@@ -43,8 +43,8 @@ class Writer(threading.Thread):
     def save_one(self):
         n = self.saves
         title = f"Extra {n}" if n % 7 == 0 else f"Busy {n % 5}"
-        pages.save(None if n % 7 == 0 else title.lower().replace(" ", "-"), title,
-                   f"{BODY}\nedit {n}\n", None)
+        slug = None if n % 7 == 0 else title.lower().replace(" ", "-")
+        pages.save(pages.PageEdit(slug, title, f"{BODY}\nedit {n}\n"), None)
         self.saves += 1
 
     def wait_for(self, saves: int, timeout: float = 20):
@@ -89,7 +89,7 @@ def revision_count(app) -> int:
 @pytest.fixture
 def backup_file(app, runner, tmp_path) -> Path:
     with app.app_context():
-        pages.save(None, "Kept", "in the backup\n", None)
+        pages.save(pages.PageEdit(None, "Kept", "in the backup\n"), None)
     target = tmp_path / "wiki-backup.sqlite"
     result = runner.invoke(args=["backup", str(target)])
     assert result.exit_code == 0, result.output
@@ -143,7 +143,7 @@ def test_backup_refuses_a_missing_folder_and_the_live_file(app, runner, tmp_path
 
 def test_restore_asks_first(app, runner, client, backup_file):
     with app.app_context():
-        pages.save(None, "Later", "not in the backup\n", None)
+        pages.save(pages.PageEdit(None, "Later", "not in the backup\n"), None)
     declined = runner.invoke(args=["restore", str(backup_file)], input="n\n")
     assert declined.exit_code == 1
     assert ("Replace every page and account of this wiki with the 1 page (1 revision)"
@@ -220,15 +220,15 @@ def test_no_page_kept_from_before_a_restore_is_served_after_it(app, runner, tmp_
     counter would reach again values whose pages the workers still keep."""
     visitor = app.test_client(use_cookies=False)  # anonymous: served from the page cache
     with app.app_context():
-        pages.save(None, "Topic", "what the backup holds\n", None)
+        pages.save(pages.PageEdit(None, "Topic", "what the backup holds\n"), None)
     backup = tmp_path / "backup.sqlite"
     assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
     with app.app_context():
-        pages.save("topic", "Topic", "written after the backup\n", None)
+        pages.save(pages.PageEdit("topic", "Topic", "written after the backup\n"), None)
     assert "written after the backup" in visitor.get("/wiki/topic").get_data(as_text=True)
 
     assert runner.invoke(args=["restore", str(backup), "--yes"]).exit_code == 0
     with app.app_context():  # another page saved: the counter moves on from the backup's
-        pages.save(None, "Other", "text\n", None)
+        pages.save(pages.PageEdit(None, "Other", "text\n"), None)
 
     assert "what the backup holds" in visitor.get("/wiki/topic").get_data(as_text=True)

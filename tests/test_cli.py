@@ -296,12 +296,13 @@ def other_app(make_app, other_database_url):
 
 def add_pages(app):
     with app.app_context():
-        pages.save(None, "Flask/Routing", "URL rules, no final newline", None)
-        pages.save(None, "Flask/Routing/Converters", "# Its own heading\n\n`<int:id>`\n", None)
-        pages.save(None, "Café & Crème", "accents\n\n---\n", None)
-        pages.save(None, "C#", "", None)
-        pages.save(None, "Gone", "deleted\n", None)
-        pages.delete("gone", None)
+        pages.save(pages.PageEdit(None, "Flask/Routing", "URL rules, no final newline"), None)
+        pages.save(pages.PageEdit(None, "Flask/Routing/Converters",
+                                  "# Its own heading\n\n`<int:id>`\n"), None)
+        pages.save(pages.PageEdit(None, "Café & Crème", "accents\n\n---\n"), None)
+        pages.save(pages.PageEdit(None, "C#", ""), None)
+        pages.save(pages.PageEdit(None, "Gone", "deleted\n"), None)
+        pages.delete("gone")
 
 
 def test_export_writes_one_file_per_live_page(runner, app, notes, tmp_path):

@@ -110,7 +110,7 @@ def test_concurrent_writers_on_two_engines_lose_nothing(make_app):
     writers, rounds = 8, 4
     slots = "\n~\n".join(f"slot {i}: empty" for i in range(writers)) + "\n"
     with apps[0].app_context():
-        pages.save("race", "Race", slots, None)
+        pages.save(pages.PageEdit("race", "Race", slots), None)
 
     saved: list[tuple[int, int, int]] = []  # (writer, round, revision number)
     errors: list[BaseException] = []
@@ -129,7 +129,8 @@ def test_concurrent_writers_on_two_engines_lose_nothing(make_app):
                         new = body.replace(f"slot {worker}: {_value(body, worker)}",
                                            f"slot {worker}: w{worker}r{round_}")
                         try:
-                            result = pages.save("race", "Race", new, None, base_revision=base)
+                            edit = pages.PageEdit("race", "Race", new, base_revision=base)
+                            result = pages.save(edit, None)
                         except pages.EditConflict:
                             continue
                         with lock:
@@ -192,12 +193,12 @@ def test_two_new_pages_with_one_title_at_once_make_one_page(make_app):
     for attempt in range(5):
         title = f"Same {attempt}"
         outcomes = race(apps, *[
-            (lambda text=text, title=title: pages.save(None, title, text, None))
+            (lambda text=text, title=title: pages.save(pages.PageEdit(None, title, text), None))
             for text in ("one", "two")
         ])
         created = [o for o in outcomes if isinstance(o, pages.SaveResult)]
         refused = [o for o in outcomes if isinstance(o, pages.PageError)]
-        assert len(created) == 1 and created[0].outcome == "created", outcomes
+        assert len(created) == 1 and created[0].outcome is pages.Outcome.CREATED, outcomes
         assert len(refused) == 1 and "already exists" in refused[0].message, outcomes
         assert revision_bodies(apps[0], f"same-{attempt}") in (["one"], ["two"])
 
@@ -205,10 +206,11 @@ def test_two_new_pages_with_one_title_at_once_make_one_page(make_app):
 def test_two_pages_with_one_new_tag_at_once_share_it(make_app):
     apps = [make_app("shared") for _ in range(2)]
     outcomes = race(apps, *[
-        (lambda title=title: pages.save(None, title, "text", None, tags="brand-new"))
+        (lambda title=title: pages.save(pages.PageEdit(None, title, "text", tags="brand-new"),
+                                        None))
         for title in ("First", "Second")
     ])
-    assert [o.outcome for o in outcomes] == ["created", "created"], outcomes
+    assert [o.outcome for o in outcomes] == [pages.Outcome.CREATED] * 2, outcomes
     with apps[0].app_context():
         tagged = db.session.scalars(
             select(Page.slug).where(Page.tags.any(name="brand-new")).order_by(Page.slug))
@@ -218,9 +220,9 @@ def test_two_pages_with_one_new_tag_at_once_share_it(make_app):
 def test_a_rename_and_a_new_page_racing_for_one_address_leave_one_page(make_app):
     apps = [make_app("shared") for _ in range(2)]
     with apps[0].app_context():
-        pages.save(None, "Draft", "to be renamed", None)
+        pages.save(pages.PageEdit(None, "Draft", "to be renamed"), None)
     outcomes = race(apps, lambda: pages.rename("draft", "Final", None, rewrite_links=False),
-                    lambda: pages.save(None, "Final", "written anew", None))
+                    lambda: pages.save(pages.PageEdit(None, "Final", "written anew"), None))
     failed = [o for o in outcomes if isinstance(o, pages.PageError)]
     assert len(failed) == 1 and "already exists" in failed[0].message, outcomes
     with apps[0].app_context():
@@ -314,7 +316,8 @@ def save_meanwhile(app, other_app, slug: str, body: str) -> None:
     def save() -> None:
         with other_app.app_context():
             page = pages.get_page(slug)
-            pages.save(slug, page.title, body, None, base_revision=page.revision_number)
+            pages.save(pages.PageEdit(slug, page.title, body,
+                                      base_revision=page.revision_number), None)
 
     # Before the write's first statement (SQLite's BEGIN IMMEDIATE), so nothing is locked yet.
     event.listen(engine, "before_cursor_execute", before_write)

@@ -41,8 +41,8 @@ INVALID: dict[str, tuple[str, str, str | None, dict[str, str]]] = {
 def sample(app, users):
     with app.app_context():
         editor = db.session.get(User, users["editor"].id)
-        pages.save(None, "Sample", "First text.", editor)
-        pages.save("sample", "Sample", "Second text.", editor)
+        pages.save(pages.PageEdit(None, "Sample", "First text."), editor)
+        pages.save(pages.PageEdit("sample", "Sample", "Second text."), editor)
 
 
 def signed_in(app, who: str):

@@ -26,7 +26,8 @@ def many_revisions(app, users):
     """A page with 60 revisions, written straight through the service."""
     with app.app_context():
         for number in range(1, 61):
-            pages.save("log", "Log", f"entry {number}\n", None, summary=f"change {number}")
+            pages.save(pages.PageEdit("log", "Log", f"entry {number}\n",
+                                      summary=f"change {number}"), None)
     return "log"
 
 
@@ -262,7 +263,7 @@ def test_the_feed_stays_well_formed_whatever_the_texts_hold(app, editor):
     save_page(editor, "clean", "Clean", "fine")
     with app.app_context():
         # Written before texts were checked: a control character in each field.
-        pages.save(None, "Form feed", "bell", None)
+        pages.save(pages.PageEdit(None, "Form feed", "bell"), None)
         page = db.session.scalar(select(Page).where(Page.slug == "form-feed"))
         page.title = page.current_revision.title = "Form\x0cfeed"
         page.current_revision.summary = "sum\x01mary"
@@ -279,8 +280,9 @@ def test_the_feed_cuts_each_diff_and_links_to_the_whole_one(app, editor):
                   for n in range(17_000))  # nearly 1 MB
     with app.app_context():
         for number in range(6):
-            pages.save(None, f"Big {number}", big, None)
-            pages.save(f"big-{number}", f"Big {number}", big.replace("line 1", "LINE 1"), None)
+            pages.save(pages.PageEdit(None, f"Big {number}", big), None)
+            pages.save(pages.PageEdit(f"big-{number}", f"Big {number}",
+                                      big.replace("line 1", "LINE 1")), None)
     response = editor.get("/recent.atom")
     assert len(response.data) < 12 * 6_000  # 12 entries of at most a few KB each
     root = ET.fromstring(response.data)

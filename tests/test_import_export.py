@@ -80,7 +80,7 @@ def test_export_writes_through_no_link_and_goes_on_past_what_it_cannot_write(
         runner, app, tmp_path):
     with app.app_context():
         for title in ("Alpha", "Beta", "Gamma", "Zeta/Child"):
-            pages.save(None, title, f"about {title}\n", None)
+            pages.save(pages.PageEdit(None, title, f"about {title}\n"), None)
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")
     out = tmp_path / "export"
@@ -117,7 +117,7 @@ def test_a_title_too_long_for_a_file_name_exports_and_imports_back(
               "Zulu", "Ünïcode/Sub"]
     with app.app_context():
         for title in titles:
-            pages.save(None, title, f"about {title}\n", None)
+            pages.save(pages.PageEdit(None, title, f"about {title}\n"), None)
     first, second = tmp_path / "first", tmp_path / "second"
 
     result = runner.invoke(args=["pages", "export", str(first)])

@@ -184,7 +184,7 @@ def test_the_home_page_cannot_be_deleted(app, admin):
     assert admin.post("/delete/home", data={"csrf_token": token}).status_code == 403
     assert admin.get("/").status_code == 200
     with app.app_context(), pytest.raises(pages.PageError, match="home page"):
-        pages.delete("home", None)
+        pages.delete("home")
 
 
 def test_a_missing_home_page_does_not_link_home_to_itself(client):

@@ -70,7 +70,7 @@ def test_slugs_compare_by_code_point(app):
 
 def test_search_folds_accents_with_unaccent(app):
     with app.app_context():
-        pages.save(None, "Crème brûlée", "Dessert.", None)
+        pages.save(pages.PageEdit(None, "Crème brûlée", "Dessert."), None)
         assert [hit.slug for hit in search.search("creme brulee").hits] == ["creme-brulee"]
         (hit,) = search.search("brulee").hits
     assert str(hit.title_html) == "Crème <mark>brûlée</mark>"
@@ -92,7 +92,7 @@ def test_timestamps_are_stored_in_utc_whatever_the_server_zone(database_in_new_y
     app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path),
                       "DATABASE_URL": database_in_new_york})
     with app.app_context():
-        pages.save(None, "Now", "text", None)
+        pages.save(pages.PageEdit(None, "Now", "text"), None)
         stored = db.session.scalar(select(Revision.created_at))
     dispose(app)
     assert abs(stored.replace(tzinfo=UTC) - datetime.now(UTC)) < timedelta(minutes=1)
@@ -129,7 +129,7 @@ def test_without_unaccent_search_works_and_accents_must_be_typed(limited_databas
     with app.app_context():
         assert not db.session.scalar(text(
             "SELECT count(*) FROM pg_extension WHERE extname = 'unaccent'"))
-        pages.save(None, "Résumé", "My curriculum vitae.", None, tags="cv")
+        pages.save(pages.PageEdit(None, "Résumé", "My curriculum vitae.", tags="cv"), None)
         assert [hit.slug for hit in search.search("résumé").hits] == ["resume"]
         assert [hit.slug for hit in search.search("RÉSUMÉ curriculum").hits] == ["resume"]
         assert search.search("resume").hits == []  # accents are not folded

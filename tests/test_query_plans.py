@@ -17,13 +17,11 @@ from sqlalchemy import func, select
 
 from wiki.extensions import db
 from wiki.models import Page
-from wiki.services import hierarchy, links, pages, search, tags
-from wiki.views import history as history_views
-from wiki.views import pages as page_views
+from wiki.services import hierarchy, history, links, pages, reading, search, tags
 
 pytestmark = pytest.mark.sqlite_only  # SQLite's EXPLAIN QUERY PLAN
 
-WINDOW = 51  # what wiki.web.pagination.window asks for: one page of rows, and one more
+WINDOW = 51  # what wiki.services.paging.window asks for: one page of rows, and one more
 HOT_TABLES = re.compile(r"^(?P<how>SCAN|SEARCH) (?P<table>page|revision)(?:_\d+)?(?P<rest> .*|$)")
 
 
@@ -71,16 +69,16 @@ def context(app):
 def hot_queries(page: Page) -> dict[str, tuple[object, bool]]:
     """name → (statement as the view runs it, whether it may walk an index in order)."""
     return {
-        "page by slug": (page_views.live_page("flask"), False),
+        "page by slug": (pages.live_page_query("flask"), False),
         "page view: backlink count": (links.backlink_count_query(page), False),
-        "page view: sub-pages": (hierarchy.children_query(page).limit(page_views.CHILDREN_SHOWN),
+        "page view: sub-pages": (hierarchy.children_query(page).limit(reading.CHILDREN_SHOWN),
                                  False),
-        "history of a page": (pages.history_query(page).limit(WINDOW).offset(WINDOW), False),
-        "recent changes": (history_views.recent_changes_query().limit(WINDOW), True),
+        "history of a page": (history.history_query(page).limit(WINDOW).offset(WINDOW), False),
+        "recent changes": (history.recent_changes_query().limit(WINDOW), True),
         "recent changes, minor hidden": (
-            history_views.recent_changes_query(hide_minor=True).limit(WINDOW), True),
+            history.recent_changes_query(hide_minor=True).limit(WINDOW), True),
         "recent changes by one user": (
-            history_views.recent_changes_query("editor").limit(WINDOW), False),
+            history.recent_changes_query("editor").limit(WINDOW), False),
         "page list": (pages.page_list_query().limit(WINDOW).offset(WINDOW), True),
         "backlinks": (links.backlinks_query("flask").limit(WINDOW), False),
         "tag pages": (tags.tagged_pages_query("web").limit(WINDOW), False),

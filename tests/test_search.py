@@ -56,7 +56,7 @@ def library_app(library_wiki, test_database):
     if filled["generation"] != test_database.generation:
         with app.app_context():
             for title, body, tags in LIBRARY:
-                pages.save(None, title, body, None, tags=tags)
+                pages.save(pages.PageEdit(None, title, body, tags=tags), None)
         filled["generation"] = test_database.generation
     test_database.used()
     return app
@@ -475,9 +475,9 @@ def test_titles_among_many_matches_rank_the_newest_pages(app):
     made is offered however many older titles share its words."""
     with app.app_context():
         for number in range(search.QUICK_JUMP_CANDIDATES + 1):
-            pages.save(None, f"Zulu guide {number:03}", "x", None)
-        pages.save(None, "Alpha guide", "x", None)
-        pages.save(None, "Guidebook", "x", None)
+            pages.save(pages.PageEdit(None, f"Zulu guide {number:03}", "x"), None)
+        pages.save(pages.PageEdit(None, "Alpha guide", "x"), None)
+        pages.save(pages.PageEdit(None, "Guidebook", "x"), None)
     offered = jumps(app, "guide")  # its start, then a word's start: A–Z
     assert offered[:2] == ["guidebook", "alpha-guide"] and len(offered) == 10
     offered = jumps(app, "uide")  # inside words: A–Z

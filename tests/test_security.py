@@ -139,9 +139,9 @@ def sample(app, users):
     """The home page, and the page "sample" with two revisions by the editor."""
     with app.app_context():
         editor = db.session.get(User, users["editor"].id)
-        pages.save(None, "Home", "Start at [[Sample]].", editor)
-        pages.save(None, "Sample", "First text.", editor, tags="demo")
-        pages.save("sample", "Sample", "Second text.", editor, summary="second")
+        pages.save(pages.PageEdit(None, "Home", "Start at [[Sample]]."), editor)
+        pages.save(pages.PageEdit(None, "Sample", "First text.", tags="demo"), editor)
+        pages.save(pages.PageEdit("sample", "Sample", "Second text.", summary="second"), editor)
     return "sample"
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from wiki.extensions import db
 from wiki.models import Page, Role
-from wiki.services import accounts, backup, exporting, importing, reindexing
+from wiki.services import accounts, backup, exporting, importing
+from wiki.services.pages import reindexing
 from wiki.services.text import counted
 
 user_cli = AppGroup("user", help="Manage accounts.")

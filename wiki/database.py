@@ -12,9 +12,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask
-from sqlalchemy import Engine, event, func, select, update
-from sqlalchemy.exc import DBAPIError
+from flask import Flask, current_app
+from sqlalchemy import Engine, event, func, select, text, update
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from wiki.extensions import db
@@ -134,3 +134,14 @@ def write_transaction(*, seen_on_pages: bool = True) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def database_answers() -> bool:
+    """Whether the database answers a trivial query (failures are logged, not raised)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        current_app.logger.exception("Health check: the database does not answer")
+        db.session.rollback()
+        return False
+    return True

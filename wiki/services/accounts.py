@@ -243,6 +243,10 @@ def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.username_key)))
 
 
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
 def _get(session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:

@@ -22,6 +22,11 @@ def children_query(page: Page):
     )
 
 
+def children(page: Page, limit: int) -> list[Page]:
+    """The first *limit* sub-pages one level below *page*, A–Z."""
+    return list(db.session.scalars(children_query(page).limit(limit)))
+
+
 def breadcrumbs(slug: str) -> list[tuple[str, str]]:
     """``(slug, title)`` of each parent of a sub-page, outermost first; missing parents keep
     their last slug segment as title."""

@@ -167,7 +167,7 @@ def import_pages(documents: list[tuple[str, str, str]], report: ImportReport,
             report.skipped.append(slug)
             continue
         try:
-            result = pages.save(slug, title, body, None, summary=IMPORT_SUMMARY)
+            result = pages.save(pages.PageEdit(slug, title, body, summary=IMPORT_SUMMARY), None)
         except pages.PageError as error:
             report.failed.append(Failure(f"{source} “{title}”".strip(), error.message))
             continue

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from wiki.extensions import db
 from wiki.models import Link, Page, Redirect, Revision
 from wiki.services import rendering
+from wiki.services.paging import Window, window
 from wiki.services.slugs import HOME
 
 
@@ -78,7 +79,7 @@ class TooLongToPreview(ValueError):
         super().__init__(self.message)
 
 
-def preview(session: Session, body: str) -> str:
+def preview(body: str) -> str:
     """*body* rendered as a reader will see it once saved.
 
     :raises TooLongToPreview: *body* is over ``MAX_PAGE_BYTES``, the limit on saving it.
@@ -86,7 +87,7 @@ def preview(session: Session, body: str) -> str:
     limit = current_app.config["MAX_PAGE_BYTES"]
     if len(body.encode()) > limit:
         raise TooLongToPreview(limit)
-    return render_with_links(session, body).html
+    return render_with_links(db.session, body).html
 
 
 def set_links(session: Session, page: Page, targets: Mapping[str, str]) -> None:
@@ -146,6 +147,11 @@ def backlinks_query(slug: str):
     )
 
 
+def backlinks(slug: str, number: int, per_page: int) -> Window:
+    """Page *number* of the live pages linking to *slug*, A–Z."""
+    return window(backlinks_query(slug), number, per_page)
+
+
 def wanted_query():
     """Slugs that pages link to but no page has, with a title a link gives each (None
     if only links recorded before titles were kept) and how many pages want each."""
@@ -161,6 +167,11 @@ def wanted_query():
     )
 
 
+def wanted(number: int, per_page: int) -> Window:
+    """Page *number* of the wanted slugs, as ``(slug, title or None, wants)`` rows."""
+    return window(wanted_query(), number, per_page, scalars=False)
+
+
 def orphans_query():
     """Live pages nothing links to (the home page excepted)."""
     linked = (
@@ -173,3 +184,8 @@ def orphans_query():
         .where(Page.deleted.is_(False), Page.slug != HOME, Page.slug.not_in(linked))
         .order_by(Page.title)
     )
+
+
+def orphans(number: int, per_page: int) -> Window:
+    """Page *number* of the live pages nothing links to, by title."""
+    return window(orphans_query(), number, per_page)

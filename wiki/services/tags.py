@@ -2,7 +2,9 @@
 
 from sqlalchemy import func, select
 
+from wiki.extensions import db
 from wiki.models import Page, Tag, page_tags
+from wiki.services.paging import Window, window
 
 
 def tag_counts_query():
@@ -17,6 +19,11 @@ def tag_counts_query():
     )
 
 
+def tag_counts() -> list[tuple[str, int]]:
+    """Every tag in use on a live page, A–Z, with how many live pages have it."""
+    return [(name, count) for name, count in db.session.execute(tag_counts_query())]
+
+
 def tagged_pages_query(tag: str):
     """Live pages tagged *tag*, A–Z: from the tag to its pages, so the work grows with the
     tag, not with the wiki (an EXISTS per page would walk every page for a rare tag)."""
@@ -27,3 +34,8 @@ def tagged_pages_query(tag: str):
         .where(Tag.name == tag, Page.deleted.is_(False))
         .order_by(Page.slug)
     )
+
+
+def tagged_pages(tag: str, number: int, per_page: int) -> Window:
+    """Page *number* of the live pages tagged *tag*, A–Z."""
+    return window(tagged_pages_query(tag), number, per_page)

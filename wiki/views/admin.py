@@ -6,7 +6,6 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import fresh_login_required
 from flask_wtf import FlaskForm
 
-from wiki.extensions import db
 from wiki.forms import (
     ConfirmForm,
     CreateAccountForm,
@@ -20,6 +19,7 @@ from wiki.services import accounts
 from wiki.views import FORM_REFUSED, form_status
 from wiki.web.access import require
 from wiki.web.arguments import DATABASE_INT_MAX
+from wiki.web.loaders import get_user_or_404
 
 # An account's address; a larger id than the database holds is simply not found.
 USER = f"/users/<int(max={DATABASE_INT_MAX}):user_id>"
@@ -58,13 +58,13 @@ def users():
 
 @bp.get(USER)
 def user(user_id: int):
-    return render_user_page(db.get_or_404(User, user_id))
+    return render_user_page(get_user_or_404(user_id))
 
 
 @bp.post(f"{USER}/role")
 @checks_its_own_csrf_token
 def change_role(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = get_user_or_404(user_id)
     form = RoleForm()
     return apply_change(
         user, form, "role_form", lambda: accounts.set_role(user.id, form.role.data),
@@ -75,7 +75,7 @@ def change_role(user_id: int):
 @bp.post(f"{USER}/password")
 @checks_its_own_csrf_token
 def set_password(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = get_user_or_404(user_id)
     form = SetPasswordForm()
     return apply_change(
         user, form, "password_form", lambda: accounts.set_password(user.id, form.password.data),
@@ -86,7 +86,7 @@ def set_password(user_id: int):
 @bp.post(f"{USER}/deactivate")
 @checks_its_own_csrf_token
 def deactivate(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = get_user_or_404(user_id)
     return apply_change(
         user, ConfirmForm(), "status_form", lambda: accounts.set_active(user.id, False),
         f"{user.username} is deactivated and signed out everywhere.",
@@ -96,7 +96,7 @@ def deactivate(user_id: int):
 @bp.post(f"{USER}/reactivate")
 @checks_its_own_csrf_token
 def reactivate(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = get_user_or_404(user_id)
     return apply_change(
         user, ConfirmForm(), "status_form", lambda: accounts.set_active(user.id, True),
         f"{user.username} can sign in again.",

@@ -8,7 +8,7 @@ Errors under ``/api/`` answer JSON (``wiki/errors.py``); an anonymous caller get
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from wiki.extensions import csrf, db
+from wiki.extensions import csrf
 from wiki.forms import checks_its_own_csrf_token
 from wiki.permissions import Action, can
 from wiki.services import links, pages, rendering
@@ -29,7 +29,6 @@ def preview():
     csrf.protect()
     body = pages.normalise_body(request.form.get("body", ""))
     try:
-        return jsonify(html=rendering.under_root(links.preview(db.session, body),
-                                                 request.script_root))
+        return jsonify(html=rendering.under_root(links.preview(body), request.script_root))
     except links.TooLongToPreview as error:
         return jsonify(error="Request Entity Too Large", message=error.message), 413

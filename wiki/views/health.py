@@ -4,11 +4,9 @@ It answers without a login and checks the one thing every page needs, the databa
 host that lost its database is taken out of rotation instead of serving error pages.
 """
 
-from flask import Blueprint, current_app, jsonify
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from flask import Blueprint, jsonify
 
-from wiki.extensions import db
+from wiki.database import database_answers
 
 bp = Blueprint("health", __name__)
 
@@ -23,12 +21,3 @@ def healthz():
     response.headers["Cache-Control"] = "no-store"  # a cached "ok" would hide an outage
     return response
 
-
-def database_answers() -> bool:
-    try:
-        db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        current_app.logger.exception("Health check: the database does not answer")
-        db.session.rollback()
-        return False
-    return True

@@ -2,22 +2,20 @@
 
 import html
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select, tuple_
-from sqlalchemy.orm import selectinload
 
-from wiki.extensions import db
 from wiki.forms import ConfirmForm, checks_its_own_csrf_token
-from wiki.models import Page, Revision, User
-from wiki.permissions import Action, can
+from wiki.models import Page, Revision
+from wiki.permissions import Action
 from wiki.services import diffing, pages
+from wiki.services import history as page_history
 from wiki.services.text import xml_safe
 from wiki.views import form_status
-from wiki.views.pages import get_revision_or_404
 from wiki.web.access import require
 from wiki.web.arguments import int_argument, whole_number
-from wiki.web.pagination import window
+from wiki.web.loaders import get_page_with_history_or_404, get_revision_or_404
+from wiki.web.pagination import requested_page
 
 bp = Blueprint("history", __name__)
 
@@ -27,37 +25,13 @@ FEED_SIZE = 30
 FEED_DIFF_CHARS = 4_000  # of each entry's diff; the entry links to the whole diff
 
 
-def get_page_with_history_or_404(slug: str) -> Page:
-    """The page at *slug*; a deleted one only for those who may restore it.
-
-    :raises NotFound: no such page, or deleted and the user may not restore pages.
-    """
-    page = pages.get_any_page(slug)
-    if page is None or not page.revision_number:
-        abort(404)
-    if page.deleted and not can(current_user, Action.RESTORE):
-        abort(404)
-    return page
-
-
 @bp.get("/history/<path:slug>")
 def history(slug: str):
     require(Action.READ)
     page = get_page_with_history_or_404(slug)
-    listing = window(pages.history_query(page), HISTORY_PAGE_SIZE)
+    listing = page_history.revisions(page, requested_page(), HISTORY_PAGE_SIZE)
     return render_template("history/history.html", page=page, listing=listing,
-                           size_changes=size_changes(page, listing.items))
-
-
-def size_changes(page: Page, revisions: list[Revision]) -> dict[int, int]:
-    """Characters added (+) or removed (−) by each revision, with one query for the sizes before."""
-    before = {revision.number - 1 for revision in revisions}
-    rows = db.session.execute(
-        select(Revision.number, Revision.size)
-        .where(Revision.page_id == page.id, Revision.number.in_(before))
-    )
-    sizes = {number: size for number, size in rows}
-    return {r.number: r.size - sizes.get(r.number - 1, 0) for r in revisions}
+                           size_changes=page_history.size_changes(page, listing.items))
 
 
 @bp.get("/diff/<path:slug>")
@@ -87,7 +61,7 @@ def revert(slug: str):
                                   base_revision=whole_number(request.form.get("base_revision")))
         except pages.EditConflict as conflict:
             return revert_form(conflict.page, target, form, conflict)
-        if result.outcome == "unchanged":
+        if result.outcome is pages.Outcome.UNCHANGED:
             flash(f"The page already has the text of revision {target.number}.", "info")
         else:
             flash(f"Reverted to revision {target.number}.", "success")
@@ -110,54 +84,23 @@ def recent():
     require(Action.READ)
     username = request.args.get("user", "").strip()
     hide_minor = request.args.get("hide_minor") == "1"
-    listing = window(recent_changes_query(username, hide_minor).options(*pages.WITHOUT_TEXTS),
-                     RECENT_PAGE_SIZE)
+    listing = page_history.recent_changes(requested_page(), RECENT_PAGE_SIZE, username=username,
+                                     hide_minor=hide_minor)
     return render_template("history/recent.html", listing=listing, username=username,
                            hide_minor=hide_minor)
-
-
-def recent_changes_query(username: str = "", hide_minor: bool = False):
-    """Every live page's revisions, newest first, with their pages and authors: each loaded
-    by a second query, so a window deep in the list skips index entries rather than joins.
-    Deleted pages are left out by their ids (few, and asked for first), for the same reason."""
-    query = (
-        select(Revision)
-        .options(selectinload(Revision.author), selectinload(Revision.page))
-        .order_by(Revision.created_at.desc(), Revision.id.desc())
-    )
-    if deleted := pages.deleted_page_ids():
-        query = query.where(Revision.page_id.not_in(deleted))
-    if username:
-        author = db.session.scalar(select(User.id).where(User.username_key == username.casefold()))
-        query = query.where(Revision.author_id == author)
-    if hide_minor:
-        query = query.where(Revision.minor.is_(False))
-    return query
 
 
 @bp.get("/recent.atom")
 def feed():
     require(Action.READ)
-    changes = window(recent_changes_query(), FEED_SIZE, page=1).items
-    previous = previous_bodies(changes)
+    changes = page_history.latest_changes(FEED_SIZE)
+    previous = page_history.previous_bodies(changes)
     entries = [(revision, feed_diff(previous.get((revision.page_id, revision.number - 1), ""),
                                     revision)) for revision in changes]
     body = render_template("history/recent.atom.xml", entries=entries,
                            updated=changes[0].created_at if changes else None)
     # Old titles and texts may hold characters XML cannot carry; markup never does.
     return xml_safe(body), 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
-
-
-def previous_bodies(revisions: list[Revision]) -> dict[tuple[int, int], str]:
-    """The text before each of *revisions*, by (page id, number), in one query."""
-    wanted = {(revision.page_id, revision.number - 1) for revision in revisions}
-    if not wanted:
-        return {}
-    rows = db.session.execute(
-        select(Revision.page_id, Revision.number, Revision.body)
-        .where(tuple_(Revision.page_id, Revision.number).in_(wanted))
-    )
-    return {(page_id, number): body for page_id, number, body in rows}
 
 
 def feed_diff(previous_body: str, revision: Revision) -> str:
@@ -179,5 +122,5 @@ def feed_diff(previous_body: str, revision: Revision) -> str:
 @bp.get("/deleted")
 def deleted():
     require(Action.RESTORE)
-    listing = window(pages.deleted_pages_query(), HISTORY_PAGE_SIZE)
+    listing = page_history.deleted_pages(requested_page(), HISTORY_PAGE_SIZE)
     return render_template("history/deleted.html", listing=listing)

@@ -2,45 +2,40 @@
 
 from dataclasses import replace
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from wiki.extensions import db
 from wiki.forms import ConfirmForm, PageForm, RenameForm, checks_its_own_csrf_token
-from wiki.models import Page, Revision
+from wiki.models import Page
 from wiki.permissions import Action
-from wiki.services import diffing, hierarchy, links, pages
+from wiki.services import diffing, links, pages, reading
 from wiki.services.slugs import slugify
 from wiki.views import form_status
 from wiki.web import caching
 from wiki.web.access import require
 from wiki.web.arguments import whole_number
-from wiki.web.pagination import window
+from wiki.web.loaders import get_page_or_404, get_revision_or_404
+from wiki.web.pagination import requested_page
 
 bp = Blueprint("pages", __name__)
 
-CHILDREN_SHOWN = 100
 PAGE_LIST_SIZE = 100
 LISTS = {"all", "wanted", "orphans"}
-
-
-def live_page(slug: str):
-    """A query for the live page at *slug*, its current revision and author loaded with it."""
-    return (
-        select(Page)
-        .options(joinedload(Page.current_revision).joinedload(Revision.author))
-        .where(Page.slug == slug, Page.deleted.is_(False))
-    )
-
-
-def get_page_or_404(slug: str) -> Page:
-    """The live page at *slug*.
-
-    :raises NotFound: there is no such page (a deleted page counts as missing).
-    """
-    return db.one_or_404(live_page(slug))
+# The editor's field that shows a refusal about each part of an edit (the base revision is
+# a hidden field: its refusals show on the text, which is what is kept for the user).
+FORM_FIELDS = {
+    pages.Part.TITLE: "title", pages.Part.BODY: "body", pages.Part.SUMMARY: "summary",
+    pages.Part.TAGS: "tags", pages.Part.REVISION: "body", pages.Part.PAGE: "title",
+}
+SAVE_MESSAGES = {
+    pages.Outcome.CREATED: ("Page created.", "success"),
+    pages.Outcome.SAVED: ("Saved.", "success"),
+    pages.Outcome.MERGED: ("Someone saved revision {merged_with} while you were editing; "
+                           "your changes were merged with theirs.", "info"),
+    pages.Outcome.RETAGGED: ("Tags saved. The text had not changed, so no new revision was "
+                             "made.", "success"),
+    pages.Outcome.UNCHANGED: ("No changes to save.", "info"),
+}
 
 
 @bp.get("/")
@@ -51,31 +46,15 @@ def home():
 @bp.get("/wiki/<path:slug>")
 def view(slug: str):
     require(Action.READ)
-    page = db.session.scalar(live_page(slug))
+    page = pages.get_page(slug)
     if page is None:
         return missing_page(slug)
-    revision = page.current_revision
+    revision = None
     if "rev" in request.args:
         revision = get_revision_or_404(page, whole_number(request.args["rev"]))
-    context = dict(
-        page=page, revision=revision, backlinks=links.backlink_count(page),
-        breadcrumbs=hierarchy.breadcrumbs(page.slug),
-        children=db.session.scalars(hierarchy.children_query(page).limit(CHILDREN_SHOWN)).all(),
-    )
+    context = dict(vars(reading.page_view(page, revision)))  # its fields, by name
     return caching.respond(caching.page_validators(**context),
                            lambda: render_template("pages/view.html", **context))
-
-
-def get_revision_or_404(page: Page, number: int | None) -> Revision:
-    """Revision *number* of *page*.
-
-    :raises NotFound: with a message naming the revisions the page does have.
-    """
-    revision = pages.get_revision(page, number) if number is not None else None
-    if revision is None:
-        abort(404, f"“{page.title}” has no revision {number if number is not None else ''}. "
-                   f"It has revisions 1 to {page.revision_number}.")
-    return revision
 
 
 def missing_page(slug: str):
@@ -147,7 +126,7 @@ def edit_form(slug: str | None, form: PageForm, page: Page | None = None):
     """Show the editor; on a valid POST, save and redirect to the page (303)."""
     if form.preview.data and form.is_submitted():
         try:
-            preview = links.preview(db.session, pages.normalise_body(form.body.data or ""))
+            preview = links.preview(pages.normalise_body(form.body.data or ""))
         except links.TooLongToPreview as error:
             form.body.errors = [error.message]
             return render_template("pages/edit.html", form=form, page=page, slug=slug), 422
@@ -159,13 +138,9 @@ def edit_form(slug: str | None, form: PageForm, page: Page | None = None):
     if base_revision is None and (form.base_revision.data or "").strip():
         return refuse_base_revision(slug, form, page)
     try:
-        result = pages.save(
-            slug, form.title.data, form.body.data or "", current_user,
-            summary=form.summary.data or "", tags=form.tags.data or "",
-            base_revision=base_revision, minor=form.minor.data,
-        )
+        result = pages.save(page_edit(slug, form, base_revision), current_user)
     except pages.PageError as error:
-        getattr(form, error.field, form.title).errors.append(error.message)
+        getattr(form, FORM_FIELDS[error.part]).errors.append(error.message)
         if isinstance(error, pages.UnknownBase):
             form.base_revision.data = str(error.current)
         status = 409 if isinstance(error, pages.PageDeleted | pages.UnknownBase) else 422
@@ -176,22 +151,17 @@ def edit_form(slug: str | None, form: PageForm, page: Page | None = None):
         their_change = diffing.diff_texts(conflict.base_body, conflict.current.body)
         return render_template("pages/edit.html", form=form, page=conflict.page, slug=slug,
                                conflict=conflict, their_change=their_change), 409
-    flash_outcome(result)
+    message, category = SAVE_MESSAGES[result.outcome]
+    flash(message.format(merged_with=result.merged_with), category)
     return redirect(url_for("pages.view", slug=result.page.slug), 303)
 
 
-def flash_outcome(result: pages.SaveResult) -> None:
-    if result.outcome == "merged":
-        flash(f"Someone saved revision {result.merged_with} while you were editing; "
-              "your changes were merged with theirs.", "info")
-    elif result.outcome == "unchanged":
-        flash("No changes to save.", "info")
-    elif result.outcome == "retagged":
-        flash("Tags saved. The text had not changed, so no new revision was made.", "success")
-    elif result.outcome == "created":
-        flash("Page created.", "success")
-    else:
-        flash("Saved.", "success")
+def page_edit(slug: str | None, form: PageForm, base_revision: int | None) -> pages.PageEdit:
+    """The edit a valid editor form sends for the page at *slug* (None: a new page)."""
+    return pages.PageEdit(
+        slug, form.title.data, form.body.data or "", summary=form.summary.data or "",
+        tags=form.tags.data or "", base_revision=base_revision, minor=form.minor.data,
+    )
 
 
 def refuse_base_revision(slug: str | None, form: PageForm, page: Page | None):
@@ -212,7 +182,7 @@ def delete(slug: str):
     require(Action.DELETE, page)
     form = ConfirmForm()
     if form.validate_on_submit():
-        pages.delete(slug, current_user)
+        pages.delete(slug)
         flash(f"“{page.title}” was deleted. Its history is kept.", "success")
         return redirect(url_for("pages.home"), 303)
     return render_template("pages/delete.html", page=page, form=form), form_status(form)
@@ -244,14 +214,15 @@ def index():
     show = request.args.get("show", "all")
     if show not in LISTS:
         show = "all"
+    number = requested_page()
     if show == "wanted":
-        listing = window(links.wanted_query(), PAGE_LIST_SIZE, scalars=False)
+        listing = links.wanted(number, PAGE_LIST_SIZE)
         listing = replace(listing, items=[(slug, title or pages.title_from_slug(slug), wants)
                                           for slug, title, wants in listing.items])
     elif show == "orphans":
-        listing = window(links.orphans_query(), PAGE_LIST_SIZE)
+        listing = links.orphans(number, PAGE_LIST_SIZE)
     else:
-        listing = window(pages.page_list_query(), PAGE_LIST_SIZE)
+        listing = pages.page_list(number, PAGE_LIST_SIZE)
     return render_template("pages/index.html", listing=listing, show=show)
 
 

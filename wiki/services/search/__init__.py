@@ -9,7 +9,8 @@ The interface, the same whatever the database:
 
 The query language is in :mod:`.query`; the backend is chosen by the database dialect
 (``BACKENDS``): FTS5 on SQLite (:mod:`.sqlite`), a weighted ``tsvector`` on PostgreSQL
-(:mod:`.postgresql`). Rebuilding the index is the pages service's: :mod:`wiki.services.reindexing`.
+(:mod:`.postgresql`). Rebuilding the index is the pages service's
+(:mod:`wiki.services.pages.reindexing`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,91 @@
+"""What pages were: their revisions, the changes each made, recent changes across the wiki
+and the deleted pages. Reading only: the pages service writes."""
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import defer, selectinload
+
+from wiki.extensions import db
+from wiki.models import Page, Revision, User
+from wiki.services.paging import Window, window
+
+# Lists of revisions show no texts, which may be 1 MB each: they are not loaded (and a
+# template that reached for one would fail its tests rather than query once per row).
+WITHOUT_TEXTS = (defer(Revision.body, raiseload=True), defer(Revision.html, raiseload=True))
+
+
+def history_query(page: Page):
+    """The revisions of *page*, newest first, with their authors, without their texts."""
+    return (
+        select(Revision).options(selectinload(Revision.author), *WITHOUT_TEXTS)
+        .where(Revision.page_id == page.id).order_by(Revision.number.desc())
+    )
+
+
+def revisions(page: Page, number: int, per_page: int) -> Window:
+    """Page *number* of *page*'s revisions, newest first (see :func:`history_query`)."""
+    return window(history_query(page), number, per_page)
+
+
+def size_changes(page: Page, revisions: list[Revision]) -> dict[int, int]:
+    """Characters added (+) or removed (−) by each revision, with one query for the sizes before."""
+    before = {revision.number - 1 for revision in revisions}
+    rows = db.session.execute(
+        select(Revision.number, Revision.size)
+        .where(Revision.page_id == page.id, Revision.number.in_(before))
+    )
+    sizes = {number: size for number, size in rows}
+    return {r.number: r.size - sizes.get(r.number - 1, 0) for r in revisions}
+
+
+def recent_changes_query(username: str = "", hide_minor: bool = False):
+    """Every live page's revisions, newest first, with their pages and authors: each loaded
+    by a second query, so a window deep in the list skips index entries rather than joins.
+    Deleted pages are left out by their ids (few, and asked for first), for the same reason."""
+    query = (
+        select(Revision)
+        .options(selectinload(Revision.author), selectinload(Revision.page))
+        .order_by(Revision.created_at.desc(), Revision.id.desc())
+    )
+    if deleted := deleted_page_ids():
+        query = query.where(Revision.page_id.not_in(deleted))
+    if username:
+        author = db.session.scalar(select(User.id).where(User.username_key == username.casefold()))
+        query = query.where(Revision.author_id == author)
+    if hide_minor:
+        query = query.where(Revision.minor.is_(False))
+    return query
+
+
+def recent_changes(number: int, per_page: int, *, username: str = "",
+                   hide_minor: bool = False) -> Window:
+    """Page *number* of the recent changes (by *username* only, and without minor edits if
+    asked), without the revisions' texts."""
+    query = recent_changes_query(username, hide_minor).options(*WITHOUT_TEXTS)
+    return window(query, number, per_page)
+
+
+def latest_changes(count: int) -> list[Revision]:
+    """The *count* newest revisions of live pages, with their texts (the feed shows diffs)."""
+    return window(recent_changes_query(), 1, count).items
+
+
+def previous_bodies(revisions: list[Revision]) -> dict[tuple[int, int], str]:
+    """The text before each of *revisions*, by (page id, number), in one query."""
+    wanted = {(revision.page_id, revision.number - 1) for revision in revisions}
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        select(Revision.page_id, Revision.number, Revision.body)
+        .where(tuple_(Revision.page_id, Revision.number).in_(wanted))
+    )
+    return {(page_id, number): body for page_id, number, body in rows}
+
+
+def deleted_page_ids() -> list[int]:
+    return list(db.session.scalars(select(Page.id).where(Page.deleted.is_(True))))
+
+
+def deleted_pages(number: int, per_page: int) -> Window:
+    """Page *number* of the deleted pages, the most recently deleted first."""
+    query = select(Page).where(Page.deleted.is_(True)).order_by(Page.updated_at.desc())
+    return window(query, number, per_page)

@@ -1,0 +1,52 @@
+"""Finding pages: by address, the one a renamed address leads to, a revision, the list A–Z."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from wiki.extensions import db
+from wiki.models import Page, Redirect, Revision
+from wiki.services.paging import Window, window
+
+
+def live_page_query(slug: str):
+    """The live page at *slug*, its current revision and author loaded with it."""
+    return (
+        select(Page)
+        .options(joinedload(Page.current_revision).joinedload(Revision.author))
+        .where(Page.slug == slug, Page.deleted.is_(False))
+    )
+
+
+def get_page(slug: str) -> Page | None:
+    """The live page at *slug*, or None (deleted pages count as missing)."""
+    return db.session.scalar(live_page_query(slug))
+
+
+def find_redirect(slug: str) -> Page | None:
+    """The page that *slug* pointed to before a rename, if any."""
+    return db.session.scalar(
+        select(Page).join(Redirect, Redirect.page_id == Page.id).where(Redirect.old_slug == slug)
+    )
+
+
+def get_revision(page: Page, number: int) -> Revision | None:
+    return db.session.scalar(
+        select(Revision).where(Revision.page_id == page.id, Revision.number == number)
+    )
+
+
+def get_any_page(slug: str) -> Page | None:
+    """The page at *slug*, deleted or not."""
+    return db.session.scalar(select(Page).where(Page.slug == slug))
+
+
+def page_list_query():
+    """Live pages A–Z by address: a walk along the slug index, one window at a time."""
+    return select(Page).where(Page.deleted.is_(False)).order_by(Page.slug)
+
+
+def page_list(number: int, per_page: int) -> Window:
+    """Page *number* of the live pages, A–Z."""
+    return window(page_list_query(), number, per_page)

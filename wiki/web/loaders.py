@@ -1,0 +1,55 @@
+"""Load what a URL names or answer 404: the views' one way to find a page or a revision."""
+
+from flask import abort
+from flask_login import current_user
+
+from wiki.models import Page, Revision, User
+from wiki.permissions import Action, can
+from wiki.services import accounts, pages
+
+
+def get_page_or_404(slug: str) -> Page:
+    """The live page at *slug*, its current revision loaded.
+
+    :raises NotFound: there is no such page (a deleted page counts as missing).
+    """
+    page = pages.get_page(slug)
+    if page is None:
+        abort(404)
+    return page
+
+
+def get_page_with_history_or_404(slug: str) -> Page:
+    """The page at *slug*; a deleted one only for those who may restore it.
+
+    :raises NotFound: no such page, or deleted and the user may not restore pages.
+    """
+    page = pages.get_any_page(slug)
+    if page is None or not page.revision_number:
+        abort(404)
+    if page.deleted and not can(current_user, Action.RESTORE):
+        abort(404)
+    return page
+
+
+def get_revision_or_404(page: Page, number: int | None) -> Revision:
+    """Revision *number* of *page*.
+
+    :raises NotFound: with a message naming the revisions the page does have.
+    """
+    revision = pages.get_revision(page, number) if number is not None else None
+    if revision is None:
+        abort(404, f"“{page.title}” has no revision {number if number is not None else ''}. "
+                   f"It has revisions 1 to {page.revision_number}.")
+    return revision
+
+
+def get_user_or_404(user_id: int) -> User:
+    """The account with id *user_id*.
+
+    :raises NotFound: there is no such account.
+    """
+    user = accounts.get_user(user_id)
+    if user is None:
+        abort(404)
+    return user
