@@ -44,11 +44,13 @@ def get_page_or_404(slug: str) -> Page:
 
 
 @bp.get("/")
+@caching.keeps_page
 def home():
     return view(pages.HOME)
 
 
 @bp.get("/wiki/<path:slug>")
+@caching.keeps_page
 def view(slug: str):
     require(Action.READ)
     page = db.session.scalar(live_page(slug))
