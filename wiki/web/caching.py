@@ -155,11 +155,8 @@ class PageCacheMiddleware:
         route table is complete (Flask refuses new routes once it serves)."""
         return self.app.url_map.bind("localhost"), kept_endpoints(self.app)
 
-    def keeps(self, environ) -> bool:
-        """Whether the request is an anonymous GET or HEAD of a route whose view is kept."""
-        if (environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
-                or environ.get("HTTP_COOKIE") or environ.get("HTTP_AUTHORIZATION")):
-            return False
+    def routes_to_kept_view(self, environ) -> bool:
+        """Whether the request's path leads to a view marked :func:`keeps_page`."""
         urls, endpoints = self.routes
         try:
             endpoint, _ = urls.match(get_path_info(environ), "GET")
@@ -168,10 +165,13 @@ class PageCacheMiddleware:
         return endpoint in endpoints
 
     def __call__(self, environ, start_response):
-        if not self.keeps(environ):
+        if not _anonymous_read(environ):
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
         key = page_key(environ)
+        # A page kept already was a kept view's: a hit need not ask the URL map again.
+        if key not in self.cache and not self.routes_to_kept_view(environ):
+            return self.wsgi_app(environ, start_response)
         version = self.version()
         entry = self.cache.get(key, version)
         if entry is None:
@@ -233,6 +233,12 @@ def page_key(environ) -> str:
         "PATH_INFO", "QUERY_STRING"))
 
 
+def _anonymous_read(environ) -> bool:
+    """A GET or HEAD without cookies or credentials: every such reader gets the same page."""
+    return (environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+            and not environ.get("HTTP_COOKIE") and not environ.get("HTTP_AUTHORIZATION"))
+
+
 @dataclass(frozen=True)
 class CachedPage:
     version: int  # the wiki's change counter when it was rendered
@@ -283,6 +289,9 @@ class PageCache:
             self.size += len(entry.body)
             while self.size > self.max_size:
                 self._drop(next(iter(self._entries)))
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries
 
     def _drop(self, key: str) -> None:
         if (entry := self._entries.pop(key, None)) is not None:
