@@ -14,6 +14,9 @@ STAMP  := $(VENV)/.installed-stamp
 
 # The suite on every core (pytest-xdist); the browser journeys stay on one worker, in order.
 PARALLEL := -n auto --dist loadgroup
+# These start wikis of their own (SQLite files, throw-away PostgreSQL databases), whatever
+# WIKI_TEST_DATABASE_URL says: after the SQLite pass, the PostgreSQL pass need not repeat them.
+OWN_WIKIS := --ignore=tests/test_servers.py --ignore=tests/test_multihost.py
 
 .PHONY: install run test test-fast serve bench screenshots lint clean
 
@@ -36,7 +39,7 @@ ifdef WIKI_TEST_DATABASE_URL
 	$(BIN)/pytest $(PARALLEL)
 else
 	$(BIN)/pytest $(PARALLEL)
-	PYTEST=$(BIN)/pytest .ci/test-on-postgresql $(PARALLEL)
+	PYTEST=$(BIN)/pytest .ci/test-on-postgresql $(PARALLEL) $(OWN_WIKIS)
 endif
 
 test-fast: install
