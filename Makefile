@@ -1,6 +1,7 @@
 # make run   — start the wiki at http://127.0.0.1:5000 (creates .venv and the database first);
 #              make run PORT=8080 HOST=0.0.0.0 to serve elsewhere (macOS's AirPlay takes 5000)
-# make test  — run the test suite (on SQLite, then on PostgreSQL if it is there)
+# make test  — run the test suite (on SQLite, then on PostgreSQL if it is there), on every core
+# make test-fast — the quick part for a tight loop: SQLite only, no browser, no slow tests
 # make serve — run it under Gunicorn at http://127.0.0.1:8000 (PORT and HOST as for run;
 #              else WIKI_BIND, see gunicorn.conf.py)
 # make bench — measure it at 1,000 and 10,000 pages (BENCH_LARGE=1: 100,000 too); see bench/
@@ -11,7 +12,13 @@ PYTHON ?= python3
 STAMP  := $(VENV)/.installed-stamp
 # HOST and PORT (make run PORT=8080): left empty, each target has its own defaults.
 
-.PHONY: install run test serve bench screenshots lint clean
+# The suite on every core (pytest-xdist); the browser journeys stay on one worker, in order.
+PARALLEL := -n auto --dist loadgroup
+# These start wikis of their own (SQLite files, throw-away PostgreSQL databases), whatever
+# WIKI_TEST_DATABASE_URL says: after the SQLite pass, the PostgreSQL pass need not repeat them.
+OWN_WIKIS := --ignore=tests/test_servers.py --ignore=tests/test_multihost.py
+
+.PHONY: install run test test-fast serve bench screenshots lint clean
 
 install: $(STAMP)
 
@@ -29,11 +36,14 @@ run: install
 # (.ci/test-on-postgresql). With WIKI_TEST_DATABASE_URL set: one run, on that database.
 test: install
 ifdef WIKI_TEST_DATABASE_URL
-	$(BIN)/pytest
+	$(BIN)/pytest $(PARALLEL)
 else
-	$(BIN)/pytest
-	PYTEST=$(BIN)/pytest .ci/test-on-postgresql
+	$(BIN)/pytest $(PARALLEL)
+	PYTEST=$(BIN)/pytest .ci/test-on-postgresql $(PARALLEL) $(OWN_WIKIS)
 endif
+
+test-fast: install
+	env -u WIKI_TEST_DATABASE_URL $(BIN)/pytest $(PARALLEL) -m "not slow" --ignore=tests/e2e
 
 serve: install
 	$(BIN)/flask --app wiki init

@@ -16,6 +16,7 @@ and writes ``bench/results/latest.md`` and ``latest.json``, the targets marked m
     python bench/run.py                  # 1k and 10k
     python bench/run.py --large          # and 100k (or BENCH_LARGE=1)
     python bench/run.py --sizes 1000 --seconds 2
+    python bench/run.py --sizes 1000 --page-views-only   # printed; latest.md is left alone
 
 Only figures from one run compare: the machine is shared, and its speed varies.
 """
@@ -523,7 +524,7 @@ def database_facts(instance: Path) -> tuple[int, float]:
     return revisions, database.stat().st_size / 1024 ** 2
 
 
-def run_wiki(size: int, plan: Plan, saves: int) -> WikiRun:
+def run_wiki(size: int, plan: Plan, saves: int, page_views_only: bool = False) -> WikiRun:
     print(f"Wiki of {size:,} pages", file=sys.stderr)
     manifest = generate.ensure(size)
     instance = prepare_instance(size)
@@ -535,9 +536,10 @@ def run_wiki(size: int, plan: Plan, saves: int) -> WikiRun:
         generated = f"{manifest.saves:,} saves through the services in {manifest.seconds:,.0f} s"
         run = WikiRun(size, revisions, generated, round(database_mb, 1), wiki.ready_s)
         measure_page_views(run, wiki, manifest, plan)
-        for name, paths in endpoints(manifest, size):
+        for name, paths in [] if page_views_only else endpoints(manifest, size):
             run.measurements.append(measure(wiki.base, name, paths, plan))
-        run.measurements.append(measure_saves(wiki.base, manifest, saves))
+        if not page_views_only:
+            run.measurements.append(measure_saves(wiki.base, manifest, saves))
         run.worker_rss_mb = [round(rss, 1) for rss in wiki.worker_rss_mb()]
         run.worker_peak_rss_mb = round(sampler.stop(), 1)
     run.startup_s, run.startup_cpu_s = startup_seconds(instance)  # with the machine quiet
@@ -705,14 +707,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="each throughput run")
     parser.add_argument("--latency-seconds", type=float, default=3.0, help="each latency run")
     parser.add_argument("--saves", type=int, default=SAVES, help="saves per wiki")
+    parser.add_argument("--page-views-only", action="store_true",
+                        help="page views and the ceiling only; print them, keep latest.md")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     plan = Plan(args.seconds, args.latency_seconds)
     machine = describe_machine()
-    runs = [run_wiki(size, plan, args.saves)
+    runs = [run_wiki(size, plan, args.saves, args.page_views_only)
             for size in generate.sizes_wanted(args.large, args.sizes)]
+    if args.page_views_only:  # a part of the table: compare it with another such run
+        print("\n".join(line for run in runs for line in _run_table(run)))
+        return
     report = Report(machine, runs, asdict(plan) | {"saves": args.saves},
                     hostile=hostile.measure())
     report.targets = check_targets(runs, report.hostile)

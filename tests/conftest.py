@@ -44,13 +44,16 @@ def pytest_report_header(config) -> str:
     return f"database: PostgreSQL, {make_url(url).render_as_string(hide_password=True)}"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
-    if not databases.on_postgresql():
-        return
     skip = pytest.mark.skip(reason="tests SQLite itself; this run is on PostgreSQL")
     for item in items:
-        if item.get_closest_marker("sqlite_only"):
+        if databases.on_postgresql() and item.get_closest_marker("sqlite_only"):
             item.add_marker(skip)
+        if item.get_closest_marker("e2e"):
+            # Under `pytest -n` (--dist loadgroup): one worker drives the browser journeys,
+            # in order, against one server.
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def migrate(url: str, instance: Path) -> None:
@@ -165,7 +168,8 @@ def test_database(tmp_path_factory) -> Iterator[SQLiteDatabases | PostgreSQLData
     if not databases.on_postgresql():
         yield SQLiteDatabases(folder)
         return
-    postgresql = PostgreSQLDatabases(databases.TEST_DATABASE_URL, folder)
+    postgresql = PostgreSQLDatabases(databases.for_this_worker(databases.TEST_DATABASE_URL),
+                                     folder)
     yield postgresql
     postgresql.close()
 

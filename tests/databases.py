@@ -30,6 +30,17 @@ def on_postgresql() -> bool:
     return TEST_DATABASE_URL is not None
 
 
+def for_this_worker(url: str) -> str:
+    """*url*; or, in a pytest-xdist worker, a database of the worker's own beside it (its
+    name ends ``_gw0``, ``_gw1``...): each run empties its database between tests."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(
+        hide_password=False)
+
+
 def server_url() -> str | None:
     """A PostgreSQL server tests may create databases on, or None if there is none."""
     url = TEST_DATABASE_URL or LOCAL_SERVER

@@ -3,13 +3,15 @@ and the rendered pages each worker keeps for anonymous readers."""
 
 import re
 from datetime import UTC, datetime
+from itertools import count
 
 import pytest
 from sqlalchemy import text
 
 from tests.helpers import save_page
 from wiki.extensions import db
-from wiki.web.caching import PAGE_PATHS, CachedPage, PageCache, Validators
+from wiki.web import caching
+from wiki.web.caching import CachedPage, PageCache, Validators
 
 
 @pytest.fixture
@@ -207,10 +209,42 @@ def test_only_successful_page_views_are_kept(visitor, page):
     assert queries(visitor.get(page + "?rev=99")) > 1
 
 
-def test_the_paths_answered_are_those_of_page_views(app):
-    rules = {rule.endpoint: rule.rule for rule in app.url_map.iter_rules()}
-    assert rules["pages.home"] == PAGE_PATHS[0]
-    assert rules["pages.view"].startswith(PAGE_PATHS[1])
+def test_the_views_kept_are_those_marked_at_the_view(app):
+    assert caching.kept_endpoints(app) == {"pages.home", "pages.view"}
+
+
+@pytest.fixture
+def renders(app):
+    """Two routes answering with validators, one of them marked ``keeps_page``; each render
+    is numbered, so a kept answer shows an old number."""
+    made = count(1)
+
+    def numbered(name: str):
+        validators = Validators(name, datetime(2026, 1, 1, tzinfo=UTC))
+        return caching.respond(validators, lambda: f"{name} rendered {next(made)}")
+
+    @caching.keeps_page
+    def note(name: str):
+        return numbered(name)
+
+    def draft(name: str):
+        return numbered(name)
+
+    app.add_url_rule("/notes/<name>", view_func=note)
+    app.add_url_rule("/drafts/<name>", view_func=draft)
+    return made
+
+
+def test_a_route_whose_view_keeps_pages_is_answered_from_the_cache(app, renders):
+    """Wherever its route is: the middleware reads the URL map, not a list of paths."""
+    visitor = app.test_client(use_cookies=False)
+    first = visitor.get("/notes/routing")
+    again = visitor.get("/notes/routing")
+    assert again.get_data(as_text=True) == first.get_data(as_text=True) == "routing rendered 1"
+    assert queries(again) == 1
+    assert visitor.get("/notes/views").get_data(as_text=True) == "views rendered 2"
+    assert visitor.get("/drafts/routing").get_data(as_text=True) == "routing rendered 3"
+    assert visitor.get("/drafts/routing").get_data(as_text=True) == "routing rendered 4"
 
 
 def test_the_cache_drops_the_least_recently_used_beyond_its_size():

@@ -5,6 +5,7 @@ import string
 import pytest
 
 from tests.helpers import save_page
+from wiki.services import diffing
 from wiki.services.diffing import (
     MAX_DIFF_WORK,
     MAX_SHOWN_LINES,
@@ -19,12 +20,18 @@ from wiki.services.diffing import (
 
 @pytest.fixture
 def matching_work(monkeypatch):
-    """Counts the (old, new) item pairs difflib's matching looks at: the work a diff does.
+    """Counts the work a diff does: the (old, new) item pairs difflib's exact matching looks
+    at, and the items patience diff anchors (its cost grows with them, about n log n).
 
     Each ``find_longest_match`` call scans (at most) its whole rectangle of pairs.
     """
-    work = {"pairs": 0}
+    work = {"pairs": 0, "anchored": 0}
     find_longest_match = difflib.SequenceMatcher.find_longest_match
+    patience = diffing.PatienceSequenceMatcher
+
+    def counting_patience(isjunk, a, b):
+        work["anchored"] += len(a) + len(b)
+        return patience(isjunk, a, b)
 
     def counting(self, alo=0, ahi=None, blo=0, bhi=None):
         ahi = len(self.a) if ahi is None else ahi
@@ -33,6 +40,7 @@ def matching_work(monkeypatch):
         return find_longest_match(self, alo, ahi, blo, bhi)
 
     monkeypatch.setattr(difflib.SequenceMatcher, "find_longest_match", counting)
+    monkeypatch.setattr(diffing, "PatienceSequenceMatcher", counting_patience)
     return work
 
 
@@ -270,13 +278,17 @@ def test_diffing_random_punctuation_stays_within_its_budget(matching_work, line_
 
 
 def test_the_work_of_a_diff_stops_growing_with_its_size(matching_work):
-    work = []
+    work, anchored = [], []
     for size in (150_000, 600_000):
-        matching_work["pairs"] = 0
+        matching_work.update(pairs=0, anchored=0)
         diff_texts(random_punctuation(300, size, 1), random_punctuation(300, size, 2))
         work.append(matching_work["pairs"])
+        anchored.append(matching_work["anchored"])
 
     assert work[1] <= 1.2 * work[0]
+    # Patience diff anchored the lines, then each changed line's words: 4 times the text,
+    # 4 times the items, not 16.
+    assert 0 < anchored[1] <= 4.2 * anchored[0]
 
 
 def test_a_diff_shows_its_first_lines_and_counts_the_rest():

@@ -25,3 +25,20 @@ def test_make_run_takes_a_port_and_a_host():
 def test_make_serve_takes_a_port():
     assert "WIKI_BIND=127.0.0.1:9000" in commands("serve", "PORT=9000")
     assert "WIKI_BIND" not in commands("serve")  # gunicorn.conf.py's own default, or the env's
+
+
+def test_make_test_fast_runs_the_quick_part_on_sqlite():
+    """No browser, no slow marker, no PostgreSQL even when the shell names one."""
+    command = commands("test-fast", "WIKI_TEST_DATABASE_URL=postgresql://h/wiki_test_x")
+    assert "env -u WIKI_TEST_DATABASE_URL" in command
+    assert '-m "not slow"' in command and "--ignore=tests/e2e" in command
+    assert "test-on-postgresql" not in command
+
+
+def test_make_test_runs_the_server_tests_once():
+    """They start wikis of their own, the same on either pass: the SQLite pass runs them."""
+    sqlite_pass, postgresql_pass = commands("test").strip().splitlines()[-2:]
+    assert "--ignore" not in sqlite_pass
+    assert "test-on-postgresql" in postgresql_pass
+    assert "--ignore=tests/test_servers.py --ignore=tests/test_multihost.py" in postgresql_pass
+    assert "--ignore" not in commands("test", "WIKI_TEST_DATABASE_URL=postgresql://h/wiki_test_x")

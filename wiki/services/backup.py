@@ -31,7 +31,6 @@ class BackupError(Exception):
 
 @dataclass(frozen=True)
 class BackupInfo:
-    schema_version: str
     pages: int
     revisions: int
 
@@ -97,7 +96,7 @@ def inspect_backup(source: Path) -> BackupInfo:
     if schema not in _known_schema_versions():
         raise BackupError(f"{source} comes from another version of the wiki "
                           f"(schema {schema}); this version cannot restore it.")
-    return BackupInfo(schema, pages, revisions)
+    return BackupInfo(pages, revisions)
 
 
 def restore_database(source: Path) -> BackupInfo:

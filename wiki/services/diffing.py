@@ -6,13 +6,12 @@ endings never show up as a change.
 
 import difflib
 import re
-from bisect import bisect_left
-from collections import Counter
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Literal
 
 from merge3 import Merge3
+from patiencediff import PatienceSequenceMatcher
 
 LineKind = Literal["equal", "delete", "insert"]
 Opcode = tuple[str, int, int, int, int]  # as from SequenceMatcher.get_opcodes
@@ -320,13 +319,12 @@ def _joined(pieces: list[Segment]) -> tuple[Segment, ...]:
 
 
 class _AnchoredMatcher(difflib.SequenceMatcher):
-    """A SequenceMatcher made fast on long, repetitive texts, patience-diff style.
+    """A SequenceMatcher made fast on long, repetitive texts: patience diff, then exact.
 
     Plain ``SequenceMatcher`` without autojunk slows down with every repeated item (blank
-    lines, ``}``, spaces): three edits far apart in a 20,000-line page took seconds. With
-    autojunk on, it never anchors on frequent items, which mangles repetitive pages. So items
-    that occur once in each sequence are matched first as anchors, and the small gaps between
-    them are matched exactly, without autojunk.
+    lines, ``}``, spaces); with autojunk on, it mangles repetitive pages. So patience diff
+    (``patiencediff``) anchors on items that occur once in each sequence, and the small gaps
+    it leaves are matched exactly, without autojunk, while the work budget lasts.
     """
 
     def __init__(self, isjunk=None, a=(), b=(), budget: _WorkBudget | None = None):
@@ -338,45 +336,14 @@ class _AnchoredMatcher(difflib.SequenceMatcher):
         blocks = []
         i, j = 0, 0
         # Small inputs are matched exactly as one stretch: anchoring would only cost time.
-        anchors = _unique_anchors(a, b) if len(a) * len(b) > _MAX_EXACT_GAP else []
-        for anchor_i, anchor_j in anchors:
+        anchors = (PatienceSequenceMatcher(None, a, b).get_matching_blocks()
+                   if len(a) * len(b) > _MAX_EXACT_GAP else [])
+        for anchor_i, anchor_j, size in anchors:
             blocks += _gap_blocks(a[i:anchor_i], b[j:anchor_j], i, j, self.budget)
-            blocks.append((anchor_i, anchor_j, 1))
-            i, j = anchor_i + 1, anchor_j + 1
+            blocks.append((anchor_i, anchor_j, size))
+            i, j = anchor_i + size, anchor_j + size
         blocks += _gap_blocks(a[i:], b[j:], i, j, self.budget)
         return [*_coalesced(blocks), (len(a), len(b), 0)]
-
-
-def _unique_anchors(a, b) -> list[tuple[int, int]]:
-    """Pairs (i, j) with a[i] == b[j] occurring once in each, the longest run in order."""
-    a_counts, b_counts = Counter(a), Counter(b)
-    b_unique = {item: j for j, item in enumerate(b) if b_counts[item] == 1}
-    pairs = [
-        (i, b_unique[item]) for i, item in enumerate(a) if a_counts[item] == 1 and item in b_unique
-    ]
-    return _longest_increasing(pairs)
-
-
-def _longest_increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The longest subsequence of *pairs* (sorted by i) whose j also increase (patience sort)."""
-    pile_tops: list[int] = []  # j ending the best run of each length so far
-    pile_top_indexes: list[int] = []
-    previous: list[int | None] = []
-    for index, (_, j) in enumerate(pairs):
-        pile = bisect_left(pile_tops, j)
-        previous.append(pile_top_indexes[pile - 1] if pile else None)
-        if pile == len(pile_tops):
-            pile_tops.append(j)
-            pile_top_indexes.append(index)
-        else:
-            pile_tops[pile] = j
-            pile_top_indexes[pile] = index
-    run = []
-    index = pile_top_indexes[-1] if pile_top_indexes else None
-    while index is not None:
-        run.append(pairs[index])
-        index = previous[index]
-    return run[::-1]
 
 
 def _gap_blocks(

@@ -39,11 +39,13 @@ SAVE_MESSAGES = {
 
 
 @bp.get("/")
+@caching.keeps_page
 def home():
     return view(pages.HOME)
 
 
 @bp.get("/wiki/<path:slug>")
+@caching.keeps_page
 def view(slug: str):
     require(Action.READ)
     page = pages.get_page(slug)

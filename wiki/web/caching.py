@@ -1,36 +1,9 @@
 """Page views that cost little: conditional requests, and rendered pages kept per worker.
 
-**Validators.** What a page view shows depends on more than the page's revision number, so
-its ``ETag`` is a digest of everything the view puts on the page, all of which it loads:
-
-- the revision shown and its rendered HTML: a save elsewhere re-renders it in place when
-  one of its links turns blue or red, without a new revision;
-- the page's title, newest revision number, tags, backlink count, sub-pages and parents;
-- who is asking: a signed-in reader sees their name, the actions their role allows, and a
-  sign-out form whose CSRF token expires (``WTF_CSRF_TIME_LIMIT``). For them the digest
-  also takes the user, their session version and role, and the current hour, so a copy
-  kept by the browser never carries a token anywhere near expiry;
-- the templates and static files of this deployment, so a new release invalidates copies.
-
-The ETag is weak (``W/``): "edited 5 minutes ago" drifts with the clock while the page
-stays the same. ``Last-Modified`` is the later of the revision's and the page's time; a
-client sending only ``If-Modified-Since`` gets that coarser answer (a new backlink does not
-move the date), while browsers also send ``If-None-Match``, which wins.
-
-Responses say ``Cache-Control: private, no-cache``: the browser may keep the page but asks
-each time (the 304 answers that), and shared caches keep nothing, since one URL gives each
-user different HTML (with ``Vary: Cookie``). A request with flash messages waiting (the
-redirect after a save) always gets the full page: a 304 would swallow the message.
-
-**Rendered pages.** Anonymous readers all get the same page, so each worker keeps the page
-views it sent them, up to ``PAGE_CACHE_BYTES``, and sends them again while the wiki's change
-counter (``wiki_state.version``, bumped by every write transaction, and moved past every
-earlier value by ``flask restore``) is unchanged and for at most ``PAGE_CACHE_SECONDS``, so
-"5 minutes ago" stays about right. A WSGI middleware in front of Flask does it
-(:class:`PageCacheMiddleware`): a hit costs one primary-key lookup, not the page's queries,
-its template, nor even Flask's request handling. A save anywhere refreshes every copy, so
-nothing stale is shown; signed-in readers never get a kept copy. A copy is kept for the URL
-as asked, scheme, host and prefix included: links on the page start with the prefix.
+A page view answers with validators (a weak ``ETag`` digesting everything it shows, and
+``Last-Modified``), so a browser revalidates with a 304. A view marked :func:`keeps_page`
+also has its anonymous answers kept by :class:`PageCacheMiddleware` in each worker until the
+wiki changes. Why each choice: docs/architecture.md, "Page cache".
 """
 
 from __future__ import annotations
@@ -44,10 +17,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache, cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from flask import Flask, Response, current_app, make_response, request, session
 from flask_login import current_user
-from werkzeug.http import http_date, is_resource_modified, quote_etag
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import http_date, is_resource_modified, parse_date, quote_etag, unquote_etag
+from werkzeug.routing import MapAdapter
+from werkzeug.wsgi import get_path_info
 
 from wiki.extensions import db
 from wiki.models import Page, Revision, as_utc
@@ -55,6 +32,7 @@ from wiki.web import timing
 
 TOKEN_BUCKET_SECONDS = 3600
 WIKI_VERSION_SQL = "SELECT version FROM wiki_state WHERE id = 1"
+View = TypeVar("View", bound=Callable)
 
 
 # --- validators ---------------------------------------------------------------------------
@@ -71,6 +49,14 @@ class Validators:
         return {"ETag": quote_etag(self.etag, weak=True),
                 "Last-Modified": http_date(self.last_modified),
                 "Cache-Control": "private, no-cache"}
+
+    @classmethod
+    def sent_in(cls, headers: Iterable[tuple[str, str]]) -> Validators | None:
+        """The validators a response carries in *headers*, if it has both."""
+        found = {name.lower(): value for name, value in headers}
+        etag, _weak = unquote_etag(found.get("etag"))
+        last_modified = parse_date(found.get("last-modified"))
+        return cls(etag, last_modified) if etag and last_modified else None
 
 
 def page_validators(*, page: Page, revision: Revision, backlinks: int,
@@ -111,18 +97,12 @@ def deployment_digest(*folders: str | None) -> str:
 
 
 def respond(validators: Validators, render: Callable[[], str]) -> Response:
-    """The page *render* makes, with its validators; or 304 if the client's copy still holds.
-
-    A page rendered for a request :class:`PageCacheMiddleware` may answer next time is
-    marked for it to keep.
-    """
+    """The page *render* makes, with its validators; or 304 if the client's copy still holds."""
     if "_flashes" not in session and not is_resource_modified(
             request.environ, validators.etag, last_modified=validators.last_modified):
         response = Response(status=304)
     else:
         response = make_response(render())
-        if VERSION_KEY in request.environ:
-            request.environ[KEEP_KEY] = validators
     response.headers.update(validators.headers)
     response.vary.add("Cookie")
     return response
@@ -130,36 +110,69 @@ def respond(validators: Validators, render: Callable[[], str]) -> Response:
 
 # --- the per-worker cache -----------------------------------------------------------------
 
-VERSION_KEY = "wiki.page_cache.version"  # in the WSGI environ: the counter read before
-KEEP_KEY = "wiki.page_cache.keep"  # set by the view: this response may be kept
-PAGE_PATHS = ("/", "/wiki/")  # the home page and pages.view (a test checks the routes)
+
+def keeps_page(view: View) -> View:
+    """Mark *view* as one whose answers to anonymous readers each worker may keep.
+
+    :class:`PageCacheMiddleware` keeps a successful ``GET`` of a marked view's routes that
+    carries validators (as :func:`respond` gives it) and sends it again until the wiki changes.
+    """
+    view.keeps_page = True  # type: ignore[attr-defined]
+    return view
+
+
+def kept_endpoints(app: Flask) -> set[str]:
+    """The endpoints whose views are marked :func:`keeps_page`."""
+    return {endpoint for endpoint, view in app.view_functions.items()
+            if getattr(view, "keeps_page", False)}
+
+
 UNKEPT_HEADERS = {"set-cookie", "server-timing", "date"}  # made for each response
 
 
 class PageCacheMiddleware:
     """WSGI middleware: page views for anonymous readers, answered from the worker's cache.
 
-    A request without cookies (so without a session, a login or flash messages) for a page
-    is anonymous, and every such reader gets the same page. If the worker kept that page
-    and the change counter has not moved since, it is sent as it was sent before (headers
-    included), without reaching Flask; conditional requests get their 304 here too. Else
-    the request goes on to Flask, with the counter read *before* the page's queries; when
-    the view marks its response (:func:`respond`), the whole response is kept.
+    A request without cookies (so without a session, a login or flash messages) for a route
+    of a view marked :func:`keeps_page` is anonymous, and every such reader gets the same
+    page. If the worker kept that page and the change counter has not moved since, it is
+    sent as it was sent before (headers included), without reaching Flask; conditional
+    requests get their 304 here too. Else the request goes on to Flask, with the counter read
+    *before* the page's queries, and a successful answer with validators is kept whole.
     """
 
     def __init__(self, wsgi_app, app: Flask) -> None:
         self.wsgi_app = wsgi_app
+        self.app = app
         with app.app_context():
             self.engine = db.engine
         self.cache = app.extensions["page_cache"] = PageCache(
             app.config["PAGE_CACHE_BYTES"], app.config["PAGE_CACHE_SECONDS"])
 
+    @cached_property
+    def routes(self) -> tuple[MapAdapter, set[str]]:
+        """The app's URL map and the endpoints kept, read at the first request: by then the
+        route table is complete (Flask refuses new routes once it serves)."""
+        return self.app.url_map.bind("localhost"), kept_endpoints(self.app)
+
+    def routes_to_kept_view(self, environ) -> bool:
+        """Whether the request's path leads to a view marked :func:`keeps_page`."""
+        urls, endpoints = self.routes
+        try:
+            endpoint, _ = urls.match(get_path_info(environ), "GET")
+        except HTTPException:  # not found, or redirected: Flask answers
+            return False
+        return endpoint in endpoints
+
     def __call__(self, environ, start_response):
-        if not _anonymous_page_view(environ):
+        if not _anonymous_read(environ):
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
         key = page_key(environ)
-        version = environ[VERSION_KEY] = self.version()
+        # A page kept already was a kept view's: a hit need not ask the URL map again.
+        if key not in self.cache and not self.routes_to_kept_view(environ):
+            return self.wsgi_app(environ, start_response)
+        version = self.version()
         entry = self.cache.get(key, version)
         if entry is None:
             return self._render_and_keep(key, version, environ, start_response)
@@ -192,7 +205,7 @@ class PageCacheMiddleware:
             return start_response(status, headers, exc_info)
 
         body = self.wsgi_app(environ, remember)
-        validators = environ.get(KEEP_KEY)
+        validators = Validators.sent_in(sent.get("headers", ()))
         if (validators is None or version is None or environ["REQUEST_METHOD"] != "GET"
                 or not sent["status"].startswith("200")):
             return body  # HEAD: Flask sent no body to keep
@@ -220,10 +233,9 @@ def page_key(environ) -> str:
         "PATH_INFO", "QUERY_STRING"))
 
 
-def _anonymous_page_view(environ) -> bool:
-    path = environ.get("PATH_INFO", "")
+def _anonymous_read(environ) -> bool:
+    """A GET or HEAD without cookies or credentials: every such reader gets the same page."""
     return (environ.get("REQUEST_METHOD") in ("GET", "HEAD")
-            and (path == PAGE_PATHS[0] or path.startswith(PAGE_PATHS[1]))
             and not environ.get("HTTP_COOKIE") and not environ.get("HTTP_AUTHORIZATION"))
 
 
@@ -277,6 +289,9 @@ class PageCache:
             self.size += len(entry.body)
             while self.size > self.max_size:
                 self._drop(next(iter(self._entries)))
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries
 
     def _drop(self, key: str) -> None:
         if (entry := self._entries.pop(key, None)) is not None:
