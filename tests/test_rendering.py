@@ -12,13 +12,8 @@ import pytest
 from pygments.lexer import RegexLexer
 
 from tests.helpers import save_page, textarea
-from wiki.services.rendering import (
-    MAX_HIGHLIGHTED_CHARS,
-    MAX_TABLE_CELLS,
-    Heading,
-    render,
-    rewrite_wikilinks,
-)
+from wiki.services.markdown_rules import MAX_HIGHLIGHTED_CHARS, MAX_TABLE_CELLS, Heading
+from wiki.services.rendering import render, rewrite_wikilinks
 
 Element = tuple[str, dict[str, str | None]]
 

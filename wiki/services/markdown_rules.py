@@ -1,0 +1,212 @@
+"""The parser's own rules, added to markdown-it in ``rendering``: fenced code highlighted
+within a budget, heading anchors, task lists, tables within a budget and aligned by class.
+Each runs in one pass, so no page within the size limit takes long to render."""
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block.table import table as table_rule
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from pygments import format as format_tokens
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.token import Error
+from pygments.util import ClassNotFound
+
+from wiki.services.slugs import slugify
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+    anchor: str  # the full id attribute, e.g. "h-what-is-flask"
+
+
+# --- fenced code: Pygments for a named, known language, plain escaped text otherwise ----------
+
+_FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
+
+# Some Pygments lexers backtrack badly: the systemd lexer takes cubic time on a long line of
+# blanks, scanning past line ends for a "=" and failing at every character. So highlighting
+# has a budget: lines up to this long, this many characters in a page, and no lexing error;
+# beyond it the code is shown plain. A failed match ends in an error token, so stopping at
+# the first one keeps a lexer from failing at every character of the fence in turn.
+MAX_HIGHLIGHTED_LINE = 500
+MAX_HIGHLIGHTED_CHARS = 100_000
+
+
+def render_fence(
+    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    language = token.info.split(maxsplit=1)[0] if token.info.strip() else ""
+    try:
+        lexer = get_lexer_by_name(language) if language else None
+    except ClassNotFound:
+        lexer = None
+    if lexer is not None:  # never guess: a wrong guess colours prose as code
+        highlighted = _highlighted(token.content, lexer, env)
+        if highlighted is not None:
+            return highlighted
+    return f"<pre><code>{escapeHtml(token.content)}</code></pre>\n"
+
+
+def _highlighted(code: str, lexer: Lexer, env: EnvType) -> str | None:
+    """*code* highlighted as HTML, or None when that would exceed the page's budget."""
+    budget = env.setdefault("highlight_budget", MAX_HIGHLIGHTED_CHARS)
+    if len(code) > budget or max(map(len, code.split("\n"))) > MAX_HIGHLIGHTED_LINE:
+        return None
+    env["highlight_budget"] = budget - len(code)
+    lexed = []
+    for kind, text in lexer.get_tokens(code):
+        if kind in Error:
+            return None
+        lexed.append((kind, text))
+    return format_tokens(lexed, _FORMATTER)
+
+
+# --- core rules: heading anchors, task lists, table alignment ---------------------------------
+
+
+def heading_anchor(text: str) -> str:
+    """The id of the first heading with this text: ``[[Page#Text]]`` links to it."""
+    return "h-" + (slugify(text.replace("/", " ")) or "section")
+
+
+def anchor_headings(state: StateCore) -> None:
+    """Give each heading an ``h-`` id (never one of the page's own ids), unique in the page."""
+    used: set[str] = set()
+    next_suffix: dict[str, int] = {}  # per base: no suffix below it is free (linear, not n²)
+    headings: list[Heading] = []
+    for heading, inline in zip(state.tokens, state.tokens[1:], strict=False):
+        if heading.type != "heading_open":
+            continue
+        text = inline_text(inline.children or ())
+        base = anchor = heading_anchor(text)
+        n = next_suffix.get(base, 1)
+        while anchor in used:
+            n += 1
+            anchor = f"{base}-{n}"
+        next_suffix[base] = n
+        used.add(anchor)
+        heading.attrSet("id", anchor)
+        headings.append(Heading(int(heading.tag[1]), text, anchor))
+    state.env["headings"] = headings
+
+
+_TASK = re.compile(r"\[([ xX])\][ \t\n\v\f\r]")
+
+
+def task_lists(state: StateCore) -> None:
+    """``- [ ] todo`` and ``- [x] done`` items become disabled, labelled checkboxes.
+
+    As mdit_py_plugins' tasklists plugin renders them, but in one pass: the plugin walks
+    back to each item's list, which made 12,000 items take seconds. A stack of open lists
+    knows it at once.
+    """
+    tokens = state.tokens
+    open_lists: list[Token] = []
+    for index, token in enumerate(tokens):
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            open_lists.append(token)
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            open_lists.pop()
+        elif (
+            token.type == "inline" and index >= 2 and open_lists
+            and tokens[index - 1].type == "paragraph_open"
+            and tokens[index - 2].type == "list_item_open"
+            and (task := _TASK.match(token.content))
+            and token.children and token.children[0].type == "text"
+            and token.children[0].content.startswith(task.group(0)[:3])
+        ):
+            _make_task(token, checked=task.group(1) != " ")
+            tokens[index - 2].attrSet("class", "task-list-item")
+            open_lists[-1].attrSet("class", "contains-task-list")
+
+
+def _make_task(inline: Token, checked: bool) -> None:
+    checkbox = Token("html_inline", "", 0)
+    checked_attribute = ' checked="checked"' if checked else ""
+    checkbox.content = (
+        f'<input class="task-list-item-checkbox"{checked_attribute} '
+        'disabled="disabled" type="checkbox">'
+    )
+    children = inline.children or []
+    children[0].content = children[0].content[3:]  # the "[ ]"
+    inline.content = inline.content[3:]
+    label_open, label_close = Token("html_inline", "", 0), Token("html_inline", "", 0)
+    label_open.content, label_close.content = "<label>", "</label>"
+    inline.children = [label_open, checkbox, *children, label_close]
+
+
+# Each table cell costs a parse of its own: 1 MB of table took seconds. Beyond this many
+# cells in a page, the rest of a table is shown as the text it was written as.
+MAX_TABLE_CELLS = 20_000
+
+
+def table_within_budget(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """markdown-it's table rule, given only the rows the page's cell budget still allows;
+    the rows beyond them follow as a code block."""
+    cells_left = state.env.setdefault("table_cells_left", MAX_TABLE_CELLS)
+    header = state.src[state.bMarks[start_line] : state.eMarks[start_line]]
+    columns = header.strip().removeprefix("|").removesuffix("|").count("|") + 1  # or more
+    rows = cells_left // columns - 1  # besides the header
+    if rows < 0:
+        return False
+    tokens_before = len(state.tokens)
+    cut_at = start_line + 2 + rows
+    if not table_rule(state, start_line, min(end_line, cut_at), silent):
+        return False
+    if silent:
+        return True
+    state.env["table_cells_left"] = cells_left - sum(
+        token.type in ("th_open", "td_open") for token in state.tokens[tokens_before:]
+    )
+    if state.line == cut_at < end_line:
+        _rows_left_over(state, end_line)
+    return True
+
+
+def _rows_left_over(state: StateBlock, end_line: int) -> None:
+    """The table's rows after where it was cut, as a code block: one token, however many."""
+    first = last = state.line
+    while (last < end_line and not state.isEmpty(last) and state.sCount[last] >= state.blkIndent
+           and "|" in state.src[state.bMarks[last] : state.eMarks[last]]):
+        last += 1
+    if last > first:
+        token = state.push("code_block", "code", 0)
+        token.content = state.getLines(first, last, state.blkIndent, True)
+        token.map = [first, last]
+        state.line = last
+
+
+_ALIGNMENT = re.compile(r"text-align:\s*(left|center|right)")
+
+
+def align_with_classes(state: StateCore) -> None:
+    """markdown-it aligns table cells with ``style=``; the CSP forbids that, so use a class."""
+    for token in state.tokens:
+        if token.type not in ("th_open", "td_open"):
+            continue
+        if alignment := _ALIGNMENT.search(str(token.attrs.pop("style", ""))):
+            token.attrSet("class", f"align-{alignment.group(1)}")
+
+
+def inline_text(children: Iterable[Token]) -> str:
+    parts: list[str] = []
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":  # its alt text is its children
+            parts.append(inline_text(child.children or ()))
+    return "".join(parts)
