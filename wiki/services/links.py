@@ -100,13 +100,13 @@ def set_links(session: Session, page: Page, targets: Mapping[str, str]) -> None:
                     for slug, title in targets.items() if len(slug) <= longest)
 
 
-def rerender_linking_pages(session: Session, slugs: Iterable[str], exclude_page_id: int) -> int:
+def relink_pages_linking_to(session: Session, slugs: Iterable[str], exclude_page_id: int) -> None:
     """Turn the links to *slugs* red or blue in the current revision of every page linking there.
 
     Called when those slugs start or stop existing, inside the save that made them so, which
     holds the writer lock. So the linking pages are not rendered again from their Markdown
     (a heavy page would stall everyone's saves): their stored HTML is patched, the wiki
-    links being our own markup, in one linear pass each. Returns how many pages changed.
+    links being our own markup, in one linear pass each.
     """
     slugs = set(slugs)
     linking_pages = select(Link.from_page_id).where(Link.target_slug.in_(slugs))
@@ -116,14 +116,11 @@ def rerender_linking_pages(session: Session, slugs: Iterable[str], exclude_page_
         .where(Page.id.in_(linking_pages), Page.id != exclude_page_id)
     ).all()
     existing = existing_slugs(session, slugs) if linking else set()
-    changed = 0
     for revision_id, html in linking:
         relinked = rendering.relink(html, slugs, existing)
         if relinked != html:
             session.execute(update(Revision).where(Revision.id == revision_id)
                             .values(html=relinked))
-            changed += 1
-    return changed
 
 
 def backlink_count(page: Page) -> int:

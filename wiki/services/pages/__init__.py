@@ -1,7 +1,7 @@
 """The only code that writes pages. Each public function is one transaction.
 
 Saving a page writes, together or not at all: the new revision, its rendered HTML, its
-outgoing links, its tags, and the re-rendered pages whose red links it turns blue.
+outgoing links, its tags, and the linking pages whose red links it turns blue.
 """
 
 from wiki.services.pages.queries import (

@@ -74,7 +74,7 @@ def _rename(session: Session, slug: str, new_title: str, author: User | None,
     add_revision(session, page, renamed, author, prepared=prepared)
     if rewrite_links and new_slug != slug:
         _rewrite_links_to(session, page, slug, new_title, author, prepared)
-    links.rerender_linking_pages(session, {new_slug}, exclude_page_id=page.id)
+    links.relink_pages_linking_to(session, {new_slug}, exclude_page_id=page.id)
     return page
 
 

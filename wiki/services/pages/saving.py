@@ -192,7 +192,7 @@ def _save(session: Session, edit: PageEdit, author: User | None, *, restore: boo
     revision = add_revision(session, page, edit, author, prepared=prepared)
     if page.deleted:
         page.deleted = False
-        links.rerender_linking_pages(session, {page.slug}, exclude_page_id=page.id)
+        links.relink_pages_linking_to(session, {page.slug}, exclude_page_id=page.id)
     return SaveResult(page, Outcome.MERGED if merged_with else Outcome.SAVED, revision,
                       merged_with)
 
@@ -250,7 +250,7 @@ def _create(session: Session, edit: PageEdit, author: User | None,
     _set_tags(session, page, edit.tags)
     first = replace(edit, summary=edit.summary or "Created", minor=False)
     revision = add_revision(session, page, first, author, prepared=prepared)
-    links.rerender_linking_pages(session, {page.slug}, exclude_page_id=page.id)
+    links.relink_pages_linking_to(session, {page.slug}, exclude_page_id=page.id)
     return SaveResult(page, Outcome.CREATED, revision)
 
 
@@ -309,7 +309,7 @@ def _delete(session: Session, slug: str) -> None:
     page.updated_at = utcnow()
     links.set_links(session, page, {})
     search.remove_page(session, page.id)
-    links.rerender_linking_pages(session, {slug}, exclude_page_id=page.id)
+    links.relink_pages_linking_to(session, {slug}, exclude_page_id=page.id)
 
 
 def revert(slug: str, number: int, author: User | None, *,
