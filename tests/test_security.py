@@ -338,7 +338,7 @@ def test_a_good_token_still_works_after_the_notice(admin, sample):
 
 # --- Headers ---------------------------------------------------------------------------
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
@@ -351,6 +351,14 @@ def assert_security_headers(response) -> None:
     assert headers["Referrer-Policy"] == "same-origin"
     assert headers["X-Frame-Options"] == "DENY"
     assert "Strict-Transport-Security" not in headers
+
+
+def test_images_from_other_sites_are_a_setting_off_by_default(make_app):
+    """No third-party image tells another site who reads a page, unless the wiki allows it."""
+    for setting, img_src in ((None, "img-src 'self';"), (True, "img-src 'self' https:;")):
+        app = make_app("images", **({} if setting is None else {"EXTERNAL_IMAGES": setting}))
+        policy = app.test_client().get("/").headers["Content-Security-Policy"]
+        assert img_src in policy, policy
 
 
 def test_security_headers_on_every_kind_of_response(app, client, users, sample):

@@ -36,6 +36,7 @@ REMEMBER_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_SECURE = False
 REMEMBER_COOKIE_DURATION = 30 * 24 * 3600  # seconds "Keep me signed in" lasts
 HSTS = False  # send Strict-Transport-Security (only behind HTTPS)
+EXTERNAL_IMAGES = False  # true: pages may show images from any https: site
 PROXY_FIX = 0  # number of trusted reverse proxies in front of the app
 
 # Every POST is checked for its CSRF token before its view runs; the views that check it
