@@ -258,3 +258,50 @@ def test_the_attachments_migration_goes_down_and_up_again(app, editor, notes_pag
         assert {"attachment", "blob"} <= set(inspect(db.engine).get_table_names())
     upload(editor, "notes", ("flow.png", png()))
     assert editor.get("/files/notes/flow.png").status_code == 200
+
+
+# --- in Markdown: a bare file name is the page's own file ----------------------------------
+
+FLOW_IMAGE = '<img src="/files/notes/flow.png" alt="Request flow">'
+FLOW_MISSING = 'href="/attachments/notes" class="attachment-missing" title="upload flow.png"'
+
+
+def test_a_bare_file_name_shows_the_page_s_file_or_a_red_link_to_upload_it(app, editor):
+    body = "![Request flow](flow.png) and [slides](talk.pdf) and [site](https://e.org/a.png)"
+    save_page(editor, "notes", "Notes", body)
+    page = editor.get("/wiki/notes").text
+    assert FLOW_MISSING in page and ">Request flow</a>" in page
+    assert 'title="upload talk.pdf"' in page and 'href="https://e.org/a.png"' in page
+
+    upload(editor, "notes", ("flow.png", png()))  # the page shows it at once
+    page = editor.get("/wiki/notes").text
+    assert FLOW_IMAGE in page and FLOW_MISSING not in page
+    assert 'title="upload talk.pdf"' in page
+    assert editor.get("/files/notes/flow.png").status_code == 200
+
+    submit(editor, "/attachments/notes/delete", {"name": "flow.png"},
+           form_url="/attachments/notes")
+    page = editor.get("/wiki/notes").text
+    assert FLOW_MISSING in page and FLOW_IMAGE not in page
+
+
+def test_a_page_saved_after_its_files_shows_them_and_keeps_them_when_renamed(app, editor):
+    save_page(editor, "notes", "Notes", "First.")
+    upload(editor, "notes", ("flow.png", png()), ("talk.pdf", b"%PDF-1.4"))
+    save_page(editor, "notes", "Notes", "![Request flow](flow.png) [slides](talk.pdf)")
+    page = editor.get("/wiki/notes").text
+    assert FLOW_IMAGE in page and 'href="/files/notes/talk.pdf"' in page
+
+    assert submit(editor, "/rename/notes", {"title": "Study notes"}).status_code == 303
+    page = editor.get("/wiki/study-notes").text
+    assert '<img src="/files/study-notes/flow.png" alt="Request flow">' in page
+    assert editor.get("/files/study-notes/flow.png").status_code == 200
+
+
+def test_another_page_s_file_is_reached_by_its_path(app, editor):
+    save_page(editor, "notes", "Notes", "x")
+    upload(editor, "notes", ("flow.png", png()))
+    save_page(editor, "other", "Other", "![flow](/files/notes/flow.png) ![mine](flow.png)")
+    page = editor.get("/wiki/other").text
+    assert '<img src="/files/notes/flow.png" alt="flow">' in page
+    assert 'href="/attachments/other" class="attachment-missing"' in page

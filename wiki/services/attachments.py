@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from wiki.database import one_writer_at_a_time, write_transaction
 from wiki.extensions import db
-from wiki.models import Attachment, Blob, Page, User, utcnow
+from wiki.models import Attachment, Blob, Page, Revision, User, utcnow
+from wiki.services import links
 
 MB = 1024 * 1024
 MAX_NAME_LENGTH = 120
@@ -151,6 +153,8 @@ def upload(page: Page, uploads: list[Upload], uploader: User) -> list[Attachment
     :raises UploadRefused: for the first file refused.
     """
     prepared = [prepare(item) for item in uploads]  # outside the write lock: decoding is slow
+    names = {item.name for item in prepared}
+    shown = prerender_page(page, also=names)
     with write_transaction() as session:
         one_writer_at_a_time(session, f"attachments:{page.id}")
         stored = []
@@ -168,6 +172,7 @@ def upload(page: Page, uploads: list[Upload], uploader: User) -> list[Attachment
             session.add(attachment)
             session.flush()
             stored.append(attachment)
+        show_files_as_they_are(session, page, shown, names)
     return stored
 
 
@@ -208,11 +213,38 @@ def content(attachment: Attachment) -> bytes:
 
 def delete(page: Page, name: str, user: User) -> bool:
     """Mark every version of *name* deleted, recording who and when; False if none was."""
+    shown = prerender_page(page, without={name})
     with write_transaction() as session:
+        one_writer_at_a_time(session, f"attachments:{page.id}")
         result = session.execute(
             update(Attachment)
             .where(Attachment.page_id == page.id, Attachment.name == name,
                    Attachment.deleted.is_(False))
             .values(deleted=True, deleted_by_id=user.id, deleted_at=utcnow())
         )
+        show_files_as_they_are(session, page, shown, {name})
         return result.rowcount > 0
+
+
+def prerender_page(page: Page, also: set[str] = frozenset(),
+                   without: set[str] = frozenset()) -> links.Prerendered | None:
+    """The page's current text rendered, before the write lock, as it will look with the
+    files *also* and without those *without*."""
+    revision = page.current_revision
+    if revision is None:
+        return None
+    return links.prerender(db.session, revision.body, page.slug, also, without)
+
+
+def show_files_as_they_are(session: Session, page: Page, shown: links.Prerendered | None,
+                           names: set[str]) -> None:
+    """Store the page's HTML showing *names* as they now are: *shown* if the text is still
+    the one rendered, else (saved meanwhile) its new text rendered here."""
+    revision = session.get(Revision, page.current_revision_id)
+    if revision is None or shown is None:
+        return
+    if shown.body != revision.body:
+        revision.html = links.render_with_links(session, revision.body, {page.slug},
+                                                page_slug=page.slug).html
+    elif shown.rendered.files & names:
+        revision.html = links.settle(session, shown, {page.slug}, page=page).html

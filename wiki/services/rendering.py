@@ -66,16 +66,31 @@ class Rendered:
     link_titles: Mapping[str, str]  # each target's title, as its first link wrote it
     headings: tuple[Heading, ...]
     text: str  # the document as plain words, for the search index
+    files: frozenset[str] = frozenset()  # bare file names linked or shown: the page's own
+
+
+@dataclass(frozen=True)
+class PageFiles:
+    """Whose files a bare file name (``![flow](flow.png)``) means, and which of those exist."""
+
+    slug: str
+    existing: frozenset[str]
 
 
 def render(
-    markdown: str, existing: Callable[[set[str]], set[str]] = lambda slugs: slugs
+    markdown: str, existing: Callable[[set[str]], set[str]] = lambda slugs: slugs,
+    files: Callable[[set[str]], PageFiles] | None = None,
 ) -> Rendered:
-    """Render *markdown*; *existing* is asked once which of its link targets are pages."""
+    """Render *markdown*; *existing* is asked once which of its link targets are pages, and
+    *files* (when given) once whose page's attachments its bare file names are, and which
+    exist. Without *files*, bare file names stay relative links."""
     env: EnvType = {}
     tokens = _MD.parse(markdown, env)
     links = _link_targets(tokens)
     env["existing"] = existing(set(links)) if links else set()
+    named = _bare_file_references(tokens)
+    if named and files is not None:
+        _point_at_attachments(named, files(set(named)))
     html = _MD.renderer.render(tokens, _MD.options, env)
     headings = tuple(env["headings"])
     return Rendered(
@@ -84,6 +99,7 @@ def render(
         link_titles=links,
         headings=headings,
         text=_plain_text(tokens),
+        files=frozenset(named),
     )
 
 
@@ -264,6 +280,52 @@ def _link_targets(tokens: Iterable[Token]) -> dict[str, str]:
     return targets
 
 
+# --- attachments: a bare file name is the page's own file ------------------------------------
+
+# Stored HTML points at files from the site's root, as the URL map's attachments routes.
+FILE_PATH, FILE_LIST_PATH = "/files/", "/attachments/"
+# A link or image target that is only a file name: no scheme, no path, an extension.
+_BARE_FILE_NAME = re.compile(r"[^/\\:?#\s]+\.[A-Za-z0-9]{1,10}")
+
+
+def _bare_file_references(tokens: Iterable[Token]) -> dict[str, list[Token]]:
+    """The link and image tokens of each bare file name."""
+    named: dict[str, list[Token]] = {}
+    for token in tokens:
+        for child in token.children or () if token.type == "inline" else ():
+            target = child.attrGet("href" if child.type == "link_open" else "src")
+            if child.type not in ("link_open", "image") or not isinstance(target, str):
+                continue
+            name = unquote(target)
+            if _BARE_FILE_NAME.fullmatch(name):
+                named.setdefault(name, []).append(child)
+    return named
+
+
+def _point_at_attachments(named: dict[str, list[Token]], files: PageFiles) -> None:
+    """Point bare file names at the page's files; a missing one becomes a red link to the
+    page's upload form, an image showing its description as the link's text."""
+    page = quote(files.slug, safe="/")
+    for name, tokens in named.items():
+        for token in tokens:
+            if name in files.existing:
+                token.attrSet("href" if token.type == "link_open" else "src",
+                              f"{FILE_PATH}{page}/{quote(name)}")
+                continue
+            token.attrs = {"href": f"{FILE_LIST_PATH}{page}", "class": "attachment-missing",
+                           "title": f"upload {name}"}
+            if token.type == "image":
+                token.type = "missing_image"
+
+
+def _render_missing_image(
+    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    description = inline_text(token.children or ())
+    return f"<a{renderer.renderAttrs(token)}>{escapeHtml(description)}</a>"
+
+
 # --- plain text for the search index ----------------------------------------------------------
 
 
@@ -292,6 +354,7 @@ def _build_markdown() -> MarkdownIt:
     md.core.ruler.push("table_alignment", rules.align_with_classes)
     md.add_render_rule("wikilink_open", _render_wikilink_open)
     md.add_render_rule("wikilink_close", lambda *_: "</a>")
+    md.add_render_rule("missing_image", _render_missing_image)
     md.add_render_rule("fence", rules.render_fence)
     return md
 
