@@ -305,3 +305,36 @@ def test_another_page_s_file_is_reached_by_its_path(app, editor):
     page = editor.get("/wiki/other").text
     assert '<img src="/files/notes/flow.png" alt="flow">' in page
     assert 'href="/attachments/other" class="attachment-missing"' in page
+
+
+def test_the_preview_shows_the_page_s_files(app, editor):
+    save_page(editor, "notes", "Notes", "x")
+    upload(editor, "notes", ("flow.png", png()))
+    body = "![Request flow](flow.png)"
+    shown = submit(editor, "/edit/notes", {"title": "Notes", "body": body, "preview": "Preview",
+                                           "base_revision": "1"})
+    assert FLOW_IMAGE in shown.text
+    form = editor.get("/edit/notes").text
+    assert 'data-preview-url="/api/v1/preview?page=notes"' in form
+    live = editor.post("/api/v1/preview?page=notes", data={"body": body},
+                       headers={"X-CSRFToken": csrf_token(form)})
+    assert FLOW_IMAGE in live.json["html"]
+
+
+def test_file_links_are_under_the_path_the_wiki_is_served_from(app, editor):
+    save_page(editor, "notes", "Notes", "![Request flow](flow.png) [slides](talk.pdf)")
+    upload(editor, "notes", ("flow.png", png()))
+    page = editor.get("/wiki/notes", environ_overrides={"SCRIPT_NAME": "/notebook"}).text
+    assert '<img src="/notebook/files/notes/flow.png"' in page
+    assert '<a href="/notebook/attachments/notes" class="attachment-missing"' in page
+
+
+def test_stored_file_links_use_the_url_maps_paths(app):
+    from flask import url_for
+
+    from wiki.services import rendering
+
+    with app.test_request_context():
+        assert url_for("attachments.file", slug="a/b", name="c.png") == \
+            rendering.FILE_PATH + "a/b/c.png"
+        assert url_for("attachments.listing", slug="a/b") == rendering.FILE_LIST_PATH + "a/b"

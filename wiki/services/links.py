@@ -115,15 +115,16 @@ class TooLongToPreview(ValueError):
         super().__init__(self.message)
 
 
-def preview(body: str) -> str:
-    """*body* rendered as a reader will see it once saved.
+def preview(body: str, page_slug: str | None = None) -> str:
+    """*body* rendered as a reader will see it once saved (on the page at *page_slug*, whose
+    files its bare file names show).
 
     :raises TooLongToPreview: *body* is over ``MAX_PAGE_BYTES``, the limit on saving it.
     """
     limit = current_app.config["MAX_PAGE_BYTES"]
     if len(body.encode()) > limit:
         raise TooLongToPreview(limit)
-    return render_with_links(db.session, body).html
+    return render_with_links(db.session, body, page_slug=page_slug).html
 
 
 def set_links(session: Session, page: Page, targets: Mapping[str, str]) -> None:

@@ -168,6 +168,8 @@ def _sanitise(html: str) -> str:
 # Stored HTML links from the site's root, as the URL map's pages.view and pages.edit (a test
 # checks); :func:`under_root` puts them under the path the app is served from, when shown.
 PAGE_PATH, EDIT_PATH = "/wiki/", "/edit/"
+# Likewise a page's files and its file list, as the attachments routes.
+FILE_PATH, FILE_LIST_PATH = "/files/", "/attachments/"
 
 # No brackets or newlines inside and a length cap, so a failed match scans at most 300
 # characters: 5,000 "[[" in a row stay linear.
@@ -250,14 +252,17 @@ def relink(html: str, slugs: set[str], existing: set[str]) -> str:
 
 
 _WIKILINK_OPENINGS = ('<a class="wikilink" href="/', '<a class="wikilink wikilink-missing" href="/')
+# Links and images to attached files (bare file names, or a path written in the Markdown).
+_FILE_OPENINGS = (f'<img src="{FILE_PATH}', f'<a href="{FILE_PATH}', f'<a href="{FILE_LIST_PATH}')
 
 
 def under_root(html: str, root: str) -> str:
-    """Rendered *html* as stored, its wiki links under *root*, the path the app is served
-    from (``request.script_root``, e.g. ``/wiki-app`` behind a proxy); *root* ``""`` leaves it.
+    """Rendered *html* as stored, its wiki links and file links under *root*, the path the
+    app is served from (``request.script_root``, e.g. ``/wiki-app`` behind a proxy); *root*
+    ``""`` leaves it.
 
-    Two plain replacements, no parsing: only our own wiki links start this way, the
-    sanitiser writing every tag's attributes in this order and escaping all text.
+    Plain replacements, no parsing: only our own links start this way, the sanitiser
+    writing every tag's attributes in this order and escaping all text.
     """
     segments = root.strip("/")
     if not segments:
@@ -265,6 +270,8 @@ def under_root(html: str, root: str) -> str:
     rooted = escapeHtml(quote("/" + segments, safe="/"))  # never "//host": not another site
     for opening in _WIKILINK_OPENINGS:
         html = html.replace(opening, opening[:-1] + rooted + "/")
+    for opening in _FILE_OPENINGS:
+        html = html.replace(opening, opening.replace('"/', f'"{rooted}/', 1))
     return html
 
 
@@ -282,8 +289,6 @@ def _link_targets(tokens: Iterable[Token]) -> dict[str, str]:
 
 # --- attachments: a bare file name is the page's own file ------------------------------------
 
-# Stored HTML points at files from the site's root, as the URL map's attachments routes.
-FILE_PATH, FILE_LIST_PATH = "/files/", "/attachments/"
 # A link or image target that is only a file name: no scheme, no path, an extension.
 _BARE_FILE_NAME = re.compile(r"[^/\\:?#\s]+\.[A-Za-z0-9]{1,10}")
 
