@@ -157,6 +157,8 @@ def upload(page: Page, uploads: list[Upload], uploader: User) -> list[Attachment
     shown = prerender_page(page, also=names)
     with write_transaction() as session:
         one_writer_at_a_time(session, f"attachments:{page.id}")
+        # Two pages may get the same bytes at once: blobs are added one upload at a time.
+        one_writer_at_a_time(session, "blobs")
         stored = []
         for item in prepared:
             sha256 = hashlib.sha256(item.data).hexdigest()
