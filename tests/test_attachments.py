@@ -104,6 +104,17 @@ def test_gps_and_other_metadata_are_gone_from_an_uploaded_photo(app, editor, not
     assert image.size == (40, 30) and image.getpixel((0, 0)) == (255, 0, 0)
 
 
+def test_an_animation_keeps_its_frames_and_loses_its_comment(app, editor, notes_page):
+    frames = [Image.new("RGB", (20, 10), color) for color in ("red", "green", "blue")]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0,
+                   comment=b"taken at 51.5N 0.1W")
+    upload(editor, "notes", ("spin.gif", out.getvalue()))
+    served = editor.get("/files/notes/spin.gif")
+    assert served.mimetype == "image/gif" and b"51.5N" not in served.data
+    assert Image.open(io.BytesIO(served.data)).n_frames == 3
+
+
 def test_html_named_as_an_image_is_refused_with_a_message(app, editor, notes_page):
     page = b"<html><script>alert(document.cookie)</script></html>"
     response = upload(editor, "notes", ("x.png", page))

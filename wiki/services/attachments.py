@@ -31,6 +31,7 @@ Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 # Pillow format → the type served, for the raster formats shown inline.
 RASTER_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif",
                 "WEBP": "image/webp"}
+KEPT_INFO = {"transparency", "duration", "loop", "background", "disposal"}
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
 IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 DOWNLOAD_TYPE = "application/octet-stream"  # everything not recognised as safe to name
@@ -141,8 +142,11 @@ def encode_again(image: Image.Image) -> tuple[bytes, str, int, int]:
     upright = ImageOps.exif_transpose(image) if frames == 1 else image
     if image_format == "JPEG" and upright.mode not in {"RGB", "L", "CMYK"}:
         upright = upright.convert("RGB")
+    # What the pixels need to look and move as before; comments and the like stay behind.
+    upright.info = {key: value for key, value in upright.info.items() if key in KEPT_INFO}
+    options = {"save_all": True} if frames > 1 else {}
     out = io.BytesIO()
-    upright.save(out, format=image_format, **({"save_all": True} if frames > 1 else {}))
+    upright.save(out, format=image_format, comment=b"", **options)
     return out.getvalue(), RASTER_TYPES[image_format], upright.width, upright.height
 
 
