@@ -72,8 +72,10 @@ def test_editor_form_names_its_draft_and_preview_url(editor):
     save_page(editor, "notes", "Notes", "x")
     html = editor.get("/edit/notes").get_data(as_text=True)
     assert 'data-draft-key="notes"' in html
-    assert 'data-preview-url="/api/v1/preview"' in html
-    assert 'data-draft-key="new"' in editor.get("/new").get_data(as_text=True)
+    # The page's own files: bare file names in the preview show its attachments.
+    assert 'data-preview-url="/api/v1/preview?page=notes"' in html
+    new = editor.get("/new").get_data(as_text=True)
+    assert 'data-draft-key="new"' in new and 'data-preview-url="/api/v1/preview"' in new
     assert 'data-page-slug="notes"' in editor.get("/wiki/notes").get_data(as_text=True)
 
 

@@ -17,6 +17,9 @@ INVALID: dict[str, tuple[str, str, str | None, dict[str, str]]] = {
     "pages.delete": ("admin", "/delete/sample", None, {"csrf_token": "stale"}),
     "pages.rename": ("admin", "/rename/sample", None, {"title": "!!!"}),
     "history.revert": ("admin", "/revert/sample?rev=1", None, {"csrf_token": "stale"}),
+    "attachments.listing": ("editor", "/attachments/sample", None, {}),  # no file chosen
+    "attachments.delete": ("editor", "/attachments/sample/delete", "/attachments/sample",
+                           {"name": ""}),
     "account.login": ("anonymous", "/login", None, {"username": "editor", "password": "wrong"}),
     "account.logout": ("editor", "/logout", None, {"csrf_token": "stale"}),
     "account.register": ("anonymous", "/register", None,

@@ -24,7 +24,7 @@ from wiki import create_app
 from wiki.extensions import db
 from wiki.models import Role, User
 from wiki.permissions import Action, can
-from wiki.services import accounts, pages
+from wiki.services import accounts, attachments, pages
 
 CSRF_NOTICE = "Your session expired before this form was sent"
 
@@ -76,6 +76,17 @@ class Needs:
 
 
 @dataclass(frozen=True)
+class ReadThenEdit:
+    """A page's list that anyone who may read it sees (GET) and editors add to (POST)."""
+
+    url: str
+
+    def outcome(self, visitor: str, method: str, anonymous_read: bool) -> str:
+        action = Action.READ if method == "GET" else Action.EDIT
+        return Needs(action, self.url).outcome(visitor, method, anonymous_read)
+
+
+@dataclass(frozen=True)
 class Fixed:
     """An account route: the same for every role. Outcomes are (GET, POST)."""
 
@@ -94,7 +105,7 @@ def public(url: str) -> Fixed:
 
 
 # One line per endpoint. "{user}" is the reader's account id; "sample" has revisions 1 and 2.
-EXPECTED: dict[str, Needs | Fixed] = {
+EXPECTED: dict[str, Needs | ReadThenEdit | Fixed] = {
     "pages.home": Needs(Action.READ, "/"),
     "pages.view": Needs(Action.READ, "/wiki/sample"),
     "pages.index": Needs(Action.READ, "/pages"),
@@ -117,6 +128,9 @@ EXPECTED: dict[str, Needs | Fixed] = {
     "links.tags": Needs(Action.READ, "/tags"),
     "links.tag": Needs(Action.READ, "/tags/demo"),
     "api.preview": Needs(Action.EDIT, "/api/v1/preview"),
+    "attachments.listing": ReadThenEdit("/attachments/sample"),
+    "attachments.delete": Needs(Action.EDIT, "/attachments/sample/delete"),
+    "attachments.file": Needs(Action.READ, "/files/sample/notes.pdf"),
     "account.login": Fixed("/login", signed_out=(OK, FORM_AGAIN), signed_in=(HOME, FORM_AGAIN)),
     "account.logout": Fixed("/logout", signed_out=(HOME, HOME), signed_in=(OK, FORM_AGAIN)),
     "account.register": Fixed("/register", signed_out=(ABSENT, ABSENT),  # closed by default
@@ -133,6 +147,18 @@ EXPECTED: dict[str, Needs | Fixed] = {
     "admin.reactivate": Needs(Action.MANAGE_USERS, "/admin/users/{user}/reactivate"),
 }
 
+# POST-only routes whose URL, read with GET, is the file list of a page that is not there:
+# GET /attachments/sample/delete lists the files of a page "sample/delete".
+GET_LISTS_ANOTHER_PAGE = {"attachments.delete"}
+
+
+def get_of_a_post_route(endpoint: str, url: str, visitor: str, anonymous_read: bool) -> str:
+    if endpoint not in GET_LISTS_ANOTHER_PAGE:
+        return NOT_ALLOWED
+    if Action.READ in may(visitor, anonymous_read):
+        return ABSENT
+    return Needs(Action.READ, url).outcome(visitor, "GET", anonymous_read)
+
 
 @pytest.fixture
 def sample(app, users):
@@ -142,6 +168,8 @@ def sample(app, users):
         pages.save(pages.PageEdit(None, "Home", "Start at [[Sample]]."), editor)
         pages.save(pages.PageEdit(None, "Sample", "First text.", tags="demo"), editor)
         pages.save(pages.PageEdit("sample", "Sample", "Second text.", summary="second"), editor)
+        attachments.upload(pages.get_page("sample"),
+                           [attachments.Upload("notes.pdf", b"%PDF-1.4 notes")], editor)
     return "sample"
 
 
@@ -207,8 +235,9 @@ def test_every_route_answers_as_the_policy_says(app, users, sample, visitor, ano
                 mismatches.append(f"{method} {url}: {got}, expected {want}")
         if "GET" not in rule.methods:
             got = classify(client.get(url))
-            if got != NOT_ALLOWED:
-                mismatches.append(f"GET {url}: {got}, expected {NOT_ALLOWED}")
+            want = get_of_a_post_route(rule.endpoint, url, visitor, anonymous_read)
+            if got != want:
+                mismatches.append(f"GET {url}: {got}, expected {want}")
     assert mismatches == []
 
 
@@ -227,6 +256,8 @@ POSTED: dict[str, tuple[str, str, dict[str, str], list[str]]] = {
     "pages.delete": ("admin", "/delete/sample", {}, []),
     "pages.rename": ("admin", "/rename/sample", {"title": "Better name"}, ['value="Better name"']),
     "history.revert": ("admin", "/revert/sample?rev=1", {}, []),
+    "attachments.listing": ("admin", "/attachments/sample", {}, []),
+    "attachments.delete": ("admin", "/attachments/sample/delete", {"name": "notes.pdf"}, []),
     "account.login": ("anonymous", "/login", {"username": "Typed name", "password": "x" * 9},
                       ['value="Typed name"']),
     "account.register": ("anonymous", "/register",
@@ -318,6 +349,7 @@ def test_a_bad_csrf_token_shows_the_form_again_with_the_text_kept(app, users, sa
 
     with app.app_context():  # nothing happened
         assert pages.get_page("sample").revision_number == 2
+        assert attachments.get_file(pages.get_page("sample"), "notes.pdf") is not None
         assert pages.get_page("fresh-title") is None
         assert accounts.find_user("Invited") is None and accounts.find_user("Newcomer") is None
         reader = accounts.find_user("reader")

@@ -99,9 +99,21 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from wiki.views import account, admin, api, health, history, links, pages, search, site
+    from wiki.views import (
+        account,
+        admin,
+        api,
+        attachments,
+        health,
+        history,
+        links,
+        pages,
+        search,
+        site,
+    )
 
-    for module in (pages, history, links, search, account, admin, api, health, site):
+    for module in (pages, history, links, search, attachments, account, admin, api, health,
+                   site):
         app.register_blueprint(module.bp)
 
 

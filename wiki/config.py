@@ -20,6 +20,10 @@ MAX_PAGE_BYTES = 1_000_000
 MAX_FORM_MEMORY_SIZE = 4 * 1024 * 1024
 MAX_CONTENT_LENGTH = 8 * 1024 * 1024
 
+# Attached files: each may be up to this size; one upload may carry several.
+MAX_UPLOAD_MB = 10
+MAX_FILES_PER_UPLOAD = 10
+
 # Pagination.
 PAGE_SIZE = 50
 

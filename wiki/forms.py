@@ -1,6 +1,7 @@
 """Every form of the wiki. Each validates its own CSRF token (Flask-WTF)."""
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileRequired, MultipleFileField
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -101,6 +102,17 @@ class ConfirmForm(FlaskForm):
     """A button that does one thing, with its CSRF token (delete, revert, logout...)."""
 
     submit = SubmitField("Confirm")
+
+
+class UploadForm(FlaskForm):
+    file = MultipleFileField("Files", validators=[FileRequired("Choose at least one file.")],
+                             description="Several at once if you like.")
+    submit = SubmitField("Upload")
+
+
+class DeleteFileForm(FlaskForm):
+    name = HiddenField(validators=[InputRequired("Say which file to delete.")])
+    submit = SubmitField("Delete")
 
 
 class RenameForm(FlaskForm):

@@ -1,4 +1,5 @@
-"""The wiki's data: accounts, pages with their full history, tags, links and redirects."""
+"""The wiki's data: accounts, pages with their full history, tags, links, redirects and
+attached files."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import enum
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wiki.extensions import db
@@ -165,3 +166,41 @@ class WikiState(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(default=0)
+
+
+class Blob(db.Model):
+    """The bytes of an attached file, kept once under their SHA-256 however many
+    attachments (versions, pages) use them."""
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # bytea on PostgreSQL
+    size: Mapped[int]
+
+
+class Attachment(db.Model):
+    """Version *version* of the file *name* attached to a page."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))  # normalised (wiki.services.attachments)
+    version: Mapped[int]
+    blob_sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"), index=True)
+    size: Mapped[int]
+    media_type: Mapped[str] = mapped_column(String(100))  # from the content, never the client
+    width: Mapped[int | None]  # images only
+    height: Mapped[int | None]
+    uploader_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set on every version of a deleted file, with who deleted it and when.
+    deleted: Mapped[bool] = mapped_column(default=False)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    deleted_at: Mapped[datetime | None]
+
+    uploader: Mapped[User | None] = relationship(foreign_keys=[uploader_id])
+
+    __table_args__ = (
+        UniqueConstraint("page_id", "name", "version", name="uq_attachment_page_id_name_version"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Attachment {self.page_id}/{self.name} v{self.version}>"

@@ -9,8 +9,9 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from wiki.database import one_writer_at_a_time
 from wiki.extensions import db
-from wiki.models import Link, Page, Redirect, Revision
+from wiki.models import Attachment, Link, Page, Redirect, Revision
 from wiki.services import rendering
 from wiki.services.paging import Window, window
 from wiki.services.slugs import HOME
@@ -26,44 +27,79 @@ def existing_slugs(session: Session, slugs: Iterable[str]) -> set[str]:
     return set(live) | set(moved)
 
 
+def page_files(session: Session, slug: str, names: Iterable[str],
+               also: Iterable[str] = (), without: Iterable[str] = ()) -> rendering.PageFiles:
+    """Which of *names* are files of the live page at *slug* (with *also* and not *without*:
+    an upload or deletion about to be written)."""
+    names = set(names)
+    stored = session.scalars(
+        select(Attachment.name).distinct().join(Page, Page.id == Attachment.page_id)
+        .where(Page.slug == slug, Page.deleted.is_(False), Attachment.deleted.is_(False),
+               Attachment.name.in_(names))
+    ) if names else ()
+    return rendering.PageFiles(slug, frozenset(((set(stored) | set(also)) - set(without)) & names))
+
+
 def render_with_links(session: Session, body: str, also_existing: Iterable[str] = (),
-                      known: Iterable[str] = ()) -> rendering.Rendered:
+                      known: Iterable[str] = (), page_slug: str | None = None
+                      ) -> rendering.Rendered:
     """Render *body*, asking the database (once) which of its link targets exist, besides
-    *also_existing* (which do) and the rest of *known* (which do not)."""
+    *also_existing* (which do) and the rest of *known* (which do not); its bare file names
+    are the files of the page at *page_slug*, if given."""
     extra, known = set(also_existing), set(known) | set(also_existing)
 
     def existing(slugs: set[str]) -> set[str]:
         return existing_slugs(session, slugs - known) | (slugs & extra)
 
-    return rendering.render(body, existing)
+    files = None if page_slug is None else lambda names: page_files(session, page_slug, names)
+    return rendering.render(body, existing, files)
 
 
 @dataclass(frozen=True)
 class Prerendered:
-    """A body rendered before its write transaction, and the link targets that existed then."""
+    """A body rendered before its write transaction, the link targets that existed then, and
+    the page files its bare file names were taken to mean (None: not the page's files)."""
 
+    body: str
     rendered: rendering.Rendered
     existing: frozenset[str]
+    files: rendering.PageFiles | None = None
 
 
-def prerender(session: Session, body: str) -> Prerendered:
+def prerender(session: Session, body: str, page_slug: str | None = None,
+              also_files: Iterable[str] = (), without_files: Iterable[str] = ()) -> Prerendered:
     """Render *body* before the write that stores it: parsing Markdown (up to a second for a
     large page) then holds no writer lock, and other people's saves do not wait for it.
-    :func:`settle` brings its links up to date inside the transaction."""
+    :func:`settle` brings its links up to date inside the transaction. Bare file names are
+    the files of the page at *page_slug* (see :func:`page_files`)."""
     existed: set[str] = set()
+    seen: list[rendering.PageFiles] = []
 
     def existing(slugs: set[str]) -> set[str]:
         existed.update(existing_slugs(session, slugs))
         return existed
 
-    return Prerendered(rendering.render(body, existing), frozenset(existed))
+    def files(names: set[str]) -> rendering.PageFiles:
+        seen.append(page_files(session, page_slug, names, also_files, without_files))
+        return seen[-1]
+
+    rendered = rendering.render(body, existing, None if page_slug is None else files)
+    return Prerendered(body, rendered, frozenset(existed), seen[0] if seen else None)
 
 
 def settle(session: Session, prerendered: Prerendered,
-           also_existing: Iterable[str] = ()) -> rendering.Rendered:
+           also_existing: Iterable[str] = (), page: Page | None = None) -> rendering.Rendered:
     """*prerendered* with its links red or blue as they are now, inside the write transaction:
-    the links whose target appeared or vanished since are patched, in one linear pass."""
+    the links whose target appeared or vanished since are patched, in one linear pass. If its
+    bare file names now mean other files (the page was renamed, or a file uploaded since),
+    it is rendered again, here."""
     rendered = prerendered.rendered
+    if page is not None and rendered.files:
+        # Take turns with uploads to the page, so that neither stores a stale view of the other.
+        one_writer_at_a_time(session, f"attachments:{page.id}")
+        if prerendered.files != page_files(session, page.slug, rendered.files):
+            return render_with_links(session, prerendered.body, also_existing,
+                                     page_slug=page.slug)
     now = existing_slugs(session, rendered.links) | (set(also_existing) & rendered.links)
     changed = now ^ prerendered.existing
     if not changed:
@@ -79,15 +115,16 @@ class TooLongToPreview(ValueError):
         super().__init__(self.message)
 
 
-def preview(body: str) -> str:
-    """*body* rendered as a reader will see it once saved.
+def preview(body: str, page_slug: str | None = None) -> str:
+    """*body* rendered as a reader will see it once saved (on the page at *page_slug*, whose
+    files its bare file names show).
 
     :raises TooLongToPreview: *body* is over ``MAX_PAGE_BYTES``, the limit on saving it.
     """
     limit = current_app.config["MAX_PAGE_BYTES"]
     if len(body.encode()) > limit:
         raise TooLongToPreview(limit)
-    return render_with_links(db.session, body).html
+    return render_with_links(db.session, body, page_slug=page_slug).html
 
 
 def set_links(session: Session, page: Page, targets: Mapping[str, str]) -> None:

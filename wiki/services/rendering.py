@@ -66,16 +66,31 @@ class Rendered:
     link_titles: Mapping[str, str]  # each target's title, as its first link wrote it
     headings: tuple[Heading, ...]
     text: str  # the document as plain words, for the search index
+    files: frozenset[str] = frozenset()  # bare file names linked or shown: the page's own
+
+
+@dataclass(frozen=True)
+class PageFiles:
+    """Whose files a bare file name (``![flow](flow.png)``) means, and which of those exist."""
+
+    slug: str
+    existing: frozenset[str]
 
 
 def render(
-    markdown: str, existing: Callable[[set[str]], set[str]] = lambda slugs: slugs
+    markdown: str, existing: Callable[[set[str]], set[str]] = lambda slugs: slugs,
+    files: Callable[[set[str]], PageFiles] | None = None,
 ) -> Rendered:
-    """Render *markdown*; *existing* is asked once which of its link targets are pages."""
+    """Render *markdown*; *existing* is asked once which of its link targets are pages, and
+    *files* (when given) once whose page's attachments its bare file names are, and which
+    exist. Without *files*, bare file names stay relative links."""
     env: EnvType = {}
     tokens = _MD.parse(markdown, env)
     links = _link_targets(tokens)
     env["existing"] = existing(set(links)) if links else set()
+    named = _bare_file_references(tokens)
+    if named and files is not None:
+        _point_at_attachments(named, files(set(named)))
     html = _MD.renderer.render(tokens, _MD.options, env)
     headings = tuple(env["headings"])
     return Rendered(
@@ -84,6 +99,7 @@ def render(
         link_titles=links,
         headings=headings,
         text=_plain_text(tokens),
+        files=frozenset(named),
     )
 
 
@@ -152,6 +168,8 @@ def _sanitise(html: str) -> str:
 # Stored HTML links from the site's root, as the URL map's pages.view and pages.edit (a test
 # checks); :func:`under_root` puts them under the path the app is served from, when shown.
 PAGE_PATH, EDIT_PATH = "/wiki/", "/edit/"
+# Likewise a page's files and its file list, as the attachments routes.
+FILE_PATH, FILE_LIST_PATH = "/files/", "/attachments/"
 
 # No brackets or newlines inside and a length cap, so a failed match scans at most 300
 # characters: 5,000 "[[" in a row stay linear.
@@ -234,14 +252,17 @@ def relink(html: str, slugs: set[str], existing: set[str]) -> str:
 
 
 _WIKILINK_OPENINGS = ('<a class="wikilink" href="/', '<a class="wikilink wikilink-missing" href="/')
+# Links and images to attached files (bare file names, or a path written in the Markdown).
+_FILE_OPENINGS = (f'<img src="{FILE_PATH}', f'<a href="{FILE_PATH}', f'<a href="{FILE_LIST_PATH}')
 
 
 def under_root(html: str, root: str) -> str:
-    """Rendered *html* as stored, its wiki links under *root*, the path the app is served
-    from (``request.script_root``, e.g. ``/wiki-app`` behind a proxy); *root* ``""`` leaves it.
+    """Rendered *html* as stored, its wiki links and file links under *root*, the path the
+    app is served from (``request.script_root``, e.g. ``/wiki-app`` behind a proxy); *root*
+    ``""`` leaves it.
 
-    Two plain replacements, no parsing: only our own wiki links start this way, the
-    sanitiser writing every tag's attributes in this order and escaping all text.
+    Plain replacements, no parsing: only our own links start this way, the sanitiser
+    writing every tag's attributes in this order and escaping all text.
     """
     segments = root.strip("/")
     if not segments:
@@ -249,6 +270,8 @@ def under_root(html: str, root: str) -> str:
     rooted = escapeHtml(quote("/" + segments, safe="/"))  # never "//host": not another site
     for opening in _WIKILINK_OPENINGS:
         html = html.replace(opening, opening[:-1] + rooted + "/")
+    for opening in _FILE_OPENINGS:
+        html = html.replace(opening, opening.replace('"/', f'"{rooted}/', 1))
     return html
 
 
@@ -262,6 +285,50 @@ def _link_targets(tokens: Iterable[Token]) -> dict[str, str]:
             if child.type == "wikilink_open" and child.meta["slug"]:
                 targets.setdefault(child.meta["slug"], child.meta["title"])
     return targets
+
+
+# --- attachments: a bare file name is the page's own file ------------------------------------
+
+# A link or image target that is only a file name: no scheme, no path, an extension.
+_BARE_FILE_NAME = re.compile(r"[^/\\:?#\s]+\.[A-Za-z0-9]{1,10}")
+
+
+def _bare_file_references(tokens: Iterable[Token]) -> dict[str, list[Token]]:
+    """The link and image tokens of each bare file name."""
+    named: dict[str, list[Token]] = {}
+    for token in tokens:
+        for child in token.children or () if token.type == "inline" else ():
+            target = child.attrGet("href" if child.type == "link_open" else "src")
+            if child.type not in ("link_open", "image") or not isinstance(target, str):
+                continue
+            name = unquote(target)
+            if _BARE_FILE_NAME.fullmatch(name):
+                named.setdefault(name, []).append(child)
+    return named
+
+
+def _point_at_attachments(named: dict[str, list[Token]], files: PageFiles) -> None:
+    """Point bare file names at the page's files; a missing one becomes a red link to the
+    page's upload form, an image showing its description as the link's text."""
+    page = quote(files.slug, safe="/")
+    for name, tokens in named.items():
+        for token in tokens:
+            if name in files.existing:
+                token.attrSet("href" if token.type == "link_open" else "src",
+                              f"{FILE_PATH}{page}/{quote(name)}")
+                continue
+            token.attrs = {"href": f"{FILE_LIST_PATH}{page}", "class": "attachment-missing",
+                           "title": f"upload {name}"}
+            if token.type == "image":
+                token.type = "missing_image"
+
+
+def _render_missing_image(
+    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    description = inline_text(token.children or ())
+    return f"<a{renderer.renderAttrs(token)}>{escapeHtml(description)}</a>"
 
 
 # --- plain text for the search index ----------------------------------------------------------
@@ -292,6 +359,7 @@ def _build_markdown() -> MarkdownIt:
     md.core.ruler.push("table_alignment", rules.align_with_classes)
     md.add_render_rule("wikilink_open", _render_wikilink_open)
     md.add_render_rule("wikilink_close", lambda *_: "</a>")
+    md.add_render_rule("missing_image", _render_missing_image)
     md.add_render_rule("fence", rules.render_fence)
     return md
 

@@ -20,7 +20,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 @bp.post("/preview")
 @checks_its_own_csrf_token
 def preview():
-    """The page text in the form field ``body``, rendered as a reader will see it.
+    """The page text in the form field ``body``, rendered as a reader will see it (on the
+    page ``?page=<slug>``, whose files its bare file names show).
 
     The CSRF token comes in the ``X-CSRFToken`` header (or a ``csrf_token`` field).
     """
@@ -29,6 +30,7 @@ def preview():
     csrf.protect()
     body = pages.normalise_body(request.form.get("body", ""))
     try:
-        return jsonify(html=rendering.under_root(links.preview(body), request.script_root))
+        html = links.preview(body, request.args.get("page") or None)
+        return jsonify(html=rendering.under_root(html, request.script_root))
     except links.TooLongToPreview as error:
         return jsonify(error="Request Entity Too Large", message=error.message), 413

@@ -128,7 +128,7 @@ def edit_form(slug: str | None, form: PageForm, page: Page | None = None):
     """Show the editor; on a valid POST, save and redirect to the page (303)."""
     if form.preview.data and form.is_submitted():
         try:
-            preview = links.preview(pages.normalise_body(form.body.data or ""))
+            preview = links.preview(pages.normalise_body(form.body.data or ""), slug)
         except links.TooLongToPreview as error:
             form.body.errors = [error.message]
             return render_template("pages/edit.html", form=form, page=page, slug=slug), 422

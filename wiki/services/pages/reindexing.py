@@ -60,7 +60,8 @@ def _reindex_page(session: Session, page: Page) -> None:
     revision = page.current_revision
     if revision is None:
         return
-    rendered = links.render_with_links(session, revision.body, also_existing={page.slug})
+    rendered = links.render_with_links(session, revision.body, also_existing={page.slug},
+                                       page_slug=page.slug)
     revision.html = rendered.html  # links to pages made or deleted since turn blue or red
     links.set_links(session, page, rendered.link_titles)
     search.index_page(session, page, rendered.text, [tag.name for tag in page.tags])

@@ -53,7 +53,8 @@ def _prepare_rename(slug: str, new_title: str, rewrite_links: bool) -> Prepared:
             body = other.current_revision.body
             if (new_body := rendering.rewrite_wikilinks(body, slug, new_title)) != body:
                 rewritten[body] = new_body
-    return Prepared.rendering(page.current_revision.body, rewritten=rewritten)
+    return Prepared.rendering(page.current_revision.body, rewritten=rewritten,
+                              slug=slugify(new_title))
 
 
 def _rename(session: Session, slug: str, new_title: str, author: User | None,

@@ -93,17 +93,22 @@ class Prepared:
     rewritten: Mapping[str, str] = field(default_factory=dict)  # a body → its links rewritten
 
     @classmethod
-    def rendering(cls, *bodies: str, rewritten: Mapping[str, str] | None = None) -> Prepared:
+    def rendering(cls, *bodies: str, rewritten: Mapping[str, str] | None = None,
+                  slug: str | None = None) -> Prepared:
+        """*bodies* (of the page at *slug*, whose files they show) and the *rewritten* bodies
+        of other pages, rendered."""
         rewritten = rewritten or {}
-        return cls({body: links.prerender(db.session, body)
-                    for body in (*bodies, *rewritten.values())}, rewritten)
+        return cls({**{body: links.prerender(db.session, body) for body in rewritten.values()},
+                    **{body: links.prerender(db.session, body, slug) for body in bodies}},
+                   rewritten)
 
     def render(self, session: Session, page: Page, body: str) -> rendering.Rendered:
         """*body* rendered for *page*, as of now."""
         ready = self.rendered.get(body)
         if ready is None:
-            return links.render_with_links(session, body, also_existing={page.slug})
-        return links.settle(session, ready, also_existing={page.slug})
+            return links.render_with_links(session, body, also_existing={page.slug},
+                                           page_slug=page.slug)
+        return links.settle(session, ready, also_existing={page.slug}, page=page)
 
 
 NOTHING_PREPARED = Prepared()
@@ -126,7 +131,7 @@ def save(edit: PageEdit, author: User | None) -> SaveResult:
                    summary=edit.summary.strip(), tags=normalise_tags(edit.tags),
                    when=edit.when or utcnow())
     check_content(edit.title, edit.body, edit.tags)
-    prepared = Prepared.rendering(edit.body)
+    prepared = Prepared.rendering(edit.body, slug=edit.slug or slugify(edit.title))
     return write(lambda session: _save(session, edit, author, prepared=prepared),
                  f"save {edit.slug or edit.title!r}")
 
@@ -324,7 +329,7 @@ def revert(slug: str, number: int, author: User | None, *,
     """
     page = get_any_page(slug)
     target = get_revision(page, number) if page else None
-    prepared = Prepared.rendering(target.body) if target else NOTHING_PREPARED
+    prepared = Prepared.rendering(target.body, slug=slug) if target else NOTHING_PREPARED
     return write(lambda session: _revert(session, slug, number, author, base_revision, prepared),
                  f"revert {slug!r}")
 

@@ -1,0 +1,126 @@
+"""A page's attached files: the list with its upload form, the files themselves, deletion."""
+
+import io
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from wiki.forms import DeleteFileForm, UploadForm, checks_its_own_csrf_token
+from wiki.models import Page, as_utc
+from wiki.permissions import Action
+from wiki.services import attachments
+from wiki.views import form_status
+from wiki.web.access import require
+from wiki.web.arguments import int_argument
+from wiki.web.loaders import get_page_or_404
+
+bp = Blueprint("attachments", __name__)
+
+FORM_OVERHEAD = 64 * 1024  # the CSRF token and multipart boundaries around the files
+YEAR = 365 * 24 * 3600
+# Served files run in a sandbox with nothing allowed: an image may show itself and nothing else.
+FILE_POLICY = "sandbox; default-src 'none'"
+IMAGE_POLICY = f"{FILE_POLICY}; img-src 'self'; style-src 'unsafe-inline'"
+
+
+@bp.route("/attachments/<path:slug>", methods=["GET", "POST"])
+@checks_its_own_csrf_token
+def listing(slug: str):
+    require(Action.READ)
+    page = get_page_or_404(slug)
+    if request.method == "GET":
+        return file_list(page, UploadForm())
+    require(Action.EDIT, page)
+    form = upload_form_within_limit()
+    if not form.validate_on_submit():
+        return file_list(page, form)
+    uploads = [attachments.Upload(item.filename or "", item.read()) for item in form.file.data]
+    try:
+        stored = attachments.upload(page, uploads, current_user)
+    except attachments.FileTooLarge as refused:
+        abort(413, str(refused))
+    except attachments.UploadRefused as refused:
+        form.file.errors = [str(refused)]
+        return file_list(page, form)
+    flash(f"Uploaded {', '.join(item.name for item in stored)}.", "success")
+    return redirect(url_for("attachments.listing", slug=page.slug), 303)
+
+
+def upload_form_within_limit() -> UploadForm:
+    """The upload form as sent, reading no more than the files allowed could take.
+
+    :raises RequestEntityTooLarge: with a message saying the limit.
+    """
+    most = current_app.config["MAX_FILES_PER_UPLOAD"]
+    request.max_content_length = attachments.max_upload_bytes() * most + FORM_OVERHEAD
+    try:
+        form = UploadForm()
+    except RequestEntityTooLarge:
+        abort(413, f"{attachments.too_large_message()} Up to {most} files at once.")
+    if form.file.data and len(form.file.data) > most:
+        abort(413, f"Up to {most} files at once.")
+    return form
+
+
+def file_list(page: Page, form: UploadForm, delete_form: DeleteFileForm | None = None):
+    """The list of *page*'s files with the upload form; 422 when a form comes back."""
+    return render_template("attachments/list.html", page=page, files=attachments.files(page),
+                           form=form, delete_form=delete_form or DeleteFileForm(formdata=None),
+                           ), form_status(form)
+
+
+@bp.post("/attachments/<path:slug>/delete")
+@checks_its_own_csrf_token
+def delete(slug: str):
+    require(Action.READ)
+    page = get_page_or_404(slug)
+    require(Action.EDIT, page)
+    form = DeleteFileForm()
+    if not form.validate_on_submit():
+        return file_list(page, UploadForm(formdata=None), form)
+    if attachments.delete(page, form.name.data, current_user):
+        flash(f"Deleted {form.name.data}.", "success")
+    else:
+        flash(f"“{page.title}” has no file called {form.name.data}.", "error")
+    return redirect(url_for("attachments.listing", slug=page.slug), 303)
+
+
+@bp.get("/files/<path:slug>/<name>")
+def file(slug: str, name: str):
+    require(Action.READ)
+    page = get_page_or_404(slug)
+    version = int_argument("v")
+    if "v" in request.args and version is None:
+        abort(404)
+    attachment = attachments.get_file(page, name, version)
+    if attachment is None:
+        abort(404)
+    inline = attachment.media_type.startswith("image/")
+    response = send_file(
+        io.BytesIO(attachments.content(attachment)), mimetype=attachment.media_type,
+        as_attachment=not inline, download_name=attachment.name, conditional=True,
+        etag=attachment.blob_sha256, last_modified=as_utc(attachment.uploaded_at),
+        max_age=YEAR if version is not None else 0,
+    )
+    if version is not None:
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.no_cache = True  # the newest version may change: ask each time
+    if not current_app.config["ANONYMOUS_READ"]:
+        response.cache_control.private = True
+    else:
+        response.cache_control.public = True
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = IMAGE_POLICY if inline else FILE_POLICY
+    return response
