@@ -47,7 +47,7 @@ def _comment() -> PngInfo:
     return info
 
 
-def attach(app, slug: str, title: str, files: dict[str, bytes]) -> None:
+def attach(app, title: str, files: dict[str, bytes]) -> None:
     with app.app_context():
         page = pages.save(pages.PageEdit(None, title, "See the files.\n"), None).page
         attachments.upload(page, [attachments.Upload(n, d) for n, d in files.items()], None)
@@ -171,7 +171,7 @@ def test_a_title_too_long_for_a_file_name_exports_and_imports_back(
 
 def test_attached_files_export_and_import_back_with_the_same_bytes_once(
         runner, app, other_app, tmp_path):
-    attach(app, "notes", "Notes", {"flow.png": png_with_a_comment(),
+    attach(app, "Notes", {"flow.png": png_with_a_comment(),
                                    "talk.pdf": b"%PDF-1.4 slides",
                                    "readme.md": b"# Readme\n\nan attachment, not a page\n"})
     out = tmp_path / "export"
@@ -217,7 +217,7 @@ def test_import_skips_a_symbolic_link_among_the_files_and_says_so(
 
 
 def test_export_writes_no_file_through_a_symbolic_link(runner, app, tmp_path):
-    attach(app, "notes", "Notes", {"talk.pdf": b"%PDF-1.4 slides", "b.txt": b"text"})
+    attach(app, "Notes", {"talk.pdf": b"%PDF-1.4 slides", "b.txt": b"text"})
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")
     out = tmp_path / "export"
@@ -230,3 +230,13 @@ def test_export_writes_no_file_through_a_symbolic_link(runner, app, tmp_path):
     assert "Skipped notes (file b.txt): " in result.stderr
     assert victim.read_text() == "precious\n"
     assert (out / "notes.files" / "talk.pdf").read_bytes() == b"%PDF-1.4 slides"
+
+
+def test_the_files_of_a_page_with_a_long_title_travel_too(runner, app, other_app, tmp_path):
+    attach(app, LONG_TITLE, {"talk.pdf": b"%PDF-1.4 slides"})
+    out = tmp_path / "export"
+    assert runner.invoke(args=["pages", "export", str(out)]).exit_code == 0
+    assert all(len(path.name.encode()) <= 255 for path in out.rglob("*"))
+    imported = other_app.test_cli_runner().invoke(args=["pages", "import", str(out)])
+    assert imported.exit_code == 0, imported.output
+    assert file_rows(other_app) == file_rows(app)
