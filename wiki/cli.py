@@ -137,8 +137,9 @@ def import_command(path: Path, split_sections: bool) -> None:
     """Import a Markdown file, or a folder of them (sub-folders become sub-pages).
 
     A page's title is the file's first # heading, else the file name; a home.md at the
-    top becomes the Home page. Pages that already exist are left alone. Symbolic links are
-    never followed: they are listed as skipped.
+    top becomes the Home page. Pages that already exist are left alone. The files in a
+    <name>.files folder beside <name>.md are attached to its page, unless it has them
+    already. Symbolic links are never followed: they are listed as skipped.
     """
     report = importing.ImportReport()
     if path.is_dir():
@@ -151,6 +152,9 @@ def import_command(path: Path, split_sections: bool) -> None:
         importing.import_file(path, path, split_sections, report)
     click.echo(f"{counted(len(report.created), 'page')} created, "
                f"{len(report.skipped)} already there.")
+    if report.files_added or report.files_unchanged:
+        click.echo(f"{counted(len(report.files_added), 'file')} attached, "
+                   f"{len(report.files_unchanged)} already there.")
     for failure in report.failed:
         click.echo(f"Skipped {failure.source}: {failure.reason}", err=True)
     if report.failed:
@@ -167,8 +171,9 @@ def export_command(directory: Path) -> None:
     """Write every page to DIRECTORY as Markdown, ready for `flask pages import`.
 
     One .md file per page, sub-pages in sub-folders, the title as the first # heading; a
-    name too long for a file is shortened (import takes the address from the title).
-    Files of the same name are replaced; other files, and symbolic links, are left alone.
+    name too long for a file is shortened (import takes the address from the title); a
+    page's attached files go in a <name>.files folder beside it. Files of the same name
+    are replaced; other files, and symbolic links, are left alone.
     """
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -177,6 +182,8 @@ def export_command(directory: Path) -> None:
             from error
     report = exporting.export_pages(directory)
     click.echo(f"Exported {counted(len(report.written), 'page')} to {directory}.")
+    if report.files_written:
+        click.echo(f"Exported {counted(len(report.files_written), 'attached file')} with them.")
     for failure in report.failed:
         click.echo(f"Skipped {failure.page}: {failure.reason}", err=True)
     if report.failed:

@@ -150,9 +150,10 @@ def encode_again(image: Image.Image) -> tuple[bytes, str, int, int]:
     return out.getvalue(), RASTER_TYPES[image_format], upright.width, upright.height
 
 
-def upload(page: Page, uploads: list[Upload], uploader: User) -> list[Attachment]:
+def upload(page: Page, uploads: list[Upload], uploader: User | None) -> list[Attachment]:
     """Store *uploads* on *page* in one transaction: all of them or, if one is refused,
-    none. A name the page already has gets a new version.
+    none. A name the page already has gets a new version. *uploader* is None for the
+    import, as for the pages it saves.
 
     :raises UploadRefused: for the first file refused.
     """
@@ -174,7 +175,7 @@ def upload(page: Page, uploads: list[Upload], uploader: User) -> list[Attachment
             attachment = Attachment(
                 page_id=page.id, name=item.name, version=(last or 0) + 1, blob_sha256=sha256,
                 size=len(item.data), media_type=item.media_type, width=item.width,
-                height=item.height, uploader_id=uploader.id)
+                height=item.height, uploader_id=uploader.id if uploader else None)
             session.add(attachment)
             session.flush()
             stored.append(attachment)

@@ -1,5 +1,6 @@
 """Wiki pages out as Markdown files, in the shape ``flask pages import`` reads back:
-``<slug>.md`` per live page (sub-pages in sub-folders), starting with its ``# `` title.
+``<slug>.md`` per live page (sub-pages in sub-folders), starting with its ``# `` title,
+and its files in ``<slug>.files/``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from sqlalchemy.orm import joinedload
 
 from wiki.extensions import db
 from wiki.models import Page
+from wiki.services import attachments
 
 FILE_SUFFIX = ".md"
+FILES_SUFFIX = ".files"  # the folder of a page's files, beside its .md
 MAX_NAME_BYTES = 255  # NAME_MAX of ext4, APFS, NTFS (in UTF-16 units, fewer than bytes)
-SEGMENT_BYTES = MAX_NAME_BYTES - len(FILE_SUFFIX)
+# Room for the longer suffix, so a page's .md and its .files folder share one stem.
+SEGMENT_BYTES = MAX_NAME_BYTES - max(len(FILE_SUFFIX), len(FILES_SUFFIX))
 HASH_CHARS = 16  # 64 bits: two long segments cut to the same name stay apart
 
 
@@ -30,6 +34,7 @@ class Failure:
 @dataclass
 class ExportReport:
     written: list[Path] = field(default_factory=list)
+    files_written: list[Path] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
 
 
@@ -56,13 +61,22 @@ def page_path(slug: str) -> PurePosixPath:
     return PurePosixPath(*folders, name + FILE_SUFFIX)
 
 
+def files_folder_path(slug: str) -> PurePosixPath:
+    """Where the files of the page at *slug* are written, relative to the export folder."""
+    return page_path(slug).with_suffix(FILES_SUFFIX)
+
+
 def page_file(directory: Path, slug: str) -> Path:
     """Where the page at *slug* is written under *directory*.
 
     :raises ValueError: the slug would lead outside *directory* (slugs never should), or a
         folder or file on the way is a symbolic link, which is never written through.
     """
-    relative = page_path(slug)
+    return safe_path(directory, page_path(slug))
+
+
+def safe_path(directory: Path, relative: PurePosixPath) -> Path:
+    """*directory* / *relative*, checked as :func:`page_file` says."""
     for step in (*reversed(relative.parents[:-1]), relative):
         if (directory / step).is_symlink():
             raise ValueError(f"{directory / step} is a symbolic link; it was left alone")
@@ -86,22 +100,42 @@ def export_pages(directory: Path) -> ExportReport:
         try:
             path = page_file(directory, page.slug)
             path.parent.mkdir(parents=True, exist_ok=True)
-            _write_new_text(path, page_markdown(page.title, page.current_revision.body))
+            _write_new_bytes(path,
+                             page_markdown(page.title, page.current_revision.body).encode())
         except ValueError as error:
             report.failed.append(Failure(page.slug, str(error)))
         except OSError as error:
             report.failed.append(Failure(page.slug, _os_reason(error)))
         else:
             report.written.append(path)
+        export_files(directory, page, report)
     return report
 
 
-def _write_new_text(path: Path, text: str) -> None:
-    """Replace the file at *path* with *text*; a symbolic link put there meanwhile is refused
+def export_files(directory: Path, page: Page, report: ExportReport) -> None:
+    """Write the current version of each live file of *page* into its ``.files`` folder,
+    with the same care as pages; a file that cannot be written is recorded in *report*."""
+    for attached in attachments.files(page):
+        name = attached.current.name
+        where = f"{page.slug} (file {name})"
+        try:
+            path = safe_path(directory, files_folder_path(page.slug) / name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_new_bytes(path, attachments.content(attached.current))
+        except ValueError as error:
+            report.failed.append(Failure(where, str(error)))
+        except OSError as error:
+            report.failed.append(Failure(where, _os_reason(error)))
+        else:
+            report.files_written.append(path)
+
+
+def _write_new_bytes(path: Path, data: bytes) -> None:
+    """Replace the file at *path* with *data*; a symbolic link put there meanwhile is refused
     (``O_NOFOLLOW``) rather than written through."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    with os.fdopen(os.open(path, flags, 0o666), "w", encoding="utf-8") as file:
-        file.write(text)
+    with os.fdopen(os.open(path, flags, 0o666), "wb") as file:
+        file.write(data)
 
 
 def _os_reason(error: OSError) -> str:

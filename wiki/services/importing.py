@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import stat
@@ -10,7 +11,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from wiki.services import exporting, pages
+from wiki.models import Page
+from wiki.services import attachments, exporting, pages
 from wiki.services.slugs import slugify
 
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -35,6 +37,8 @@ class ImportReport:
     created: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # already there: importing is idempotent
     failed: list[Failure] = field(default_factory=list)
+    files_added: list[str] = field(default_factory=list)
+    files_unchanged: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -200,7 +204,9 @@ def markdown_files(root: Path, report: ImportReport) -> list[Path]:
     # os.walk lists linked folders but does not descend into them.
     for folder, subfolders, names in os.walk(root, onerror=unreadable):
         here = Path(folder)
-        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        # A page's .files folder holds its attachments, never sub-pages.
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith(".")
+                               and not name.endswith(exporting.FILES_SUFFIX))
         for name in subfolders:
             if (here / name).is_symlink():
                 report.failed.append(Failure(str(here / name), SYMLINK_REASON))
@@ -216,9 +222,17 @@ def markdown_files(root: Path, report: ImportReport) -> list[Path]:
 def read_markdown(path: Path, root: Path) -> str:
     """The text of the regular file *path*, which must lie inside *root*.
 
+    :raises OSError: as :func:`read_regular_file`.
+    :raises UnicodeDecodeError: it is not UTF-8 text.
+    """
+    return read_regular_file(path, root).decode("utf-8-sig")  # -sig: drop an editor's BOM
+
+
+def read_regular_file(path: Path, root: Path) -> bytes:
+    """The bytes of the regular file *path*, which must lie inside *root*.
+
     :raises OSError: it cannot be read, is not a regular file (a pipe would block the
         import), is a symbolic link, or resolves outside *root*.
-    :raises UnicodeDecodeError: it is not UTF-8 text.
     """
     if path.is_symlink() or not path.resolve().is_relative_to(root.resolve()):
         raise OSError(errno.ELOOP, SYMLINK_REASON)
@@ -226,7 +240,7 @@ def read_markdown(path: Path, root: Path) -> str:
     with open(os.open(path, flags), "rb") as file:  # O_NOFOLLOW: no link swapped in since
         if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
             raise OSError(errno.EINVAL, "not a regular file")
-        return file.read().decode("utf-8-sig")  # -sig: drop the BOM some editors write
+        return file.read()
 
 
 def import_file(path: Path, root: Path, split: bool, report: ImportReport) -> None:
@@ -249,3 +263,41 @@ def import_file(path: Path, root: Path, split: bool, report: ImportReport) -> No
     as_home = not prefix and slugify(path.stem) == pages.HOME
     documents = document_pages(text, path.stem, split=split, as_home=as_home, prefix=prefix)
     import_pages(documents, report, source=str(path))
+    files_folder = path.with_suffix(exporting.FILES_SUFFIX)
+    page = pages.get_page(documents[0][0])
+    if page is not None and (files_folder.is_dir() or files_folder.is_symlink()):
+        import_attachments(files_folder, page, report)
+
+
+def import_attachments(folder: Path, page: Page, report: ImportReport) -> None:
+    """Attach the regular files directly in *folder* to *page*, as uploads are (images
+    encoded again, names made safe). A file whose stored bytes would be those of the page's
+    current file of that name is left alone, so importing again adds no version. Symbolic
+    links and files the upload refuses are recorded in *report* as failed.
+    """
+    if folder.is_symlink():
+        report.failed.append(Failure(str(folder), SYMLINK_REASON))
+        return
+    for path in sorted(folder.iterdir()):
+        if path.is_dir() and not path.is_symlink():
+            report.failed.append(Failure(str(path), "a folder; a page's files lie flat"))
+            continue
+        try:
+            upload = attachments.Upload(path.name, read_regular_file(path, folder))
+            if is_current_file(page, attachments.prepare(upload)):
+                report.files_unchanged.append(str(path))
+                continue
+            attachments.upload(page, [upload], None)
+        except OSError as error:
+            report.failed.append(Failure(str(path), error.strerror or str(error)))
+        except attachments.UploadRefused as error:
+            report.failed.append(Failure(str(path), str(error)))
+        else:
+            report.files_added.append(str(path))
+
+
+def is_current_file(page: Page, prepared: attachments.Prepared) -> bool:
+    """Whether *page*'s current file named as *prepared* already holds its bytes."""
+    current = attachments.get_file(page, prepared.name)
+    return current is not None \
+        and current.blob_sha256 == hashlib.sha256(prepared.data).hexdigest()
