@@ -14,14 +14,14 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 from wiki.database import one_writer_at_a_time, write_transaction
 from wiki.extensions import db
 from wiki.models import Role, User
+from wiki.services.text import INVISIBLE_CATEGORIES
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 1024
 USERNAME_MAX = 40
 SKELETON_MAX = 255
-# Unicode categories a username may not hold: controls, invisible formatting (bidi
-# overrides, zero-width spaces), surrogates, private use, unassigned, line separators.
-REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+# Unicode categories a username may not hold: the invisible ones, and unassigned characters.
+REFUSED_CATEGORIES = INVISIBLE_CATEGORIES | {"Cn"}
 # Said by the account rules and by the forms' validators alike: one wording per rule.
 USERNAME_LENGTH = f"Choose a username of 1 to {USERNAME_MAX} characters."
 # Taken by the writes that check other accounts: the first one, the last administrator.

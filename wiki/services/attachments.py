@@ -21,6 +21,7 @@ from wiki.database import one_writer_at_a_time, write_transaction
 from wiki.extensions import db
 from wiki.models import Attachment, Blob, Page, Revision, User, utcnow
 from wiki.services import links
+from wiki.services.text import is_invisible
 
 MB = 1024 * 1024
 MAX_NAME_LENGTH = 120
@@ -85,8 +86,7 @@ def normalise_name(raw: str) -> str:
     :raises UploadRefused: nothing usable is left, or the name is too long.
     """
     name = unicodedata.normalize("NFC", raw).replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(char for char in name
-                   if unicodedata.category(char) not in {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+    name = "".join(char for char in name if not is_invisible(char))
     name = "-".join(name.split()).lstrip(".")
     if not name:
         raise UploadRefused(f"“{raw}” is not a usable file name.")

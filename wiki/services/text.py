@@ -11,6 +11,16 @@ BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
 _BODY_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
+# Unicode categories of characters that cannot be seen or that act on the text around them:
+# controls, formatting (bidi overrides, zero-width spaces), surrogates, private use, line
+# and paragraph separators. A name (of an account, of a file) holds none of them.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+
+
+def is_invisible(char: str) -> bool:
+    return unicodedata.category(char) in INVISIBLE_CATEGORIES
+
+
 def has_control_or_bidi(text: str) -> bool:
     """Whether *text* holds a control character (C0, DEL, C1, so also tab and newline) or
     a bidirectional formatting character: neither belongs in a one-line field."""
