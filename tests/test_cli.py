@@ -314,10 +314,13 @@ def test_export_writes_one_file_per_live_page(runner, app, notes, tmp_path):
     files = sorted(path.relative_to(out).as_posix() for path in out.rglob("*.md"))
     assert "flask/routing.md" in files and "flask/routing/converters.md" in files
     assert "gone.md" not in files
-    assert (out / "home.md").read_text().startswith("# Flask – Notes & Learnings\n\n")
-    assert (out / "flask" / "routing.md").read_text() == (
-        "# Flask/Routing\n\nURL rules, no final newline\n")
-    assert (out / "c.md").read_text() == "# C#\n"
+    home = (out / "home.md").read_text()
+    assert home.startswith("---\ntitle: Flask – Notes & Learnings\ntags: []\ncreated: ")
+    assert "\n---\n# Flask – Notes & Learnings\n" not in home  # the title is no heading
+    routing = (out / "flask" / "routing.md").read_text()
+    assert routing.startswith("---\ntitle: Flask/Routing\n")
+    assert routing.endswith("\nrevision: 1\n---\nURL rules, no final newline")  # as written
+    assert (out / "c.md").read_text().endswith("\nrevision: 1\n---\n")
 
 
 def test_an_export_imports_back_into_the_same_wiki(runner, app, other_app, notes, tmp_path):

@@ -1,6 +1,8 @@
 """Command line: ``flask init``, ``flask user ...`` and ``flask pages ...``."""
 
 import sys
+import tempfile
+import zipfile
 from pathlib import Path
 
 import click
@@ -134,29 +136,56 @@ def activate(username: str) -> None:
 @click.option("--split-sections", is_flag=True,
               help="Make a page of each ## section, linked from a page for the file.")
 def import_command(path: Path, split_sections: bool) -> None:
-    """Import a Markdown file, or a folder of them (sub-folders become sub-pages).
+    """Import a Markdown file, a folder of them (sub-folders become sub-pages), or a zip
+    archive of such a folder (as /export.zip makes).
 
-    A page's title is the file's first # heading, else the file name; a home.md at the
-    top becomes the Home page. Pages that already exist are left alone. The files in a
-    <name>.files folder beside <name>.md are attached to its page, unless it has them
-    already. Symbolic links are never followed: they are listed as skipped.
+    A page's title is its front matter's title, else the file's first # heading, else the
+    file name; front matter tags become the page's. A home.md at the top becomes the Home
+    page. Pages that already exist are left alone. The files in a <name>.files folder
+    beside <name>.md are attached to its page, unless it has them already, and a
+    <name>.history folder gives the page its revisions. Obsidian embeds (![[flow.png]])
+    attach the file. Symbolic links are never followed: they are listed as skipped.
     """
     report = importing.ImportReport()
-    if path.is_dir():
-        files = importing.markdown_files(path, report)
-        with click.progressbar(files, label="Importing", show_pos=True,
-                               item_show_func=lambda file: _relative(file, path)) as bar:
-            for file in bar:
-                importing.import_file(file, path, split_sections, report)
+    if path.is_file() and (path.suffix.lower() == ".zip" or zipfile.is_zipfile(path)):
+        with tempfile.TemporaryDirectory(prefix="wiki-import-") as unpacked:
+            try:
+                importing.extract_archive(path, Path(unpacked))
+            except importing.ArchiveRefused as error:
+                raise click.ClickException(f"Nothing imported from {path}: {error}.") from error
+            _import_folder(Path(unpacked), split_sections, report)
+            _show_import(report, lambda text: text.replace(unpacked, str(path)))
+    elif path.is_dir():
+        _import_folder(path, split_sections, report)
+        _show_import(report)
     else:
         importing.import_file(path, path, split_sections, report)
+        _show_import(report)
+
+
+def _import_folder(root: Path, split_sections: bool, report: importing.ImportReport) -> None:
+    files = importing.markdown_files(root, report)
+    vault = importing.VaultFiles(root)
+    with click.progressbar(files, label="Importing", show_pos=True,
+                           item_show_func=lambda file: _relative(file, root)) as bar:
+        for file in bar:
+            importing.import_file(file, root, split_sections, report, vault)
+
+
+def _show_import(report: importing.ImportReport, shown=lambda text: text) -> None:
+    """Say what the import did; *shown* turns a place unpacked from an archive into its name
+    there."""
+    for change in report.changes:
+        click.echo(f"Changed {shown(change)}")
     click.echo(f"{counted(len(report.created), 'page')} created, "
                f"{len(report.skipped)} already there.")
+    if report.revisions_added:
+        click.echo(f"{counted(report.revisions_added, 'revision')} of their history imported.")
     if report.files_added or report.files_unchanged:
         click.echo(f"{counted(len(report.files_added), 'file')} attached, "
                    f"{len(report.files_unchanged)} already there.")
     for failure in report.failed:
-        click.echo(f"Skipped {failure.source}: {failure.reason}", err=True)
+        click.echo(f"Skipped {shown(failure.source)}: {failure.reason}", err=True)
     if report.failed:
         raise click.ClickException("Some files could not be imported; see the list above.")
 
@@ -167,27 +196,44 @@ def _relative(file: Path | None, root: Path) -> str:
 
 @pages_cli.command("export")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def export_command(directory: Path) -> None:
+@click.option("--history", is_flag=True,
+              help="Also write every revision, in a <name>.history folder beside each page.")
+def export_command(directory: Path, history: bool) -> None:
     """Write every page to DIRECTORY as Markdown, ready for `flask pages import`.
 
-    One .md file per page, sub-pages in sub-folders, the title as the first # heading; a
-    name too long for a file is shortened (import takes the address from the title); a
-    page's attached files go in a <name>.files folder beside it. Files of the same name
-    are replaced; other files, and symbolic links, are left alone.
+    One .md file per page, sub-pages in sub-folders, starting with YAML front matter
+    (title, tags, created, updated, revision); a name too long for a file is shortened
+    (import takes the address from the title); a page's attached files go in a
+    <name>.files folder beside it, and with --history its revisions in <name>.history
+    (0001.md...), each with its date, author and summary. Files of the same name are
+    replaced; other files, and symbolic links, are left alone.
     """
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise click.ClickException(f"Cannot make the folder {directory}: {error.strerror}.") \
             from error
-    report = exporting.export_pages(directory)
+    with click.progressbar(length=exporting.count_pages(), label="Exporting",
+                           show_pos=True) as bar:
+        report = exporting.export_pages(
+            directory, stream=_counting_pages(exporting.entries(history=history), bar))
     click.echo(f"Exported {counted(len(report.written), 'page')} to {directory}.")
+    if report.revisions_written:
+        click.echo(f"Exported {counted(report.revisions_written, 'revision')} of their history.")
     if report.files_written:
         click.echo(f"Exported {counted(len(report.files_written), 'attached file')} with them.")
     for failure in report.failed:
         click.echo(f"Skipped {failure.page}: {failure.reason}", err=True)
     if report.failed:
         raise click.ClickException("Some pages could not be exported; see the list above.")
+
+
+def _counting_pages(stream, bar):
+    """*stream* as it is, moving *bar* on at each page."""
+    for entry in stream:
+        if entry.kind == "page":
+            bar.update(1, entry.label)
+        yield entry
 
 
 @pages_cli.command("reindex")

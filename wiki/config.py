@@ -22,6 +22,9 @@ MAX_CONTENT_LENGTH = 8 * 1024 * 1024
 
 # Attached files: each may be up to this size; one upload may carry several.
 MAX_UPLOAD_MB = 10
+
+# `flask pages import` of a zip archive: at most this much unpacked, in all.
+IMPORT_MAX_ARCHIVE_MB = 2048
 MAX_FILES_PER_UPLOAD = 10
 
 # Pagination.

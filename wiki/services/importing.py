@@ -7,13 +7,20 @@ import hashlib
 import os
 import re
 import stat
+import zipfile
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 
-from wiki.models import Page
-from wiki.services import attachments, exporting, pages
+import yaml
+from flask import current_app
+
+from wiki.models import Page, as_utc
+from wiki.services import accounts, attachments, exporting, pages
 from wiki.services.slugs import slugify
+
+MB = 1024 * 1024
 
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # An ATX heading; a closing run of ``#`` counts only after a space, so ``# C#`` is "C#".
@@ -24,6 +31,14 @@ SHIPPED_NOTES = "content/flask-notes.md"
 SHIPPED_EXAMPLE = "content/how-this-wiki-answers-a-request.md"
 IMPORT_SUMMARY = "Imported"
 SYMLINK_REASON = "a symbolic link; not followed"
+# What the front matter of an export holds; other fields (Obsidian's aliases, cssclasses...)
+# are left out, and the report says which.
+PAGE_FOLDERS = (exporting.FILES_SUFFIX, exporting.HISTORY_SUFFIX)
+KNOWN_FIELDS = {"title", "tags", "tag", "created", "updated", "revision"}
+FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+# Obsidian's embed: ![[name]], ![[name|300]] (a width), ![[note#heading]].
+EMBED = re.compile(r"!\[\[([^\[\]\n|#]+)((?:[#|][^\[\]\n]*)?)\]\]")
+PLAIN_FILE_NAME = re.compile(r"[\w.\-]+")  # a link target that needs no <angle brackets>
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,8 @@ class ImportReport:
     failed: list[Failure] = field(default_factory=list)
     files_added: list[str] = field(default_factory=list)
     files_unchanged: list[str] = field(default_factory=list)
+    revisions_added: int = 0
+    changes: list[str] = field(default_factory=list)  # what the import wrote differently
 
 
 @dataclass(frozen=True)
@@ -160,18 +177,22 @@ def _without_title(markdown: str) -> str:
 
 
 def import_pages(documents: list[tuple[str, str, str]], report: ImportReport,
-                 source: str = "") -> None:
-    """Create each page that does not exist yet; pages already there are left alone.
+                 source: str = "", *, tags: list[str] | None = None,
+                 when: datetime | None = None) -> None:
+    """Create each page that does not exist yet; pages already there are left alone. The
+    first document's page gets *tags*; every page is dated *when* (None: now).
 
     A page the page rules refuse (a title without a letter, a body over the size limit) is
     recorded in *report* as failed, and the others are still imported.
     """
-    for slug, title, body in documents:
+    for index, (slug, title, body) in enumerate(documents):
         if pages.get_page(slug) is not None or pages.find_redirect(slug) is not None:
             report.skipped.append(slug)
             continue
+        edit = pages.PageEdit(slug, title, body, summary=IMPORT_SUMMARY,
+                              tags=(tags or []) if index == 0 else (), when=when)
         try:
-            result = pages.save(pages.PageEdit(slug, title, body, summary=IMPORT_SUMMARY), None)
+            result = pages.save(edit, None)
         except pages.PageError as error:
             report.failed.append(Failure(f"{source} “{title}”".strip(), error.message))
             continue
@@ -191,7 +212,8 @@ def import_shipped_notes() -> ImportReport:
 
 
 def markdown_files(root: Path, report: ImportReport) -> list[Path]:
-    """The ``.md`` files under the folder *root*, hidden ones left out, in path order.
+    """The ``.md`` files under the folder *root*, hidden ones left out, in path order; a
+    page's ``.files`` and ``.history`` folders are the page's, not sub-pages.
 
     Symbolic links are never followed, to files or to folders: one could make the import
     publish any file the wiki's account can read (``notes.md -> ../instance/secret_key``).
@@ -206,7 +228,7 @@ def markdown_files(root: Path, report: ImportReport) -> list[Path]:
         here = Path(folder)
         # A page's .files folder holds its attachments, never sub-pages.
         subfolders[:] = sorted(name for name in subfolders if not name.startswith(".")
-                               and not name.endswith(exporting.FILES_SUFFIX))
+                               and not name.endswith(PAGE_FOLDERS))
         for name in subfolders:
             if (here / name).is_symlink():
                 report.failed.append(Failure(str(here / name), SYMLINK_REASON))
@@ -243,38 +265,281 @@ def read_regular_file(path: Path, root: Path) -> bytes:
         return file.read()
 
 
-def import_file(path: Path, root: Path, split: bool, report: ImportReport) -> None:
+class FrontMatterError(ValueError):
+    """Front matter that is not YAML fields; the message says where."""
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    """A file's YAML front matter (``---`` lines around it, at the very top) and the text
+    after it, as written; ``({}, text)`` when there is none.
+
+    :raises FrontMatterError: the block is not valid YAML, or not a set of fields.
+    """
+    if not text.startswith(exporting.FRONT_MATTER):
+        return {}, text
+    end = FRONT_MATTER_END.search(text, len(exporting.FRONT_MATTER))
+    if end is None:
+        return {}, text  # a horizontal rule at the top, not front matter
+    block = text[len(exporting.FRONT_MATTER):end.start()]
+    body = text[end.end():]
+    body = body[1:] if body.startswith("\n") else body
+    try:
+        fields = yaml.safe_load(block)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 2})" if mark is not None else ""
+        raise FrontMatterError(f"the front matter is not valid YAML{where}") from error
+    if fields is None:
+        return {}, body
+    if not isinstance(fields, dict):
+        raise FrontMatterError("the front matter is not a set of fields (name: value)")
+    return fields, body
+
+
+def front_matter_tags(fields: dict) -> list[str]:
+    """The tags of front matter: a list, or Obsidian's string of words or comma-separated
+    names; a leading ``#`` is dropped."""
+    raw = fields.get("tags", fields.get("tag"))
+    if raw is None:
+        return []
+    items = re.split(r"[,\s]+", raw) if isinstance(raw, str) else raw
+    if not isinstance(items, list):
+        items = [items]
+    return pages.normalise_tags([str(item).lstrip("#") for item in items if item is not None])
+
+
+def front_matter_moment(value: object) -> datetime | None:
+    """A front matter date as a UTC datetime; None for anything else (a free-form string)."""
+    if isinstance(value, datetime):
+        return as_utc(value).astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return None
+
+
+def front_matter_title(fields: dict) -> str | None:
+    title = fields.get("title")
+    if title is None or isinstance(title, dict | list):
+        return None
+    return str(title).strip() or None
+
+
+class VaultFiles:
+    """The files (not Markdown) of the folder being imported, found by name as Obsidian
+    finds an embed's target: beside the note first, else anywhere in the folder. Listed once,
+    at the first embed; symbolic links and hidden folders (``.obsidian``) are left out."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._by_name: dict[str, Path] | None = None
+
+    def find(self, name: str, near: Path) -> Path | None:
+        beside = near / name
+        if beside.is_file() and not beside.is_symlink():
+            return beside
+        if self._by_name is None:
+            self._by_name = self._list()
+        return self._by_name.get(name)
+
+    def _list(self) -> dict[str, Path]:
+        found: dict[str, Path] = {}
+        if not self.root.is_dir():
+            return found
+        for folder, subfolders, names in os.walk(self.root):
+            subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+            for name in sorted(names):
+                path = Path(folder) / name
+                if not name.endswith(".md") and not path.is_symlink():
+                    found.setdefault(name, path)
+        return found
+
+
+@dataclass
+class Embeds:
+    """What rewriting a note's ``![[...]]`` embeds found: files to attach, and what changed."""
+
+    files: dict[str, Path] = field(default_factory=dict)  # stored name → the file
+    changes: list[str] = field(default_factory=list)
+
+
+def rewrite_embeds(body: str, near: Path, vault: VaultFiles) -> tuple[str, Embeds]:
+    """*body* with Obsidian's embeds written as the wiki writes them: ``![[flow.png]]``
+    becomes ``![flow.png](flow.png)``, the file to be attached to the page; an embedded
+    note, which the wiki cannot show inside another, becomes a link. Code is left alone."""
+    found = Embeds()
+
+    def rewrite(match: re.Match) -> str:
+        target = match.group(1).strip()
+        suffix = Path(target).suffix.lower()
+        if not suffix or suffix == ".md":
+            found.changes.append(f"![[{target}]] became a link")
+            return f"[[{target.removesuffix('.md')}{match.group(2)}]]"
+        name = Path(target).name
+        path = vault.find(name, near)
+        if path is None:
+            found.changes.append(f"![[{target}]] left as it was: no file of that name")
+            return match.group(0)
+        try:
+            stored = attachments.normalise_name(name)
+        except attachments.UploadRefused as error:
+            found.changes.append(f"![[{target}]] left as it was: {error}")
+            return match.group(0)
+        found.files[stored] = path
+        found.changes.append(f"![[{target}]] → attached {stored}")
+        destination = stored if PLAIN_FILE_NAME.fullmatch(stored) else f"<{stored}>"
+        return f"![{name.replace(']', '')}]({destination})"
+
+    out, fence = [], None
+    for line in body.split("\n"):
+        opening = FENCE.match(line)
+        if opening and (fence is None or opening.group(1)[0] == fence[0]):
+            fence = opening.group(1) if fence is None else None
+            out.append(line)
+        else:
+            out.append(line if fence is not None else EMBED.sub(rewrite, line))
+    return "\n".join(out), found
+
+
+def import_file(path: Path, root: Path, split: bool, report: ImportReport,
+                vault: VaultFiles | None = None) -> None:
     """Import one Markdown file found under *root* (or given as *root*).
 
     Files in sub-folders become sub-pages (``guides/intro.md`` → ``guides/...``); a
-    ``home.md`` at the top becomes the Home page. A file that cannot be read as UTF-8 text
-    is recorded in *report* as failed, as is a symbolic link or a file outside *root*.
+    ``home.md`` at the top becomes the Home page. Front matter's ``title`` wins over a ``#``
+    heading, its ``tags`` are the page's, and a ``<name>.history`` folder beside the file
+    (``flask pages export --history``) gives the page its revisions back. A file that cannot
+    be read as UTF-8 text is recorded in *report* as failed, as is a symbolic link, a file
+    outside *root*, or front matter that is not YAML.
     """
     try:
-        text = read_markdown(path, root)
+        fields, text = split_front_matter(read_markdown(path, root))
     except UnicodeDecodeError:
         report.failed.append(Failure(str(path), "not UTF-8 text"))
         return
     except OSError as error:
         report.failed.append(Failure(str(path), error.strerror or str(error)))
         return
+    except FrontMatterError as error:
+        report.failed.append(Failure(str(path), str(error)))
+        return
     folder = path.parent.relative_to(root).as_posix() if root.is_dir() else "."
     prefix = "" if folder == "." else folder + "/"
     as_home = not prefix and slugify(path.stem) == pages.HOME
-    documents = document_pages(text, path.stem, split=split, as_home=as_home, prefix=prefix)
-    import_pages(documents, report, source=str(path))
+    title = front_matter_title(fields)
+    if title is not None:  # the body is exactly the text after the front matter
+        title = in_folder(title, prefix)
+        documents = [(pages.HOME if as_home else slugify(title), title, text)]
+    else:
+        documents = document_pages(text, path.stem, split=split, as_home=as_home,
+                                   prefix=prefix)
+    ignored = sorted(str(name) for name in fields if name not in KNOWN_FIELDS)
+    if ignored:
+        report.changes.append(f"{path}: front matter {', '.join(ignored)} left out")
+    embeds = Embeds()
+    if "![[" in text:
+        vault = vault or VaultFiles(root if root.is_dir() else path.parent)
+        rewritten = [rewrite_embeds(body, path.parent, vault) for _, _, body in documents]
+        documents = [(slug, title, body) for (slug, title, _), (body, _) in
+                     zip(documents, rewritten, strict=True)]
+        for _, found in rewritten:
+            embeds.files.update(found.files)
+            embeds.changes += found.changes
+        report.changes += [f"{path}: {change}" for change in embeds.changes]
+    tags = front_matter_tags(fields)
+    when = front_matter_moment(fields.get("updated"))
+    history = path.with_suffix(exporting.HISTORY_SUFFIX)
+    slug, title, body = documents[0]
+    if history.is_dir() and not history.is_symlink() and pages.get_page(slug) is None \
+            and pages.find_redirect(slug) is None:
+        import_history(history, (slug, title, body), tags, when, report)
+        documents = documents[1:]
+    import_pages(documents, report, source=str(path), tags=tags, when=when)
+    page = pages.get_page(slug)
+    if page is None:
+        return
     files_folder = path.with_suffix(exporting.FILES_SUFFIX)
-    page = pages.get_page(documents[0][0])
-    if page is not None and (files_folder.is_dir() or files_folder.is_symlink()):
+    if files_folder.is_dir() or files_folder.is_symlink():
         import_attachments(files_folder, page, report)
+    for name, file in embeds.files.items():
+        attach_file(page, name, file, root if root.is_dir() else path.parent, report)
+
+
+@dataclass(frozen=True)
+class PastRevision:
+    number: int
+    title: str
+    body: str
+    when: datetime | None
+    author: str | None
+    summary: str
+    minor: bool
+
+
+def read_history(folder: Path, report: ImportReport) -> list[PastRevision]:
+    """The revisions in *folder* (``0001.md``...), in order; unreadable ones are reported."""
+    revisions = []
+    for path in sorted(folder.glob("*.md")):
+        try:
+            fields, body = split_front_matter(read_markdown(path, folder))
+            number = int(fields["revision"])
+        except (OSError, UnicodeDecodeError, FrontMatterError, KeyError, TypeError,
+                ValueError) as error:
+            reason = error.strerror if isinstance(error, OSError) else \
+                "not UTF-8 text" if isinstance(error, UnicodeDecodeError) else \
+                str(error) if isinstance(error, FrontMatterError) else \
+                "its front matter has no revision number"
+            report.failed.append(Failure(str(path), reason))
+            continue
+        author = fields.get("author")
+        revisions.append(PastRevision(
+            number, front_matter_title(fields) or "", body, front_matter_moment(fields.get("date")),
+            str(author) if author is not None else None, str(fields.get("summary") or ""),
+            fields.get("minor") is True))
+    return sorted(revisions, key=lambda revision: revision.number)
+
+
+def import_history(folder: Path, document: tuple[str, str, str], tags: list[str],
+                   when: datetime | None, report: ImportReport) -> None:
+    """Create the page of *document* from the revisions in *folder*, each with its date,
+    summary and author (the account of that name, if this wiki has one), then its current
+    text if the revisions end elsewhere. A title from before a rename, which would put the
+    page at another address, is replaced by the current one."""
+    slug, title, body = document
+    unknown_authors: set[str] = set()
+    for past in read_history(folder, report):
+        author = accounts.find_user(past.author) if past.author else None
+        if past.author and author is None:
+            unknown_authors.add(past.author)
+        kept_title = past.title if past.title and (slug == pages.HOME
+                                                   or slugify(past.title) == slug) else title
+        edit = pages.PageEdit(slug, kept_title, past.body, summary=past.summary, tags=tags,
+                              minor=past.minor, when=past.when)
+        try:
+            result = pages.save(edit, author)
+        except pages.PageError as error:
+            report.failed.append(Failure(f"{folder} (revision {past.number})", error.message))
+            continue
+        if result.revision is not None:
+            report.revisions_added += 1
+    if unknown_authors:
+        report.changes.append(f"{folder}: no account called {', '.join(sorted(unknown_authors))}"
+                              "; their revisions have no author")
+    page = pages.get_page(slug)
+    if page is None:  # no revision could be read: the page from its current text alone
+        import_pages([document], report, source=str(folder), tags=tags, when=when)
+        return
+    if page.current_revision.body != body or page.title != title:
+        try:
+            pages.save(pages.PageEdit(slug, title, body, summary=IMPORT_SUMMARY, tags=tags,
+                                      when=when), None)
+        except pages.PageError as error:
+            report.failed.append(Failure(f"{folder} “{title}”", error.message))
+    report.created.append(slug)
 
 
 def import_attachments(folder: Path, page: Page, report: ImportReport) -> None:
-    """Attach the regular files directly in *folder* to *page*, as uploads are (images
-    encoded again, names made safe). A file whose stored bytes would be those of the page's
-    current file of that name is left alone, so importing again adds no version. Symbolic
-    links and files the upload refuses are recorded in *report* as failed.
-    """
+    """Attach the regular files directly in *folder* to *page* (see :func:`attach_file`).
+    Symbolic links and folders are recorded in *report* as failed."""
     if folder.is_symlink():
         report.failed.append(Failure(str(folder), SYMLINK_REASON))
         return
@@ -282,18 +547,26 @@ def import_attachments(folder: Path, page: Page, report: ImportReport) -> None:
         if path.is_dir() and not path.is_symlink():
             report.failed.append(Failure(str(path), "a folder; a page's files lie flat"))
             continue
-        try:
-            upload = attachments.Upload(path.name, read_regular_file(path, folder))
-            if is_current_file(page, attachments.prepare(upload)):
-                report.files_unchanged.append(str(path))
-                continue
-            attachments.upload(page, [upload], None)
-        except OSError as error:
-            report.failed.append(Failure(str(path), error.strerror or str(error)))
-        except attachments.UploadRefused as error:
-            report.failed.append(Failure(str(path), str(error)))
-        else:
-            report.files_added.append(str(path))
+        attach_file(page, path.name, path, folder, report)
+
+
+def attach_file(page: Page, name: str, path: Path, root: Path, report: ImportReport) -> None:
+    """Attach the regular file *path* (inside *root*) to *page* as *name*, as uploads are
+    (images encoded again, names made safe). A file whose stored bytes would be those of the
+    page's current file of that name is left alone, so importing again adds no version. A
+    symbolic link, or a file the upload refuses, is recorded in *report* as failed."""
+    try:
+        upload = attachments.Upload(name, read_regular_file(path, root))
+        if is_current_file(page, attachments.prepare(upload)):
+            report.files_unchanged.append(str(path))
+            return
+        attachments.upload(page, [upload], None)
+    except OSError as error:
+        report.failed.append(Failure(str(path), error.strerror or str(error)))
+    except attachments.UploadRefused as error:
+        report.failed.append(Failure(str(path), str(error)))
+    else:
+        report.files_added.append(str(path))
 
 
 def is_current_file(page: Page, prepared: attachments.Prepared) -> bool:
@@ -301,3 +574,92 @@ def is_current_file(page: Page, prepared: attachments.Prepared) -> bool:
     current = attachments.get_file(page, prepared.name)
     return current is not None \
         and current.blob_sha256 == hashlib.sha256(prepared.data).hexdigest()
+
+
+# --- from a zip archive -----------------------------------------------------------------------
+
+MAX_ARCHIVE_MEMBERS = 200_000  # a 100,000-page export with its files and more
+BOMB_RATIO = 100  # a large member compressed more than this is refused as a zip bomb
+BOMB_FLOOR = 1_000_000  # bytes; smaller members may compress as well as they like
+COPY_CHUNK = 1024 * 1024
+
+
+class ArchiveRefused(ValueError):
+    """A zip archive the import will not open; the message says why."""
+
+
+def largest_member() -> int:
+    """No member may be larger than the largest thing the wiki stores: a page's text or a
+    file, with room for a revision's front matter."""
+    return max(current_app.config["MAX_PAGE_BYTES"] + 64 * 1024, attachments.max_upload_bytes())
+
+
+def check_archive(archive: zipfile.ZipFile, max_bytes: int) -> list[tuple[zipfile.ZipInfo, str]]:
+    """The members of *archive*, each with its safe relative name, before anything is read.
+
+    :raises ArchiveRefused: a name that is absolute or climbs out (``../``), a symbolic
+        link, too many members, or sizes that say zip bomb: a member larger than anything
+        the wiki stores, a large member compressed implausibly well, or more than *max_bytes*
+        in all. Sizes are the archive's word; reading stops at them (zipfile checks).
+    """
+    members = archive.infolist()
+    if len(members) > MAX_ARCHIVE_MEMBERS:
+        raise ArchiveRefused(f"it holds {len(members)} files; the import takes at most "
+                             f"{MAX_ARCHIVE_MEMBERS}")
+    largest, total, safe = largest_member(), 0, []
+    for info in members:
+        name = info.filename.replace("\\", "/")
+        parts = name.split("/")
+        if name.startswith("/") or re.match(r"[A-Za-z]:", name) or ".." in parts \
+                or "\0" in name:
+            raise ArchiveRefused(f"“{info.filename}” would be written outside the import "
+                                 "folder (an absolute name, or “..”)")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise ArchiveRefused(f"“{info.filename}” is a symbolic link")
+        if info.file_size > largest:
+            raise ArchiveRefused(f"“{info.filename}” would unpack to {info.file_size} bytes, "
+                                 f"more than the wiki keeps in a page or file ({largest})")
+        if info.file_size > BOMB_FLOOR and info.file_size > BOMB_RATIO * max(info.compress_size,
+                                                                               1):
+            raise ArchiveRefused(f"“{info.filename}” unpacks to more than {BOMB_RATIO} times "
+                                 "its packed size: a zip bomb?")
+        total += info.file_size
+        if total > max_bytes:
+            raise ArchiveRefused(f"it would unpack to more than {max_bytes // MB} MB "
+                                 "(WIKI_IMPORT_MAX_ARCHIVE_MB)")
+        safe.append((info, "/".join(part for part in parts if part not in ("", "."))))
+    return safe
+
+
+def extract_archive(path: Path, into: Path) -> None:
+    """Unpack the zip archive *path* into the empty folder *into*, after checking all of it.
+
+    :raises ArchiveRefused: it is not a zip archive, or :func:`check_archive` refuses it, or
+        a member's bytes do not match what the archive says of them.
+    """
+    max_bytes = int(current_app.config["IMPORT_MAX_ARCHIVE_MB"]) * MB
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info, name in check_archive(archive, max_bytes):
+                if not name:
+                    continue
+                target = into / name
+                if not target.resolve().is_relative_to(into.resolve()):
+                    raise ArchiveRefused(f"“{info.filename}” would be written outside the "
+                                         "import folder")
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as source, open(target, "xb") as out:
+                    while chunk := source.read(COPY_CHUNK):
+                        out.write(chunk)
+    except zipfile.BadZipFile as error:
+        raise ArchiveRefused(f"it is not a readable zip archive ({error})") from error
+    except FileExistsError as error:
+        raise ArchiveRefused(f"it holds {error.filename} twice") from error
+    except OSError as error:  # a file and a folder of one name
+        raise ArchiveRefused(f"it cannot be unpacked: {error.strerror} ({error.filename})") \
+            from error
+    except (NotImplementedError, RuntimeError) as error:  # encrypted, unknown compression
+        raise ArchiveRefused(f"it cannot be unpacked ({error})") from error
