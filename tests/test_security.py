@@ -145,6 +145,7 @@ EXPECTED: dict[str, Needs | ReadThenEdit | Fixed] = {
     "admin.set_password": Needs(Action.MANAGE_USERS, "/admin/users/{user}/password"),
     "admin.deactivate": Needs(Action.MANAGE_USERS, "/admin/users/{user}/deactivate"),
     "admin.reactivate": Needs(Action.MANAGE_USERS, "/admin/users/{user}/reactivate"),
+    "exports.archive": Needs(Action.EXPORT, "/export.zip"),
 }
 
 # POST-only routes whose URL, read with GET, is the file list of a page that is not there:

@@ -104,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         api,
         attachments,
+        exports,
         health,
         history,
         links,
@@ -112,8 +113,8 @@ def register_blueprints(app: Flask) -> None:
         site,
     )
 
-    for module in (pages, history, links, search, attachments, account, admin, api, health,
-                   site):
+    for module in (pages, history, links, search, attachments, account, admin, api, exports,
+                   health, site):
         app.register_blueprint(module.bp)
 
 

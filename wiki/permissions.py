@@ -21,6 +21,7 @@ class Action(enum.StrEnum):
     DELETE = "delete"
     RESTORE = "restore"  # bring back a deleted page
     MANAGE_USERS = "manage_users"
+    EXPORT = "export"  # take the whole wiki at once (/export.zip)
 
 
 _WRITE = {Action.CREATE, Action.EDIT, Action.RENAME, Action.REVERT, Action.DELETE}

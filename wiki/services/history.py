@@ -5,7 +5,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import defer, selectinload
 
 from wiki.extensions import db
-from wiki.models import Page, Revision, User
+from wiki.models import Page, Revision, Tag, User, page_tags
 from wiki.services.paging import Window, window
 
 # Lists of revisions show no texts, which may be 1 MB each: they are not loaded (and a
@@ -67,6 +67,21 @@ def recent_changes(number: int, per_page: int, *, username: str = "",
 def latest_changes(count: int) -> list[Revision]:
     """The *count* newest revisions of live pages, with their texts (the feed shows diffs)."""
     return window(recent_changes_query(), 1, count).items
+
+
+def page_changes(page: Page, count: int) -> list[Revision]:
+    """The *count* newest revisions of *page*, with their texts (a page's feed)."""
+    query = (select(Revision).options(selectinload(Revision.author), selectinload(Revision.page))
+             .where(Revision.page_id == page.id).order_by(Revision.number.desc()).limit(count))
+    return list(db.session.scalars(query))
+
+
+def tagged_changes(tag: str, count: int) -> list[Revision]:
+    """The *count* newest revisions of the live pages tagged *tag* now (a tag's feed)."""
+    tagged = (select(page_tags.c.page_id).join(Tag, Tag.id == page_tags.c.tag_id)
+              .where(Tag.name == tag))
+    query = recent_changes_query().where(Revision.page_id.in_(tagged)).limit(count)
+    return list(db.session.scalars(query))
 
 
 def previous_bodies(revisions: list[Revision]) -> dict[tuple[int, int], str]:

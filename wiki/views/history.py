@@ -2,7 +2,7 @@
 
 import html
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from wiki.forms import ConfirmForm, checks_its_own_csrf_token
@@ -92,13 +92,38 @@ def recent():
 
 @bp.get("/recent.atom")
 def feed():
+    """Recent changes as Atom; ``?page=<slug>`` watches one page, ``?tag=<tag>`` the pages
+    carrying a tag.
+
+    :raises: 404 for a page that is not there (a feed reader then tells its reader), 301 to
+        the new feed of a renamed page (readers follow it and keep the subscription), 400
+        for both at once. A tag no page carries yet is an empty feed: it may come.
+    """
     require(Action.READ)
-    changes = page_history.latest_changes(FEED_SIZE)
+    slug, tag = request.args.get("page"), request.args.get("tag")
+    watched_page = None
+    if slug is not None and tag is not None:
+        abort(400, "Watch one page or one tag: give ?page= or ?tag=, not both.")
+    if slug is not None:
+        watched_page = pages.get_page(slug)
+        if watched_page is None:
+            if moved := pages.find_redirect(slug):
+                return redirect(url_for("history.feed", page=moved.slug), 301)
+            abort(404)
+        require(Action.READ, watched_page)
+        changes = page_history.page_changes(watched_page, FEED_SIZE)
+    elif tag is not None:
+        tag = (pages.normalise_tags(tag) or [""])[0]
+        if not tag:
+            abort(404)
+        changes = page_history.tagged_changes(tag, FEED_SIZE)
+    else:
+        changes = page_history.latest_changes(FEED_SIZE)
     previous = page_history.previous_bodies(changes)
     entries = [(revision, feed_diff(previous.get((revision.page_id, revision.number - 1), ""),
                                     revision)) for revision in changes]
-    body = render_template("history/recent.atom.xml", entries=entries,
-                           updated=changes[0].created_at if changes else None)
+    body = render_template("history/recent.atom.xml", entries=entries, watched_page=watched_page,
+                           watched_tag=tag, updated=changes[0].created_at if changes else None)
     # Old titles and texts may hold characters XML cannot carry; markup never does.
     return xml_safe(body), 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
 
