@@ -4,16 +4,18 @@ files that cannot be written, page addresses too long for a file name."""
 import hashlib
 import io
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from wiki.extensions import db
-from wiki.models import Attachment, Page
-from wiki.services import attachments, pages
+from wiki.models import Attachment, Page, Revision, Role, as_utc
+from wiki.services import accounts, attachments, exporting, pages
 
 # 91 characters, 273 bytes in UTF-8: its slug is longer than a file name may be.
 LONG_TITLE = "日本語の長いタイトル" * 9 + "題"
@@ -240,3 +242,360 @@ def test_the_files_of_a_page_with_a_long_title_travel_too(runner, app, other_app
     imported = other_app.test_cli_runner().invoke(args=["pages", "import", str(out)])
     assert imported.exit_code == 0, imported.output
     assert file_rows(other_app) == file_rows(app)
+
+
+# --- front matter ---------------------------------------------------------------------------
+
+# Titles YAML would misread if written bare: a colon, quotes, a word YAML 1.1 takes for
+# true, a number, a leading dash, a hash, unicode.
+AWKWARD_TITLES = ["Flask: routing", 'He said "hi" & \'bye\'', "Yes", "2024", "- dash first",
+                  "#hashtag", "Ünïcode — “quotes” 日本"]
+
+
+def read_front_matter(path: Path) -> tuple[dict, str]:
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("---\n")
+    block, body = text[4:].split("\n---\n", 1)
+    return yaml.safe_load(block), body
+
+
+def all_files(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def tag_rows(app) -> dict[str, list[str]]:
+    with app.app_context():
+        return {page.slug: [tag.name for tag in page.tags] for page in
+                db.session.scalars(select(Page).where(Page.deleted.is_(False)))}
+
+
+def test_front_matter_carries_awkward_titles_tags_and_dates(runner, app, tmp_path):
+    with app.app_context():
+        for number, title in enumerate(AWKWARD_TITLES):
+            pages.save(pages.PageEdit(None, title, f"body {number}\n",
+                                      tags=["web", f"t{number}"]), None)
+        pages.save(pages.PageEdit("flask-routing", "Flask: routing", "changed\n",
+                                  tags="web"), None)
+    out = tmp_path / "export"
+    assert runner.invoke(args=["pages", "export", str(out)]).exit_code == 0
+
+    fields, body = read_front_matter(out / "flask-routing.md")
+    assert list(fields) == ["title", "tags", "created", "updated", "revision"]
+    assert fields["title"] == "Flask: routing" and fields["tags"] == ["web"]
+    assert fields["revision"] == 2 and body == "changed\n"
+    assert fields["created"] <= fields["updated"] and fields["updated"].tzinfo is not None
+    titles = {read_front_matter(path)[0]["title"] for path in out.glob("*.md")}
+    assert titles == set(AWKWARD_TITLES)
+
+
+def test_pages_tags_and_files_export_import_export_to_identical_files(
+        runner, app, other_app, tmp_path):
+    with app.app_context():
+        for number, title in enumerate(AWKWARD_TITLES):
+            pages.save(pages.PageEdit(None, title, f"# A heading of its own\n\nbody {number}\n",
+                                      tags=["web", f"t{number}"]), None)
+        pages.save(pages.PageEdit(None, "Guides/Intro", "sub-page\n", tags="guide"), None)
+    attach(app, "Notes", {"flow.png": png_with_a_comment(), "talk.pdf": b"%PDF-1.4 slides"})
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert runner.invoke(args=["pages", "export", str(first)]).exit_code == 0
+
+    imported = other_app.test_cli_runner().invoke(args=["pages", "import", str(first)])
+    assert imported.exit_code == 0, imported.output
+    assert page_rows(other_app) == page_rows(app)  # the front matter's title, not the heading
+    assert tag_rows(other_app) == tag_rows(app)
+    assert file_rows(other_app) == file_rows(app)
+
+    assert other_app.test_cli_runner().invoke(args=["pages", "export", str(second)]).exit_code == 0
+    assert all_files(second) == all_files(first)
+
+
+# --- history --------------------------------------------------------------------------------
+
+
+def make_account(app, name: str) -> None:
+    with app.app_context():
+        accounts.create_user(name, "correct horse battery staple", Role.EDITOR)
+
+
+def history_rows(app) -> list[tuple]:
+    with app.app_context():
+        rows = db.session.execute(
+            select(Page.slug, Revision).join(Page, Page.id == Revision.page_id)
+            .order_by(Page.slug, Revision.number)).all()
+        return [(slug, r.number, r.title, r.body, r.summary, r.minor,
+                 r.author.username if r.author else None,
+                 as_utc(r.created_at).replace(microsecond=0)) for slug, r in rows]
+
+
+def test_history_exports_every_revision_and_imports_back_identically(
+        runner, app, other_app, tmp_path):
+    make_account(app, "Ada")
+    with app.app_context():
+        ada = accounts.find_user("Ada")
+        pages.save(pages.PageEdit(None, "Flask: routing", "one\n", tags="web"), ada)
+        pages.save(pages.PageEdit("flask-routing", "Flask: Routing", "two\n", summary="case",
+                                  tags="web"), None)
+        pages.save(pages.PageEdit("flask-routing", "Flask: Routing", "three\n", minor=True,
+                                  summary="typo: fixed", tags="web"), ada)
+        pages.save(pages.PageEdit(None, "Single", "only one\n"), ada)
+    first, second = tmp_path / "first", tmp_path / "second"
+
+    result = runner.invoke(args=["pages", "export", "--history", str(first)])
+
+    assert result.exit_code == 0, result.output
+    assert "Exported 4 revisions of their history." in result.output
+    assert sorted(p.name for p in (first / "flask-routing.history").iterdir()) == [
+        "0001.md", "0002.md", "0003.md"]
+    fields, body = read_front_matter(first / "flask-routing.history" / "0003.md")
+    assert body == "three\n"
+    assert fields == {"revision": 3, "title": "Flask: Routing", "date": fields["date"],
+                      "author": "Ada", "summary": "typo: fixed", "minor": True}
+    assert "author" not in read_front_matter(first / "flask-routing.history" / "0002.md")[0]
+
+    make_account(other_app, "Ada")  # authors are matched by name; an empty wiki of pages
+    imported = other_app.test_cli_runner().invoke(args=["pages", "import", str(first)])
+    assert imported.exit_code == 0, imported.output
+    assert "4 revisions of their history imported." in imported.output
+    assert history_rows(other_app) == history_rows(app)
+    assert tag_rows(other_app) == tag_rows(app)
+
+    again = other_app.test_cli_runner().invoke(args=["pages", "export", "--history", str(second)])
+    assert again.exit_code == 0, again.output
+    assert all_files(second) == all_files(first)
+
+
+def test_history_by_an_author_this_wiki_lacks_imports_without_one(
+        runner, app, other_app, tmp_path):
+    make_account(app, "Ada")
+    with app.app_context():
+        pages.save(pages.PageEdit(None, "Page", "one\n"), accounts.find_user("Ada"))
+    runner.invoke(args=["pages", "export", "--history", str(tmp_path / "out")])
+    imported = other_app.test_cli_runner().invoke(args=["pages", "import",
+                                                        str(tmp_path / "out")])
+    assert imported.exit_code == 0, imported.output
+    assert "no account called Ada; their revisions have no author" in imported.output
+    assert [row[6] for row in history_rows(other_app)] == [None]
+
+
+# --- streaming ------------------------------------------------------------------------------
+
+
+def export_work(app, count: int, chunk: int) -> tuple[int, int, int]:
+    """Export a wiki of *count* pages, each with a file: (statements run, the most objects
+    the session held at once, entries made)."""
+    with app.app_context():
+        for number in range(count):
+            page = pages.save(pages.PageEdit(None, f"Page {number}", f"text {number}\n",
+                                             tags="shared"), None).page
+            attachments.upload(page, [attachments.Upload("a.txt", f"{number}".encode())], None)
+        db.session.remove()
+        statements = []
+
+        def count(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        peak = made = 0
+        try:
+            for _entry in exporting.entries(chunk=chunk):
+                made += 1
+                peak = max(peak, len(db.session.identity_map))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements), peak, made
+
+
+def test_export_reads_a_chunk_at_a_time(make_app, database_url, other_database_url):
+    small = export_work(make_app("small"), 12, chunk=5)
+    large = export_work(make_app("large", DATABASE_URL=other_database_url), 48, chunk=5)
+    assert small[2] == 24 and large[2] == 96  # a page and its file each
+    # Memory holds a chunk of pages, never the wiki: four times the pages, the same peak.
+    assert large[1] == small[1]
+    # Work grows with the wiki, linearly: a query per chunk and one per file's bytes.
+    assert large[0] <= 4 * small[0]
+    assert large[0] < 2 * 48
+
+
+# --- zip archives ---------------------------------------------------------------------------
+
+
+def test_the_zip_export_streams_the_same_files_as_the_folder_export(
+        runner, app, admin, tmp_path):
+    with app.app_context():
+        pages.save(pages.PageEdit(None, "Flask: routing", "one\n", tags="web"), None)
+        pages.save(pages.PageEdit("flask-routing", "Flask: routing", "two\n", tags="web"), None)
+        pages.save(pages.PageEdit(None, "Guides/Intro", "sub-page\n"), None)
+    attach(app, "Notes", {"talk.pdf": b"%PDF-1.4 slides"})
+    runner.invoke(args=["pages", "export", "--history", str(tmp_path / "folder")])
+
+    response = admin.get("/export.zip?history=1")
+
+    assert response.status_code == 200
+    assert response.is_streamed  # made while it is sent, never whole in memory
+    assert response.mimetype == "application/zip"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="wiki-')
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+        assert archive.testzip() is None
+        unpacked = {name: archive.read(name) for name in archive.namelist()}
+    assert unpacked == all_files(tmp_path / "folder")
+    assert "flask-routing.history/0002.md" in unpacked and "guides/intro.md" in unpacked
+
+    without = admin.get("/export.zip")
+    with zipfile.ZipFile(io.BytesIO(without.get_data())) as archive:
+        assert not any(".history/" in name for name in archive.namelist())
+
+
+def test_the_zip_export_is_for_administrators(client, editor):
+    assert editor.get("/export.zip").status_code == 403
+    page = editor.get("/admin/users")
+    assert page.status_code == 403
+
+
+def test_the_users_page_offers_the_zip_export(admin):
+    html = admin.get("/admin/users").get_data(as_text=True)
+    assert 'href="/export.zip"' in html and 'href="/export.zip?history=1"' in html
+
+
+def test_a_zip_export_imports_into_an_empty_wiki(app, admin, other_app, tmp_path):
+    with app.app_context():
+        pages.save(pages.PageEdit(None, "Home", "Start\n"), None)
+        pages.save(pages.PageEdit(None, "Flask: routing", "one\n", tags="web"), None)
+    attach(app, "Notes", {"flow.png": png_with_a_comment()})
+    archive = tmp_path / "wiki.zip"
+    archive.write_bytes(admin.get("/export.zip").get_data())
+
+    result = other_app.test_cli_runner().invoke(args=["pages", "import", str(archive)])
+
+    assert result.exit_code == 0, result.output
+    assert "3 pages created" in result.output and "1 file attached" in result.output
+    assert page_rows(other_app) == page_rows(app)
+    assert tag_rows(other_app) == tag_rows(app)
+    assert file_rows(other_app) == file_rows(app)
+
+
+def zip_of(path: Path, members: dict[str, bytes], *, links: dict[str, str] | None = None,
+           level: int = zipfile.ZIP_DEFLATED) -> Path:
+    with zipfile.ZipFile(path, "w", compression=level) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        for name, target in (links or {}).items():
+            info = zipfile.ZipInfo(name)
+            info.create_system = 3
+            info.external_attr = (0o120777 << 16)  # a symbolic link, as Unix zip stores it
+            archive.writestr(info, target)
+    return path
+
+
+GOOD = {"good.md": b"---\ntitle: Good\n---\nfine\n"}
+
+
+@pytest.mark.parametrize(("members", "links", "says"), [
+    ({**GOOD, "../evil.md": b"# Evil\n"}, None, "“../evil.md” would be written outside"),
+    ({**GOOD, "notes/../../evil.md": b"# Evil\n"}, None, "would be written outside"),
+    ({**GOOD, "/etc/evil.md": b"# Evil\n"}, None, "“/etc/evil.md” would be written outside"),
+    ({**GOOD, "C:/evil.md": b"# Evil\n"}, None, "would be written outside"),
+    ({**GOOD, "..\\evil.md": b"# Evil\n"}, None, "would be written outside"),
+    (GOOD, {"key.md": "../../instance/secret_key"}, "“key.md” is a symbolic link"),
+    ({**GOOD, "bomb.md": b"a" * 900_000 + b"\0" * 900_000}, None, "zip bomb"),
+], ids=["parent", "climbs", "absolute", "drive", "backslash", "symlink", "ratio"])
+def test_a_hostile_zip_is_refused_whole(runner, app, tmp_path, members, links, says):
+    archive = zip_of(tmp_path / "in.zip", members, links=links)
+    result = runner.invoke(args=["pages", "import", str(archive)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert f"Nothing imported from {archive}: " in result.output
+    assert says in result.output
+    assert page_rows(app) == {}  # not even the good page
+    assert not (tmp_path / "evil.md").exists()
+
+
+def test_a_zip_member_larger_than_any_page_or_file_is_refused(make_app, tmp_path):
+    app = make_app(MAX_UPLOAD_MB=1)
+    archive = zip_of(tmp_path / "in.zip", {**GOOD, "huge.md": b"x" * 1_200_000},
+                     level=zipfile.ZIP_STORED)
+    result = app.test_cli_runner().invoke(args=["pages", "import", str(archive)])
+    assert result.exit_code == 1
+    assert "“huge.md” would unpack to 1200000 bytes, more than the wiki keeps in a page or " \
+        "file (1065536)" in result.output
+
+
+def test_a_zip_larger_than_the_limit_is_refused(make_app, tmp_path):
+    app = make_app(IMPORT_MAX_ARCHIVE_MB=1)
+    archive = zip_of(tmp_path / "in.zip", {f"p{n}.md": os.urandom(400_000) for n in range(3)},
+                     level=zipfile.ZIP_STORED)
+    result = app.test_cli_runner().invoke(args=["pages", "import", str(archive)])
+    assert result.exit_code == 1
+    assert "it would unpack to more than 1 MB (WIKI_IMPORT_MAX_ARCHIVE_MB)" in result.output
+
+
+def test_a_file_that_is_no_zip_says_so(runner, app, tmp_path):
+    (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 not really")
+    result = runner.invoke(args=["pages", "import", str(tmp_path / "broken.zip")])
+    assert result.exit_code == 1
+    assert "is not a readable zip archive" in result.output
+
+
+def test_an_import_from_a_zip_names_what_it_skipped_by_its_place_in_the_archive(
+        runner, app, tmp_path):
+    archive = zip_of(tmp_path / "in.zip", {**GOOD, "notes/latin1.md": "café".encode("latin-1")})
+    result = runner.invoke(args=["pages", "import", str(archive)])
+    assert result.exit_code == 1
+    assert f"Skipped {archive}/notes/latin1.md: not UTF-8 text" in result.stderr
+    assert "wiki-import-" not in result.output  # no temporary folder in what it says
+    assert set(page_rows(app)) == {"good"}
+
+
+# --- Obsidian vaults ------------------------------------------------------------------------
+
+
+def obsidian_vault(root: Path) -> Path:
+    (root / ".obsidian").mkdir(parents=True)
+    (root / ".obsidian" / "app.json").write_text("{}")
+    (root / "attachments").mkdir()
+    (root / "attachments" / "flow diagram.png").write_bytes(png_with_a_comment())
+    (root / "Idea.md").write_text(
+        "---\ntags: [flask, '#web']\naliases: [Thought, Notion]\ncssclasses: wide\n---\n"
+        "# Idea\n\nSee [[Other]] and [[Other#Part|its part]].\n\n![[flow diagram.png|300]]\n\n"
+        "![[Other]]\n\n```\n![[not-an-embed.png]]\n```\n\n![[missing.png]]\n")
+    (root / "Other.md").write_text("---\ntitle: 'Other: the sequel'\ntags: alpha beta, gamma\n"
+                                   "---\n# A different heading\n\ntext\n")
+    (root / "Plain.md").write_text("No front matter, no heading.\n")
+    # Unquoted, the second colon is YAML's: the most common slip in hand-written front matter.
+    (root / "Broken.md").write_text("---\ntags: [a]\ntitle: Flask: routing\n---\ntext\n")
+    return root
+
+
+def test_an_obsidian_vault_imports_with_its_tags_and_embedded_files(runner, app, tmp_path):
+    vault = obsidian_vault(tmp_path / "vault")
+
+    result = runner.invoke(args=["pages", "import", str(vault)])
+
+    assert result.exit_code == 1  # Broken.md is listed as skipped; the rest came in
+    assert f"Skipped {vault / 'Broken.md'}: the front matter is not valid YAML (line 3)" \
+        in result.stderr
+    rows = page_rows(app)
+    assert set(rows) == {"idea", "other-the-sequel", "plain"}
+    assert rows["other-the-sequel"] == ("Other: the sequel", "# A different heading\n\ntext\n")
+    assert rows["plain"] == ("Plain", "No front matter, no heading.\n")
+    title, body = rows["idea"]
+    assert title == "Idea"
+    assert "![flow diagram.png](flow-diagram.png)" in body
+    assert "[[Other]]\n" in body  # an embedded note, which a page cannot show, is a link
+    assert "```\n![[not-an-embed.png]]\n```" in body  # code is left as written
+    assert "![[missing.png]]" in body
+    assert tag_rows(app) == {"idea": ["flask", "web"], "plain": [],
+                             "other-the-sequel": ["alpha", "beta", "gamma"]}
+    assert {(slug, name) for slug, name, _ in file_rows(app)} == {("idea", "flow-diagram.png")}
+    out = result.output
+    assert f"Changed {vault / 'Idea.md'}: front matter aliases, cssclasses left out" in out
+    assert f"Changed {vault / 'Idea.md'}: ![[flow diagram.png]] → attached flow-diagram.png" in out
+    assert f"Changed {vault / 'Idea.md'}: ![[Other]] became a link" in out
+    assert f"Changed {vault / 'Idea.md'}: ![[missing.png]] left as it was: no file of that name" \
+        in out
+
+
+def test_the_embedded_image_shows_on_the_page(runner, app, client, tmp_path):
+    runner.invoke(args=["pages", "import", str(obsidian_vault(tmp_path / "vault"))])
+    html = client.get("/wiki/idea").get_data(as_text=True)
+    assert '<img src="/files/idea/flow-diagram.png' in html

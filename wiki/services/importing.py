@@ -650,16 +650,15 @@ def extract_archive(path: Path, into: Path) -> None:
                 if info.is_dir():
                     target.mkdir(parents=True, exist_ok=True)
                     continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(info) as source, open(target, "xb") as out:
-                    while chunk := source.read(COPY_CHUNK):
-                        out.write(chunk)
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with archive.open(info) as source, open(target, "xb") as out:
+                        while chunk := source.read(COPY_CHUNK):
+                            out.write(chunk)
+                except OSError as error:  # twice the same name, or a file and a folder
+                    raise ArchiveRefused(f"“{info.filename}” cannot be unpacked: "
+                                         f"{error.strerror}") from error
     except zipfile.BadZipFile as error:
         raise ArchiveRefused(f"it is not a readable zip archive ({error})") from error
-    except FileExistsError as error:
-        raise ArchiveRefused(f"it holds {error.filename} twice") from error
-    except OSError as error:  # a file and a folder of one name
-        raise ArchiveRefused(f"it cannot be unpacked: {error.strerror} ({error.filename})") \
-            from error
     except (NotImplementedError, RuntimeError) as error:  # encrypted, unknown compression
         raise ArchiveRefused(f"it cannot be unpacked ({error})") from error
