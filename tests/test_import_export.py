@@ -599,3 +599,17 @@ def test_the_embedded_image_shows_on_the_page(runner, app, client, tmp_path):
     runner.invoke(args=["pages", "import", str(obsidian_vault(tmp_path / "vault"))])
     html = client.get("/wiki/idea").get_data(as_text=True)
     assert '<img src="/files/idea/flow-diagram.png' in html
+
+
+def test_front_matter_aliases_nested_into_a_huge_value_are_not_printed(runner, app, tmp_path):
+    """YAML aliases let a few lines stand for a vast nested list ("billion laughs"): only
+    plain values are read from front matter, so none is ever turned into text."""
+    levels = "".join(f"l{n}: &l{n} [*l{n - 1}, *l{n - 1}, *l{n - 1}, *l{n - 1}]\n"
+                     for n in range(1, 12))
+    (tmp_path / "laughs.md").write_text(f"---\nl0: &l0 [lol]\n{levels}"
+                                        "title: *l11\ntags: [*l11, kept]\n---\ntext\n")
+    result = runner.invoke(args=["pages", "import", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert page_rows(app) == {"laughs": ("Laughs", "text\n")}
+    assert tag_rows(app) == {"laughs": ["kept"]}
+    assert "front matter l0, l1, l10, l11, l2" in result.output

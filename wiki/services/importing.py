@@ -305,7 +305,17 @@ def front_matter_tags(fields: dict) -> list[str]:
     items = re.split(r"[,\s]+", raw) if isinstance(raw, str) else raw
     if not isinstance(items, list):
         items = [items]
-    return pages.normalise_tags([str(item).lstrip("#") for item in items if item is not None])
+    texts = (scalar_text(item) for item in items)
+    return pages.normalise_tags([text.lstrip("#") for text in texts if text])
+
+
+def scalar_text(value: object) -> str | None:
+    """A front matter value as text, if it is a plain value (a word, a number, a date).
+    Lists and mappings are not: YAML aliases can nest them into something enormous to print
+    (a "billion laughs"), and no field here wants one."""
+    if isinstance(value, str | int | float | date):
+        return str(value)
+    return None
 
 
 def front_matter_moment(value: object) -> datetime | None:
@@ -318,10 +328,8 @@ def front_matter_moment(value: object) -> datetime | None:
 
 
 def front_matter_title(fields: dict) -> str | None:
-    title = fields.get("title")
-    if title is None or isinstance(title, dict | list):
-        return None
-    return str(title).strip() or None
+    title = (scalar_text(fields.get("title")) or "").strip()
+    return title or None
 
 
 class VaultFiles:
@@ -490,10 +498,9 @@ def read_history(folder: Path, report: ImportReport) -> list[PastRevision]:
                 "its front matter has no revision number"
             report.failed.append(Failure(str(path), reason))
             continue
-        author = fields.get("author")
         revisions.append(PastRevision(
             number, front_matter_title(fields) or "", body, front_matter_moment(fields.get("date")),
-            str(author) if author is not None else None, str(fields.get("summary") or ""),
+            scalar_text(fields.get("author")), scalar_text(fields.get("summary")) or "",
             fields.get("minor") is True))
     return sorted(revisions, key=lambda revision: revision.number)
 
