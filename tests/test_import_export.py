@@ -610,6 +610,6 @@ def test_front_matter_aliases_nested_into_a_huge_value_are_not_printed(runner, a
                                         "title: *l11\ntags: [*l11, kept]\n---\ntext\n")
     result = runner.invoke(args=["pages", "import", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert page_rows(app) == {"laughs": ("Laughs", "text\n")}
+    assert page_rows(app) == {"laughs": ("laughs", "text\n")}  # the file name
     assert tag_rows(app) == {"laughs": ["kept"]}
     assert "front matter l0, l1, l10, l11, l2" in result.output
