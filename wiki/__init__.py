@@ -103,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
         account,
         admin,
         api,
+        api_v1,
         attachments,
         health,
         history,
@@ -110,10 +111,11 @@ def register_blueprints(app: Flask) -> None:
         pages,
         search,
         site,
+        tokens,
     )
 
-    for module in (pages, history, links, search, attachments, account, admin, api, health,
-                   site):
+    for module in (pages, history, links, search, attachments, account, tokens, admin, api,
+                   api_v1, health, site):
         app.register_blueprint(module.bp)
 
 
