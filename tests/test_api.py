@@ -8,11 +8,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import String, Text, select, update
+from sqlalchemy import String, Text, event, select, update
 
 from tests.helpers import PASSWORD, csrf_token, submit
 from wiki.extensions import db, limiter
-from wiki.models import ApiToken, utcnow
+from wiki.models import ApiToken, WikiState, utcnow
 from wiki.services import pages, tokens
 from wiki.web import openapi
 
@@ -169,6 +169,49 @@ def test_others_cannot_revoke_a_token_but_an_administrator_sees_and_revokes_it(w
 def test_the_tokens_page_needs_a_signed_in_user(wiki):
     response = wiki.test_client().get("/account/tokens")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+# --- The tokens service ----------------------------------------------------------------
+
+
+def test_the_service_recognises_only_live_tokens(app, users):
+    with app.app_context():
+        editor = db.session.get(type(users["editor"]), users["editor"].id)
+        made = tokens.create_token(editor, "  spaced   name ", tokens.Scope.READ, 30)
+        assert made.token.name == "spaced name"
+        assert tokens.authenticate(made.plaintext).id == made.token.id
+        assert tokens.authenticate(made.plaintext + "x") is None
+        assert tokens.authenticate(made.plaintext[5:]) is None  # without its prefix
+        tokens.revoke(made.token.id)
+        assert tokens.authenticate(made.plaintext) is None
+        assert tokens.get_token(made.token.id) is None and tokens.list_tokens() == []
+        for name, scope, days in (("", "read", 30), ("x" * 101, "read", 30),
+                                  ("x", "admin", 30), ("x", "read", 3)):
+            with pytest.raises(tokens.TokenError):
+                tokens.create_token(editor, name, scope, days)
+
+
+def test_a_tokens_use_is_written_at_most_once_a_minute(app, users):
+    with app.app_context():
+        editor = db.session.get(type(users["editor"]), users["editor"].id)
+        made = tokens.create_token(editor, "busy script", tokens.Scope.READ, 30)
+        writes = []
+
+        def count_writes(conn, cursor, statement, *args):
+            if statement.startswith("UPDATE api_token"):
+                writes.append(statement)
+
+        version = db.session.scalar(select(WikiState.version))
+        event.listen(db.engine, "before_cursor_execute", count_writes)
+        try:
+            for _ in range(5):
+                assert tokens.authenticate(made.plaintext) is not None
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count_writes)
+        assert len(writes) == 1
+        assert db.session.get(ApiToken, made.token.id).last_used_at is not None
+        # No page shows it, so the page caches are not told to start again.
+        assert db.session.scalar(select(WikiState.version)) == version
 
 
 # --- Authentication --------------------------------------------------------------------
