@@ -466,7 +466,13 @@ def test_bodies_that_are_not_a_json_object_are_refused(api, tokens_of):
 
 
 def test_the_home_page_cannot_be_deleted(api, tokens_of):
-    assert_problem(api.delete("/api/v1/pages/home", headers=bearer(tokens_of["admin"])), 403)
+    assert_problem(api.delete("/api/v1/pages/home", headers=bearer(tokens_of["admin"])), 403,
+                   "home page cannot be deleted")
+
+
+def test_an_anonymous_write_is_refused_before_its_body_is_read(api):
+    assert_problem(api.put("/api/v1/pages/fresh", data="{broken",
+                           content_type="application/json"), 401)
 
 
 # --- Errors everywhere under /api/v1 ----------------------------------------------------

@@ -9,7 +9,7 @@ routes and ``wiki/web/openapi.py`` describe each other: a test fails when they d
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask.views import MethodView
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 
 from wiki.errors import problem
 from wiki.extensions import csrf, limiter
@@ -100,9 +100,9 @@ class PageResource(MethodView):
         return jsonify(shown(api.page_document(live_page_or_404(slug))))
 
     def put(self, slug: str):
-        document = request.get_json()  # 400 for broken JSON, 415 for another type
         page = pages.get_page(slug)
         bearer.require(Action.EDIT if page else Action.CREATE, page)
+        document = request.get_json()  # 400 for broken JSON, 415 for another type
         try:
             result = api.save_page(slug, document, bearer.caller().user)
         except api.InvalidDocument as error:
@@ -130,6 +130,8 @@ class PageResource(MethodView):
 
     def delete(self, slug: str):
         page = live_page_or_404(slug)
+        if page.slug == pages.HOME:  # which the policy forbids to all: say why
+            raise Forbidden("The home page cannot be deleted; edit it instead.")
         bearer.require(Action.DELETE, page)
         pages.delete(page.slug)
         return "", 204

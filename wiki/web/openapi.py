@@ -45,7 +45,7 @@ COMMON_ERRORS = {
 
 def operation(summary: str, description: str, responses: dict[str, Any], *,
               parameters: list | None = None, body: dict | None = None,
-              public: bool = False) -> dict[str, Any]:
+              public: bool = False, session_only: bool = False) -> dict[str, Any]:
     described: dict[str, Any] = {"summary": summary, "description": description,
                                  "parameters": parameters or [],
                                  "responses": responses | ({} if public else COMMON_ERRORS)}
@@ -53,6 +53,8 @@ def operation(summary: str, description: str, responses: dict[str, Any], *,
         described["requestBody"] = body
     if public:
         described["security"] = []
+    elif session_only:  # the browser's own helpers, which read no token
+        described["security"] = [{"browserSession": []}]
     return described
 
 
@@ -205,11 +207,13 @@ def paths() -> dict[str, Any]:
             parameters=[{"name": "q", "in": "query", "required": True,
                          "schema": {"type": "string"}}, PAGE_NUMBER, PER_PAGE])},
         f"{API}/titles": {"get": operation(
-            "Quick-jump titles", "At most 10 titles starting with, then containing, `q`.",
+            "Quick-jump titles", "At most 10 titles starting with, then containing, `q`. "
+            "For the browser session: it reads no token.",
             {"200": json_body({"type": "array", "items": {"type": "object", "properties": {
                 "title": {"type": "string"}, "slug": {"type": "string"},
                 "url": {"type": "string"}}}}, "Matching pages.")},
-            parameters=[{"name": "q", "in": "query", "schema": {"type": "string"}}])},
+            parameters=[{"name": "q", "in": "query", "schema": {"type": "string"}}],
+            session_only=True)},
         f"{API}/preview": {"post": operation(
             "Preview Markdown", "The editor's live preview: the form field `body` rendered "
             "as readers would see it. For the browser session (with `X-CSRFToken`).",
@@ -220,7 +224,8 @@ def paths() -> dict[str, Any]:
             parameters=[{"name": "page", "in": "query", "schema": {"type": "string"},
                          "description": "The page whose files bare file names show."}],
             body={"required": True, "content": {"application/x-www-form-urlencoded": {
-                "schema": {"type": "object", "properties": {"body": {"type": "string"}}}}}})},
+                "schema": {"type": "object", "properties": {"body": {"type": "string"}}}}}},
+            session_only=True)},
         f"{API}/openapi.json": {"get": operation(
             "This document", "The OpenAPI 3.1 description of the API.",
             {"200": {"description": "The document.", "content": {"application/json": {}}}},
