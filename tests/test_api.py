@@ -49,7 +49,7 @@ def wiki(app, users):
         pages.save(pages.PageEdit(None, "Flask", "one\ntwo\nthree\n", tags="web"), editor)
         pages.save(pages.PageEdit("flask", "Flask", "one\ntwo\nthree\nfour\n",
                                   summary="more", tags="web", base_revision=1), editor)
-        pages.save(pages.PageEdit(None, "Flask/Routing", "See [[Flask]] and `@app.route`.",
+        pages.save(pages.PageEdit(None, "Flask/Routing", "See [[Flask]] and the `route` decorator.",
                                   tags="web, docs"), editor)
     return app
 
@@ -332,9 +332,9 @@ def test_read_a_page(api, tokens_of):
     assert page.headers["Cache-Control"] == "no-store"
     document = page.json
     assert document["title"] == "Flask/Routing" and document["revision"] == 1
-    assert document["body"] == "See [[Flask]] and `@app.route`."
+    assert document["body"] == "See [[Flask]] and the `route` decorator."
     assert 'href="/wiki/flask"' in document["html"]
-    assert "<code>@app.route</code>" in document["html"]
+    assert "<code>route</code>" in document["html"]
     assert document["tags"] == ["docs", "web"]
     assert document["created"] and document["updated"]
     assert_problem(api.get("/api/v1/pages/nothing-here", headers=bearer(tokens_of["reader"])),
@@ -362,7 +362,7 @@ def test_history_revision_and_diff(api, tokens_of):
 
 def test_search_and_backlinks(api, tokens_of):
     auth = bearer(tokens_of["reader"])
-    found = api.get("/api/v1/search?q=route", headers=auth).json
+    found = api.get("/api/v1/search?q=decorator", headers=auth).json
     assert [hit["slug"] for hit in found["results"]] == ["flask/routing"]
     assert "<mark>" in found["results"][0]["snippet"] and found["total"] == 1
     assert_problem(api.get("/api/v1/search?q=", headers=auth), 400)
