@@ -43,7 +43,7 @@ def test_task_list_checkboxes_are_labelled_by_their_item(editor):
 def test_preview_needs_the_csrf_token(editor):
     response = editor.post("/api/v1/preview", data={"body": "x"})
     assert response.status_code == 400
-    assert response.is_json and "CSRF" in response.get_json()["message"]
+    assert response.is_json and "CSRF" in response.get_json()["detail"]
     assert preview(editor, "x", token="not-a-token").status_code == 400
 
 
@@ -61,7 +61,7 @@ def test_preview_is_size_limited_like_the_form(editor, app):
     assert preview(editor, "a" * limit).status_code == 200
     response = preview(editor, "a" * (limit + 1))
     assert response.status_code == 413
-    assert "too long" in response.get_json()["message"]
+    assert "too long" in response.get_json()["detail"]
 
 
 def test_preview_answers_only_post(editor):

@@ -535,7 +535,7 @@ def test_search_needs_login_when_anonymous_read_is_off(closed_app):
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
     api = client.get("/api/v1/titles?q=flask")
-    assert api.status_code == 401 and api.content_type == "application/json"
+    assert api.status_code == 401 and api.content_type == "application/problem+json"
     assert 'role="search"' not in html(client.get("/login"))
 
 

@@ -62,3 +62,37 @@ def test_building_the_app_opens_no_database_connection(tmp_path):
     with app.app_context():
         pool = db.engine.pool
         assert pool.checkedin() == 0 and pool.checkedout() == 0
+
+
+@pytest.mark.slow
+def test_a_token_made_in_the_browser_works_against_gunicorn(tmp_path):
+    """The token API through a real server: a token from /account/tokens, then a script's
+    PUT and GET with it (two workers: the token is found whichever answers)."""
+    import html
+    import json
+    import re
+    from urllib.request import Request, urlopen
+
+    from tests.helpers import csrf_token
+
+    env = prepare_wiki(tmp_path / "instance")
+    port, log = free_port(), tmp_path / "gunicorn.log"
+    with running_server(gunicorn_command(port), port, env, log) as base:
+        person = Browser(base)
+        person.login()
+        form = person.get("/account/tokens")
+        made = person.post("/account/tokens", {"csrf_token": csrf_token(form.text),
+                                               "name": "smoke", "scope": "write",
+                                               "expires": "7"})
+        token = html.unescape(re.search(r'id="new-token"[^>]*value="([^"]+)"', made.text)
+                              .group(1))
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        body = json.dumps({"title": "From a script", "body": "Made over HTTP."}).encode()
+        with urlopen(Request(f"{base}/api/v1/pages/from-a-script", body, headers,
+                             method="PUT"), timeout=30) as created:
+            assert created.status == 201
+        for _ in range(2):
+            with urlopen(Request(f"{base}/api/v1/pages/from-a-script", headers=headers),
+                         timeout=30) as read:
+                assert json.load(read)["body"] == "Made over HTTP."
+    assert "Traceback" not in tail(log, 100_000)

@@ -103,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
         account,
         admin,
         api,
+        api_v1,
         attachments,
         exports,
         health,
@@ -111,10 +112,11 @@ def register_blueprints(app: Flask) -> None:
         pages,
         search,
         site,
+        tokens,
     )
 
-    for module in (pages, history, links, search, attachments, account, admin, api, exports,
-                   health, site):
+    for module in (pages, history, links, search, attachments, account, tokens, admin, api,
+                   api_v1, exports, health, site):
         app.register_blueprint(module.bp)
 
 

@@ -67,6 +67,8 @@ LOGIN_FAILURE_WINDOW = 15 * 60
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = False
 REGISTRATIONS_PER_IP = "5 per hour"
+# Calls to /api/v1 per API token (per address for calls without one).
+API_RATE_LIMIT = "300 per minute"
 
 # Static files are fingerprinted with ?v=<hash>, so they may be cached for a year.
 SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600

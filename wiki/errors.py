@@ -1,4 +1,5 @@
-"""Error pages inside the site layout; JSON for the API. No stack trace ever reaches a user."""
+"""Error pages inside the site layout; RFC 9457 problem details (JSON) under ``/api/``.
+No stack trace ever reaches a user."""
 
 import math
 import time
@@ -6,10 +7,12 @@ import time
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError, TooManyRequests
+from werkzeug.http import HTTP_STATUS_CODES
 
 from wiki.extensions import db, limiter
 
 TEMPLATES = {403: "errors/403.html", 404: "errors/404.html"}  # 429: too_many_attempts
+PROBLEM_JSON = "application/problem+json"
 
 
 def init_app(app: Flask) -> None:
@@ -29,11 +32,24 @@ def handle_http_error(error: HTTPException):
     code = error.code or 500
     headers = extra_headers(error)
     if wants_json():
-        return jsonify(error=error.name, message=error.description), code, headers
+        return problem(code, error.description, headers=headers)
     template = TEMPLATES.get(code, "errors/generic.html")
     # abort(404, "why") carries a message for the user; Werkzeug's stock text does not.
     message = error.description if error.description != type(error).description else None
     return render_template(template, error=error, message=message), code, headers
+
+
+def problem(status: int, detail: str | None, *, title: str | None = None,
+            type_uri: str = "about:blank", headers: dict[str, str] | None = None,
+            **extensions):
+    """An RFC 9457 problem document: *type_uri* names the kind of problem (``about:blank``:
+    just the HTTP status, whose phrase is then the *title*); *extensions* add members."""
+    response = jsonify({"type": type_uri, "title": title or HTTP_STATUS_CODES.get(status, "Error"),
+                        "status": status, "detail": detail or "", **extensions})
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    response.headers.update(headers or {})
+    return response
 
 
 def extra_headers(error: HTTPException) -> dict[str, str]:
@@ -47,7 +63,8 @@ def too_many_attempts(error: TooManyRequests):
     retry = error.retry_after if isinstance(error.retry_after, int) else seconds_until_retry(error)
     minutes = math.ceil(retry / 60)
     if wants_json():
-        return jsonify(error="Too Many Requests", retry_after_minutes=minutes), 429
+        return problem(429, f"Too many requests: try again in {minutes} minute"
+                            f"{'s' if minutes != 1 else ''}.", headers={"Retry-After": str(retry)})
     message = error.description if error.description != TooManyRequests.description else None
     body = render_template("errors/429.html", minutes=minutes, message=message)
     return body, 429, {"Retry-After": str(retry)}

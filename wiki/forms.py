@@ -16,10 +16,14 @@ from wtforms.validators import EqualTo, InputRequired, Length, Optional, Validat
 
 from wiki.extensions import csrf
 from wiki.models import Role
-from wiki.services import accounts
+from wiki.services import accounts, tokens
 from wiki.services.pages import MAX_TITLE_LENGTH, TITLE_MISSING, TITLE_TOO_LONG
 
 ROLE_CHOICES = [SelectChoice(role.value, role.value.capitalize()) for role in Role]
+SCOPE_CHOICES = [SelectChoice(tokens.Scope.READ.value, "Read"),
+                 SelectChoice(tokens.Scope.WRITE.value, "Read and write")]
+EXPIRY_CHOICES = [SelectChoice(str(days), "1 year" if days == 365 else f"{days} days")
+                  for days in tokens.EXPIRY_DAYS]
 # One wording per rule, wherever it is checked (the services say the same).
 PASSWORDS_DIFFER = "The passwords differ."
 TITLE_RULES = [InputRequired(TITLE_MISSING), Length(max=MAX_TITLE_LENGTH, message=TITLE_TOO_LONG)]
@@ -148,3 +152,16 @@ class CreateAccountForm(FlaskForm):
     )
     submit = SubmitField("Create account")
 
+
+
+class TokenForm(FlaskForm):
+    """A new personal API token."""
+
+    name = StringField(
+        "Name", validators=[InputRequired("Name the token."), Length(max=tokens.NAME_MAX)],
+        description="What uses it, so you know which to revoke (say “backup script”).",
+    )
+    scope = SelectField("Access", choices=SCOPE_CHOICES, default=tokens.Scope.READ.value,
+                        description="A token never allows more than your own role does.")
+    expires = SelectField("Expires after", choices=EXPIRY_CHOICES, default="90")
+    submit = SubmitField("Create token")

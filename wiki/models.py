@@ -204,3 +204,26 @@ class Attachment(db.Model):
 
     def __repr__(self) -> str:
         return f"<Attachment {self.page_id}/{self.name} v{self.version}>"
+
+
+class ApiToken(db.Model):
+    """A personal API token: *scope* ``read`` or ``write``, for its user's role at most.
+
+    Only a keyed hash of the token is kept (``wiki.services.tokens``): the text itself is
+    shown once, when it is made, and cannot be read back from the database.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.name!r} {self.scope}>"

@@ -272,7 +272,7 @@
           problem.textContent = '';
           makeScrollBoxesFocusable(output);
         } else {
-          problem.textContent = answer.message
+          problem.textContent = answer.detail
             || `The preview is not available (error ${response.status}).`;
         }
       } catch (error) {

@@ -1,13 +1,14 @@
 """JSON for the browser's enhancements: the editor's live preview.
 
-Errors under ``/api/`` answer JSON (``wiki/errors.py``); an anonymous caller gets
-``401`` (``wiki.web.access.require``) rather than a redirect to the login page, which a
-``fetch`` could not use.
+Errors under ``/api/`` answer RFC 9457 problem details (``wiki/errors.py``); an anonymous
+caller gets ``401`` (``wiki.web.access.require``) rather than a redirect to the login page,
+which a ``fetch`` could not use.
 """
 
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
+from wiki.errors import problem
 from wiki.extensions import csrf
 from wiki.forms import checks_its_own_csrf_token
 from wiki.permissions import Action, can
@@ -33,4 +34,4 @@ def preview():
         html = links.preview(body, request.args.get("page") or None)
         return jsonify(html=rendering.under_root(html, request.script_root))
     except links.TooLongToPreview as error:
-        return jsonify(error="Request Entity Too Large", message=error.message), 413
+        return problem(413, error.message)
