@@ -16,10 +16,12 @@ from wtforms.validators import EqualTo, InputRequired, Length, Optional, Validat
 
 from wiki.extensions import csrf
 from wiki.models import Role
-from wiki.services import accounts
+from wiki.services import access, accounts
 from wiki.services.pages import MAX_TITLE_LENGTH, TITLE_MISSING, TITLE_TOO_LONG
 
 ROLE_CHOICES = [SelectChoice(role.value, role.value.capitalize()) for role in Role]
+# Roles in an access rule: "anyone" includes visitors who are not signed in.
+RULE_ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in access.ROLES]
 # One wording per rule, wherever it is checked (the services say the same).
 PASSWORDS_DIFFER = "The passwords differ."
 TITLE_RULES = [InputRequired(TITLE_MISSING), Length(max=MAX_TITLE_LENGTH, message=TITLE_TOO_LONG)]
@@ -148,3 +150,21 @@ class CreateAccountForm(FlaskForm):
     )
     submit = SubmitField("Create account")
 
+
+
+class AccessRuleForm(FlaskForm):
+    pattern = StringField(
+        "Pages", validators=[InputRequired("Give a page address or a pattern, such as "
+                                           "private/**.")],
+        description="An address (private), or a pattern: * is any one part of the address, "
+                    "** any parts (private/** is every page under private/).",
+    )
+    read_role = SelectField("May be read by", choices=RULE_ROLE_CHOICES, default="reader")
+    edit_role = SelectField("May be edited by", choices=RULE_ROLE_CHOICES, default="editor")
+    submit = SubmitField("Add rule")
+
+
+class RuleRolesForm(FlaskForm):
+    read_role = SelectField("Read", choices=RULE_ROLE_CHOICES)
+    edit_role = SelectField("Edit", choices=RULE_ROLE_CHOICES)
+    submit = SubmitField("Change")
