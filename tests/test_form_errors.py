@@ -6,7 +6,7 @@ import pytest
 from tests.helpers import PASSWORD, csrf_token
 from wiki.extensions import db
 from wiki.models import User
-from wiki.services import accounts, pages
+from wiki.services import access, accounts, pages
 
 # Per POST route: who sends it, where, the form's page (if not the same URL), and an
 # invalid submission that a person could make (the CSRF token itself is valid).
@@ -41,6 +41,12 @@ INVALID: dict[str, tuple[str, str, str | None, dict[str, str]]] = {
                          {"csrf_token": "stale"}),
     "admin.reactivate": ("admin", "/admin/users/{reader}/reactivate", "/admin/users/{reader}",
                          {"csrf_token": "stale"}),
+    "access.rules": ("admin", "/admin/access", None,
+                     {"pattern": "notes**", "read_role": "reader", "edit_role": "editor"}),
+    "access.change": ("admin", "/admin/access/{rule}", "/admin/access",
+                      {"read_role": "editor", "edit_role": "reader"}),  # edits what it cannot read
+    "access.delete": ("admin", "/admin/access/{rule}/delete", "/admin/access",
+                      {"csrf_token": "stale"}),
 }
 
 
@@ -50,6 +56,7 @@ def sample(app, users):
         editor = db.session.get(User, users["editor"].id)
         pages.save(pages.PageEdit(None, "Sample", "First text."), editor)
         pages.save(pages.PageEdit("sample", "Sample", "Second text."), editor)
+        access.add_rule("private/**", "editor", "admin", db.session.get(User, users["admin"].id))
 
 
 def signed_in(app, who: str):
@@ -69,6 +76,8 @@ def test_every_post_route_answers_an_invalid_form_with_422(app, users, sample):
     # The first account's form exists only while there is no account: checked on its own below.
     assert posting == {*INVALID, "account.first_account"}
     ids = {name: users[name].id for name in ("admin", "reader")}
+    with app.app_context():
+        ids["rule"] = access.load_rules(db.session).rules[0].id
     answers = {}
     for endpoint, (who, url, form_url, data) in INVALID.items():
         client = signed_in(app, who)

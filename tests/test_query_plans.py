@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from wiki.extensions import db
 from wiki.models import Page
-from wiki.services import hierarchy, history, links, pages, reading, search, tags
+from wiki.services import access, hierarchy, history, links, pages, reading, search, tags
 
 pytestmark = pytest.mark.sqlite_only  # SQLite's EXPLAIN QUERY PLAN
 
@@ -141,3 +141,30 @@ def test_the_check_catches_a_walk_that_sorts(context):
     """Walking the slug index and then sorting by title reads every page too."""
     by_title = select(Page).where(Page.deleted.is_(False)).order_by(Page.title).limit(10)
     assert explain(by_title).full_scans(may_walk_in_order=True)
+
+
+# Access rules hiding pages from a reader: the lists keep their indexes. Where the hidden pages'
+# ids are needed (recent changes), they are read once, from the slug index alone: a range for a
+# rule with a literal prefix (private/**), a walk of the index for one without (*/drafts/**).
+HIDING = access.Visibility(access.Rules.of([access.Rule("private/**", "admin", "admin"),
+                                            access.Rule("*/drafts/**", "editor", "editor")]),
+                           rank=1)
+
+
+def hidden_from_a_reader(page: Page) -> dict[str, tuple[object, bool]]:
+    return {
+        "page list": (pages.page_list_query(HIDING).limit(WINDOW).offset(WINDOW), True),
+        "recent changes": (history.recent_changes_query(visible=HIDING).limit(WINDOW), True),
+        "backlinks": (links.backlinks_query("flask", HIDING).limit(WINDOW), False),
+        "tag pages": (tags.tagged_pages_query("web", HIDING).limit(WINDOW), False),
+        "quick-jump titles": (search.titles_query("rout", visible=HIDING), False),
+        "page view: sub-pages": (hierarchy.children_query(page, HIDING).limit(10), False),
+    }
+
+
+@pytest.mark.parametrize("name", ["page list", "recent changes", "backlinks", "tag pages",
+                                  "quick-jump titles", "page view: sub-pages"])
+def test_lists_filtered_by_access_rules_still_use_indexes(context, name):
+    statement, may_walk = hidden_from_a_reader(context)[name]
+    plan = explain(statement)
+    assert plan.full_scans(may_walk) == [], "\n".join(plan.lines)

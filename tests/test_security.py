@@ -24,7 +24,7 @@ from wiki import create_app
 from wiki.extensions import db
 from wiki.models import Role, User
 from wiki.permissions import Action, can
-from wiki.services import accounts, attachments, pages
+from wiki.services import access, accounts, attachments, pages
 
 CSRF_NOTICE = "Your session expired before this form was sent"
 
@@ -46,15 +46,15 @@ VISITORS = SIGNED_OUT + SIGNED_IN
 # The policy as the issue states it: who may do what.
 WRITE = {Action.CREATE, Action.EDIT, Action.RENAME, Action.REVERT, Action.DELETE}
 MAY_WHEN_SIGNED_IN: dict[str, set[Action]] = {
-    "reader": {Action.READ},
-    "editor": {Action.READ, *WRITE},
+    "reader": {Action.READ, Action.READ_HISTORY},
+    "editor": {Action.READ, Action.READ_HISTORY, *WRITE},
     "admin": set(Action),
 }
 
 
 def may(visitor: str, anonymous_read: bool) -> set[Action]:
     if visitor in SIGNED_OUT:
-        return {Action.READ} if anonymous_read else set()
+        return {Action.READ, Action.READ_HISTORY} if anonymous_read else set()
     return MAY_WHEN_SIGNED_IN[visitor]
 
 
@@ -104,7 +104,8 @@ def public(url: str) -> Fixed:
     return Fixed(url, signed_out=(OK, OK), signed_in=(OK, OK))
 
 
-# One line per endpoint. "{user}" is the reader's account id; "sample" has revisions 1 and 2.
+# One line per endpoint. "{user}" is the reader's account id; "sample" has revisions 1 and 2;
+# "{rule}" is the id of an access rule (for the page "elsewhere", which does not exist).
 EXPECTED: dict[str, Needs | ReadThenEdit | Fixed] = {
     "pages.home": Needs(Action.READ, "/"),
     "pages.view": Needs(Action.READ, "/wiki/sample"),
@@ -116,8 +117,8 @@ EXPECTED: dict[str, Needs | ReadThenEdit | Fixed] = {
     "pages.shortcuts": public("/help/shortcuts"),
     "health.healthz": public("/healthz"),
     "site.favicon": public("/favicon.ico"),
-    "history.history": Needs(Action.READ, "/history/sample"),
-    "history.diff": Needs(Action.READ, "/diff/sample?from=1&to=2"),
+    "history.history": Needs(Action.READ_HISTORY, "/history/sample"),
+    "history.diff": Needs(Action.READ_HISTORY, "/diff/sample?from=1&to=2"),
     "history.revert": Needs(Action.REVERT, "/revert/sample?rev=1"),
     "history.recent": Needs(Action.READ, "/recent"),
     "history.feed": Needs(Action.READ, "/recent.atom"),
@@ -160,6 +161,9 @@ EXPECTED: dict[str, Needs | ReadThenEdit | Fixed] = {
     "admin.deactivate": Needs(Action.MANAGE_USERS, "/admin/users/{user}/deactivate"),
     "admin.reactivate": Needs(Action.MANAGE_USERS, "/admin/users/{user}/reactivate"),
     "exports.archive": Needs(Action.EXPORT, "/export.zip"),
+    "access.rules": Needs(Action.MANAGE_USERS, "/admin/access"),
+    "access.change": Needs(Action.MANAGE_USERS, "/admin/access/{rule}"),
+    "access.delete": Needs(Action.MANAGE_USERS, "/admin/access/{rule}/delete"),
 }
 
 # POST-only routes whose URL, read with GET, is the file list of a page that is not there:
@@ -185,6 +189,8 @@ def sample(app, users):
         pages.save(pages.PageEdit("sample", "Sample", "Second text.", summary="second"), editor)
         attachments.upload(pages.get_page("sample"),
                            [attachments.Upload("notes.pdf", b"%PDF-1.4 notes")], editor)
+        admin = db.session.get(User, users["admin"].id)
+        access.add_rule("elsewhere", "reader", "editor", admin)
     return "sample"
 
 
@@ -215,6 +221,12 @@ def classify(response) -> str:
     return named.get(response.status_code, f"{response.status_code} {location}")
 
 
+def rule_id(app) -> int:
+    """The id of the access rule the sample wiki has."""
+    with app.app_context():
+        return access.load_rules(db.session).rules[0].id
+
+
 def routes(app):
     return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
 
@@ -228,7 +240,8 @@ def test_the_policy_matches_the_table(app, users):
         for name, allowed in MAY_WHEN_SIGNED_IN.items():
             user = users[name]
             assert {action for action in Action if can(user, action)} == allowed, name
-        assert not any(can(users["gone"], action) for action in Action if action != Action.READ)
+        assert not any(can(users["gone"], action) for action in Action
+                       if action not in (Action.READ, Action.READ_HISTORY))  # what visitors get
 
 
 @pytest.mark.parametrize("anonymous_read", [True, False], ids=["anonymous-read", "login-to-read"])
@@ -242,7 +255,7 @@ def test_every_route_answers_as_the_policy_says(app, users, sample, visitor, ano
         if expected is None:
             mismatches.append(f"{rule.rule}: no line for {rule.endpoint!r} in EXPECTED")
             continue
-        url = expected.url.format(user=users["reader"].id)
+        url = expected.url.format(user=users["reader"].id, rule=rule_id(app))
         for method in sorted(rule.methods & {"GET", "POST"}):
             want = expected.outcome(visitor, method, anonymous_read)
             got = classify(client.open(url, method=method))
@@ -294,6 +307,12 @@ POSTED: dict[str, tuple[str, str, dict[str, str], list[str]]] = {
                            []),
     "admin.deactivate": ("admin", "/admin/users/{user}/deactivate", {}, []),
     "admin.reactivate": ("admin", "/admin/users/{user}/reactivate", {}, []),
+    "access.rules": ("admin", "/admin/access",
+                     {"pattern": "typed/**", "read_role": "editor", "edit_role": "admin"},
+                     ['value="typed/**"', '<option selected value="editor">']),
+    "access.change": ("admin", "/admin/access/{rule}", {"read_role": "admin",
+                                                         "edit_role": "admin"}, []),
+    "access.delete": ("admin", "/admin/access/{rule}/delete", {}, []),
 }
 
 
@@ -357,7 +376,7 @@ def test_a_bad_csrf_token_shows_the_form_again_with_the_text_kept(app, users, sa
         tokens = dict.fromkeys(tokens, "")
 
     for endpoint, (who, url, typed, kept) in POSTED.items():
-        url = url.format(user=users["reader"].id)
+        url = url.format(user=users["reader"].id, rule=rule_id(app))
         response = clients[who].post(url, data={"csrf_token": tokens[who], **typed})
         html = response.get_data(as_text=True)
         assert response.status_code == 422, endpoint
@@ -374,6 +393,7 @@ def test_a_bad_csrf_token_shows_the_form_again_with_the_text_kept(app, users, sa
         assert accounts.find_user("Invited") is None and accounts.find_user("Newcomer") is None
         reader = accounts.find_user("reader")
         assert reader.role == Role.READER and reader.active
+        assert access.load_rules(db.session).fingerprint() == (("elsewhere", "reader", "editor"),)
     unchanged = submit(app.test_client(), "/login", {"username": "reader", "password": PASSWORD})
     assert unchanged.status_code == 303
 

@@ -57,6 +57,9 @@ def load_config(app: Flask, test_config: dict[str, Any]) -> None:
     )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_secret_key(Path(app.instance_path))
+    if app.config["HISTORY_VISIBLE_TO"] not in ("anyone", "reader", "editor", "admin"):
+        raise ValueError("WIKI_HISTORY_VISIBLE_TO is one of anyone, reader, editor, admin; "
+                         f"not {app.config['HISTORY_VISIBLE_TO']!r}")
     # Cookies follow the one HTTPS switch unless set one by one.
     app.config["REMEMBER_COOKIE_SECURE"] = (
         app.config["REMEMBER_COOKIE_SECURE"] or app.config["SESSION_COOKIE_SECURE"]
@@ -100,6 +103,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from wiki.views import (
+        access,
         account,
         admin,
         api,
@@ -115,8 +119,8 @@ def register_blueprints(app: Flask) -> None:
         tokens,
     )
 
-    for module in (pages, history, links, search, attachments, account, tokens, admin, api,
-                   api_v1, exports, health, site):
+    for module in (pages, history, links, search, attachments, account, tokens, admin, access,
+                   api, api_v1, exports, health, site):
         app.register_blueprint(module.bp)
 
 

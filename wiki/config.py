@@ -14,6 +14,9 @@ SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 ANONYMOUS_READ = True
 REGISTRATION = "closed"  # or "open"
 DEFAULT_ROLE = "reader"
+# Who may read old revisions, history and diffs: anyone who may read pages, or "editor"
+# (or "admin") to keep them from readers. Access rules narrow it further per page.
+HISTORY_VISIBLE_TO = "anyone"
 
 # A page body may be up to 1 MB; the form around it needs a little more.
 MAX_PAGE_BYTES = 1_000_000

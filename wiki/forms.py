@@ -16,7 +16,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, Optional, Validat
 
 from wiki.extensions import csrf
 from wiki.models import Role
-from wiki.services import accounts, tokens
+from wiki.services import access, accounts, tokens
 from wiki.services.pages import MAX_TITLE_LENGTH, TITLE_MISSING, TITLE_TOO_LONG
 
 ROLE_CHOICES = [SelectChoice(role.value, role.value.capitalize()) for role in Role]
@@ -24,6 +24,8 @@ SCOPE_CHOICES = [SelectChoice(tokens.Scope.READ.value, "Read"),
                  SelectChoice(tokens.Scope.WRITE.value, "Read and write")]
 EXPIRY_CHOICES = [SelectChoice(str(days), "1 year" if days == 365 else f"{days} days")
                   for days in tokens.EXPIRY_DAYS]
+# Roles in an access rule: "anyone" includes visitors who are not signed in.
+RULE_ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in access.ROLES]
 # One wording per rule, wherever it is checked (the services say the same).
 PASSWORDS_DIFFER = "The passwords differ."
 TITLE_RULES = [InputRequired(TITLE_MISSING), Length(max=MAX_TITLE_LENGTH, message=TITLE_TOO_LONG)]
@@ -165,3 +167,21 @@ class TokenForm(FlaskForm):
                         description="A token never allows more than your own role does.")
     expires = SelectField("Expires after", choices=EXPIRY_CHOICES, default="90")
     submit = SubmitField("Create token")
+
+
+class AccessRuleForm(FlaskForm):
+    pattern = StringField(
+        "Pages", validators=[InputRequired("Give a page address or a pattern, such as "
+                                           "private/**.")],
+        description="An address (private), or a pattern: * is any one part of the address, "
+                    "** any parts (private/** is every page under private/).",
+    )
+    read_role = SelectField("May be read by", choices=RULE_ROLE_CHOICES, default="reader")
+    edit_role = SelectField("May be edited by", choices=RULE_ROLE_CHOICES, default="editor")
+    submit = SubmitField("Add rule")
+
+
+class RuleRolesForm(FlaskForm):
+    read_role = SelectField("Read", choices=RULE_ROLE_CHOICES)
+    edit_role = SelectField("Edit", choices=RULE_ROLE_CHOICES)
+    submit = SubmitField("Change")

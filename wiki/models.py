@@ -1,5 +1,5 @@
-"""The wiki's data: accounts, pages with their full history, tags, links, redirects and
-attached files."""
+"""The wiki's data: accounts, pages with their full history, tags, links, redirects,
+attached files, access rules and the log of admin actions."""
 
 from __future__ import annotations
 
@@ -227,3 +227,31 @@ class ApiToken(db.Model):
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.id} {self.name!r} {self.scope}>"
+
+
+class AccessRule(db.Model):
+    """Pages whose slug matches *pattern* may be read by *read_role* and edited by
+    *edit_role* (``anyone``, ``reader``, ``editor``, ``admin``: that role and those above
+    it). Which rule applies to a page, and how: wiki.services.access."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pattern: Mapped[str] = mapped_column(String(255), unique=True)
+    read_role: Mapped[str] = mapped_column(String(16))
+    edit_role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<AccessRule {self.pattern!r} read {self.read_role} edit {self.edit_role}>"
+
+
+class AdminAction(db.Model):
+    """What an administrator changed, and when: the log of admin actions."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Kept as written, so the log still says who after the account is gone.
+    username: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(500))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    user: Mapped[User | None] = relationship()

@@ -1,7 +1,7 @@
 """API tokens: personal tokens for /api/v1, stored as keyed hashes
 
-Revision ID: 0012_api_tokens
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 04:10:00
 
 - ``api_token``: one row per token (name, scope, expiry, last use, revocation); the token
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0012_api_tokens'
-down_revision = '0009'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -4,9 +4,10 @@ from sqlalchemy import select
 
 from wiki.extensions import db
 from wiki.models import Page
+from wiki.services.access import EVERYTHING, Visibility
 
 
-def children_query(page: Page):
+def children_query(page: Page, visible: Visibility = EVERYTHING):
     """Live sub-pages one level below *page* (``flask/routing`` under ``flask``).
 
     Sub-pages are the slugs between ``"flask/"`` and ``"flask0"`` (``"0"`` follows ``"/"``):
@@ -17,25 +18,26 @@ def children_query(page: Page):
     return (
         select(Page)
         .where(Page.slug > below, Page.slug < page.slug + "0", Page.deleted.is_(False))
-        .where(Page.slug.not_like(deeper, escape="\\"))
+        .where(Page.slug.not_like(deeper, escape="\\"), visible.slug_condition())
         .order_by(Page.slug)
     )
 
 
-def children(page: Page, limit: int) -> list[Page]:
-    """The first *limit* sub-pages one level below *page*, A–Z."""
-    return list(db.session.scalars(children_query(page).limit(limit)))
+def children(page: Page, limit: int, visible: Visibility = EVERYTHING) -> list[Page]:
+    """The first *limit* sub-pages one level below *page* (that *visible* shows), A–Z."""
+    return list(db.session.scalars(children_query(page, visible).limit(limit)))
 
 
-def breadcrumbs(slug: str) -> list[tuple[str, str]]:
-    """``(slug, title)`` of each parent of a sub-page, outermost first; missing parents keep
-    their last slug segment as title."""
+def breadcrumbs(slug: str, visible: Visibility = EVERYTHING) -> list[tuple[str, str]]:
+    """``(slug, title)`` of each parent of a sub-page, outermost first; missing parents (and
+    those *visible* hides) keep their last slug segment as title."""
     parts = slug.split("/")[:-1]
     parents = ["/".join(parts[: depth + 1]) for depth in range(len(parts))]
     if not parents:
         return []
     rows = db.session.execute(
-        select(Page.slug, Page.title).where(Page.slug.in_(parents), Page.deleted.is_(False))
+        select(Page.slug, Page.title).where(Page.slug.in_(parents), Page.deleted.is_(False),
+                                            visible.slug_condition())
     )
     titles = {parent: title for parent, title in rows}
     return [(parent, titles.get(parent, parent.rsplit("/", 1)[-1])) for parent in parents]

@@ -6,6 +6,7 @@ from sqlalchemy.orm import defer, selectinload
 
 from wiki.extensions import db
 from wiki.models import Page, Revision, Tag, User, page_tags
+from wiki.services.access import EVERYTHING, Visibility
 from wiki.services.paging import Window, window
 
 # Lists of revisions show no texts, which may be 1 MB each: they are not loaded (and a
@@ -37,10 +38,12 @@ def size_changes(page: Page, revisions: list[Revision]) -> dict[int, int]:
     return {r.number: r.size - sizes.get(r.number - 1, 0) for r in revisions}
 
 
-def recent_changes_query(username: str = "", hide_minor: bool = False):
+def recent_changes_query(username: str = "", hide_minor: bool = False,
+                         visible: Visibility = EVERYTHING):
     """Every live page's revisions, newest first, with their pages and authors: each loaded
     by a second query, so a window deep in the list skips index entries rather than joins.
-    Deleted pages are left out by their ids (few, and asked for first), for the same reason."""
+    Deleted pages are left out by their ids (few, and asked for first), for the same reason;
+    so are the pages *visible* hides, found by their slugs."""
     query = (
         select(Revision)
         .options(selectinload(Revision.author), selectinload(Revision.page))
@@ -53,20 +56,23 @@ def recent_changes_query(username: str = "", hide_minor: bool = False):
         query = query.where(Revision.author_id == author)
     if hide_minor:
         query = query.where(Revision.minor.is_(False))
+    if not visible.hides_nothing:
+        query = query.where(visible.page_id_condition(Revision.page_id))
     return query
 
 
 def recent_changes(number: int, per_page: int, *, username: str = "",
-                   hide_minor: bool = False) -> Window:
+                   hide_minor: bool = False, visible: Visibility = EVERYTHING) -> Window:
     """Page *number* of the recent changes (by *username* only, and without minor edits if
-    asked), without the revisions' texts."""
-    query = recent_changes_query(username, hide_minor).options(*WITHOUT_TEXTS)
+    asked; of the pages *visible* shows), without the revisions' texts."""
+    query = recent_changes_query(username, hide_minor, visible).options(*WITHOUT_TEXTS)
     return window(query, number, per_page)
 
 
-def latest_changes(count: int) -> list[Revision]:
-    """The *count* newest revisions of live pages, with their texts (the feed shows diffs)."""
-    return window(recent_changes_query(), 1, count).items
+def latest_changes(count: int, visible: Visibility = EVERYTHING) -> list[Revision]:
+    """The *count* newest revisions of live pages (that *visible* shows), with their texts
+    (the feed shows diffs)."""
+    return window(recent_changes_query(visible=visible), 1, count).items
 
 
 def page_changes(page: Page, count: int) -> list[Revision]:
@@ -76,11 +82,13 @@ def page_changes(page: Page, count: int) -> list[Revision]:
     return list(db.session.scalars(query))
 
 
-def tagged_changes(tag: str, count: int) -> list[Revision]:
-    """The *count* newest revisions of the live pages tagged *tag* now (a tag's feed)."""
+def tagged_changes(tag: str, count: int, visible: Visibility = EVERYTHING) -> list[Revision]:
+    """The *count* newest revisions of the live pages (that *visible* shows) tagged *tag* now
+    (a tag's feed)."""
     tagged = (select(page_tags.c.page_id).join(Tag, Tag.id == page_tags.c.tag_id)
               .where(Tag.name == tag))
-    query = recent_changes_query().where(Revision.page_id.in_(tagged)).limit(count)
+    query = (recent_changes_query(visible=visible).where(Revision.page_id.in_(tagged))
+             .limit(count))
     return list(db.session.scalars(query))
 
 

@@ -13,18 +13,24 @@ from wiki.database import one_writer_at_a_time
 from wiki.extensions import db
 from wiki.models import Attachment, Link, Page, Redirect, Revision
 from wiki.services import rendering
+from wiki.services.access import EVERYTHING, Visibility
 from wiki.services.paging import Window, window
 from wiki.services.slugs import HOME
 
 
-def existing_slugs(session: Session, slugs: Iterable[str]) -> set[str]:
-    """The subset of *slugs* that lead to a page: live pages and redirects left by renames."""
+def existing_slugs(session: Session, slugs: Iterable[str],
+                   visible: Visibility = EVERYTHING) -> set[str]:
+    """The subset of *slugs* that lead to a page: live pages and redirects left by renames
+    (only to pages *visible* shows: to anyone else a hidden page is missing)."""
     wanted = set(slugs)
     if not wanted:
         return set()
-    live = session.scalars(select(Page.slug).where(Page.slug.in_(wanted), Page.deleted.is_(False)))
-    moved = session.scalars(select(Redirect.old_slug).where(Redirect.old_slug.in_(wanted)))
-    return set(live) | set(moved)
+    live = session.scalars(select(Page.slug).where(
+        Page.slug.in_(wanted), Page.deleted.is_(False), visible.slug_condition()))
+    moved = select(Redirect.old_slug).where(Redirect.old_slug.in_(wanted))
+    if not visible.hides_nothing:
+        moved = moved.join(Page, Page.id == Redirect.page_id).where(visible.slug_condition())
+    return set(live) | set(session.scalars(moved))
 
 
 def page_files(session: Session, slug: str, names: Iterable[str],
@@ -115,16 +121,34 @@ class TooLongToPreview(ValueError):
         super().__init__(self.message)
 
 
-def preview(body: str, page_slug: str | None = None) -> str:
+def preview(body: str, page_slug: str | None = None, visible: Visibility = EVERYTHING) -> str:
     """*body* rendered as a reader will see it once saved (on the page at *page_slug*, whose
-    files its bare file names show).
+    files its bare file names show), its links to pages *visible* hides red, as if missing.
 
     :raises TooLongToPreview: *body* is over ``MAX_PAGE_BYTES``, the limit on saving it.
     """
     limit = current_app.config["MAX_PAGE_BYTES"]
     if len(body.encode()) > limit:
         raise TooLongToPreview(limit)
-    return render_with_links(db.session, body, page_slug=page_slug).html
+    if page_slug is not None and not visible.shows(page_slug):
+        def files(names: set[str]) -> rendering.PageFiles:  # a hidden page has none to show
+            return rendering.PageFiles(page_slug, frozenset())
+    elif page_slug is not None:
+        def files(names: set[str]) -> rendering.PageFiles:
+            return page_files(db.session, page_slug, names)
+    else:
+        files = None
+    return rendering.render(body, lambda slugs: existing_slugs(db.session, slugs, visible),
+                            files).html
+
+
+def as_seen(html: str, visible: Visibility) -> str:
+    """A page's stored *html* as a reader sees it: its links to pages *visible* hides red,
+    as links to missing pages are (one pass over the HTML, as :func:`rendering.relink`)."""
+    if visible.hides_nothing:
+        return html
+    hidden = {slug for slug in rendering.linked_pages(html) if not visible.shows(slug)}
+    return rendering.relink(html, hidden, set()) if hidden else html
 
 
 def set_links(session: Session, page: Page, targets: Mapping[str, str]) -> None:
@@ -160,66 +184,75 @@ def relink_pages_linking_to(session: Session, slugs: Iterable[str], exclude_page
                             .values(html=relinked))
 
 
-def backlink_count(page: Page) -> int:
-    return db.session.scalar(backlink_count_query(page)) or 0
+def backlink_count(page: Page, visible: Visibility = EVERYTHING) -> int:
+    return db.session.scalar(backlink_count_query(page, visible)) or 0
 
 
-def backlink_count_query(page: Page):
+def backlink_count_query(page: Page, visible: Visibility = EVERYTHING):
     return (
         select(func.count()).select_from(Link).join(Page, Page.id == Link.from_page_id)
-        .where(Link.target_slug == page.slug, Page.deleted.is_(False), Page.id != page.id)
+        .where(Link.target_slug == page.slug, Page.deleted.is_(False), Page.id != page.id,
+               visible.slug_condition())
     )
 
 
-def backlinks_query(slug: str):
+def backlinks_query(slug: str, visible: Visibility = EVERYTHING):
     """Live pages linking to *slug* (a page's links to itself left out)."""
     return (
         select(Page)
         .join(Link, Link.from_page_id == Page.id)
-        .where(Link.target_slug == slug, Page.deleted.is_(False), Page.slug != slug)
+        .where(Link.target_slug == slug, Page.deleted.is_(False), Page.slug != slug,
+               visible.slug_condition())
         .order_by(Page.slug)
     )
 
 
-def backlinks(slug: str, number: int, per_page: int) -> Window:
-    """Page *number* of the live pages linking to *slug*, A–Z."""
-    return window(backlinks_query(slug), number, per_page)
+def backlinks(slug: str, number: int, per_page: int, visible: Visibility = EVERYTHING) -> Window:
+    """Page *number* of the live pages (that *visible* shows) linking to *slug*, A–Z."""
+    return window(backlinks_query(slug, visible), number, per_page)
 
 
-def wanted_query():
+def wanted_query(visible: Visibility = EVERYTHING):
     """Slugs that pages link to but no page has, with a title a link gives each (None
-    if only links recorded before titles were kept) and how many pages want each."""
+    if only links recorded before titles were kept) and how many pages want each. To a
+    reader *visible* narrows, a hidden page is missing, and only the pages shown want."""
     wants = func.count(Link.from_page_id).label("wants")
-    live_slugs = select(Page.slug).where(Page.deleted.is_(False))
+    live_slugs = select(Page.slug).where(Page.deleted.is_(False), visible.slug_condition())
+    moved = select(Redirect.old_slug).join(Page, Page.id == Redirect.page_id)
+    if not visible.hides_nothing:
+        moved = moved.where(visible.slug_condition())
     return (
         select(Link.target_slug, func.min(Link.target_title), wants)
         .join(Page, Page.id == Link.from_page_id)
         .where(Page.deleted.is_(False), Link.target_slug.not_in(live_slugs),
-               Link.target_slug.not_in(select(Redirect.old_slug)))
+               Link.target_slug.not_in(moved), visible.slug_condition())
         .group_by(Link.target_slug)
         .order_by(wants.desc(), Link.target_slug)
     )
 
 
-def wanted(number: int, per_page: int) -> Window:
+def wanted(number: int, per_page: int, visible: Visibility = EVERYTHING) -> Window:
     """Page *number* of the wanted slugs, as ``(slug, title or None, wants)`` rows."""
-    return window(wanted_query(), number, per_page, scalars=False)
+    return window(wanted_query(visible), number, per_page, scalars=False)
 
 
-def orphans_query():
-    """Live pages nothing links to (the home page excepted)."""
+def orphans_query(visible: Visibility = EVERYTHING):
+    """Live pages nothing links to (the home page excepted); links from pages *visible*
+    hides do not count, or they would give the hidden pages away."""
     linked = (
         select(Link.target_slug)
         .join(Page, Page.id == Link.from_page_id)
-        .where(Page.deleted.is_(False), Page.slug != Link.target_slug)  # self-links don't count
+        .where(Page.deleted.is_(False), Page.slug != Link.target_slug,  # self-links don't count
+               visible.slug_condition())
     )
     return (
         select(Page)
-        .where(Page.deleted.is_(False), Page.slug != HOME, Page.slug.not_in(linked))
+        .where(Page.deleted.is_(False), Page.slug != HOME, Page.slug.not_in(linked),
+               visible.slug_condition())
         .order_by(Page.title)
     )
 
 
-def orphans(number: int, per_page: int) -> Window:
+def orphans(number: int, per_page: int, visible: Visibility = EVERYTHING) -> Window:
     """Page *number* of the live pages nothing links to, by title."""
-    return window(orphans_query(), number, per_page)
+    return window(orphans_query(visible), number, per_page)

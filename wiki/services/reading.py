@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from wiki.models import Page, Revision
 from wiki.services import hierarchy, links
+from wiki.services.access import EVERYTHING, Visibility
 
 CHILDREN_SHOWN = 100
 
@@ -16,12 +17,17 @@ class PageView:
     backlinks: int  # how many live pages link here
     breadcrumbs: list[tuple[str, str]]  # (slug, title) of each parent, outermost first
     children: list[Page]  # the first CHILDREN_SHOWN sub-pages, A–Z
+    html: str  # the revision's HTML, its links to pages the reader may not see red
 
 
-def page_view(page: Page, revision: Revision | None = None) -> PageView:
-    """*page* as shown with *revision* (its current one if None)."""
+def page_view(page: Page, revision: Revision | None = None,
+              visible: Visibility = EVERYTHING) -> PageView:
+    """*page* as shown with *revision* (its current one if None) to a reader who sees what
+    *visible* shows: other pages hidden from them look missing."""
+    revision = revision or page.current_revision
     return PageView(
-        page=page, revision=revision or page.current_revision,
-        backlinks=links.backlink_count(page), breadcrumbs=hierarchy.breadcrumbs(page.slug),
-        children=hierarchy.children(page, CHILDREN_SHOWN),
+        page=page, revision=revision, backlinks=links.backlink_count(page, visible),
+        breadcrumbs=hierarchy.breadcrumbs(page.slug, visible),
+        children=hierarchy.children(page, CHILDREN_SHOWN, visible),
+        html=links.as_seen(revision.html, visible),
     )

@@ -251,6 +251,11 @@ def relink(html: str, slugs: set[str], existing: set[str]) -> str:
     return _WIKILINK_TAG.sub(retag, html)
 
 
+def linked_pages(html: str) -> set[str]:
+    """The slugs rendered *html* links to as existing pages (its blue wiki links)."""
+    return {unquote(match[2]) for match in _WIKILINK_TAG.finditer(html) if match[1] == PAGE_PATH}
+
+
 _WIKILINK_OPENINGS = ('<a class="wikilink" href="/', '<a class="wikilink wikilink-missing" href="/')
 # Links and images to attached files (bare file names, or a path written in the Markdown).
 _FILE_OPENINGS = (f'<img src="{FILE_PATH}', f'<a href="{FILE_PATH}', f'<a href="{FILE_LIST_PATH}')

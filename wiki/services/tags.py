@@ -4,38 +4,40 @@ from sqlalchemy import func, select
 
 from wiki.extensions import db
 from wiki.models import Page, Tag, page_tags
+from wiki.services.access import EVERYTHING, Visibility
 from wiki.services.paging import Window, window
 
 
-def tag_counts_query():
+def tag_counts_query(visible: Visibility = EVERYTHING):
     pages_count = func.count(page_tags.c.page_id).label("pages")
     return (
         select(Tag.name, pages_count)
         .join(page_tags, page_tags.c.tag_id == Tag.id)
         .join(Page, Page.id == page_tags.c.page_id)
-        .where(Page.deleted.is_(False))
+        .where(Page.deleted.is_(False), visible.slug_condition())
         .group_by(Tag.name)
         .order_by(Tag.name)
     )
 
 
-def tag_counts() -> list[tuple[str, int]]:
-    """Every tag in use on a live page, A–Z, with how many live pages have it."""
-    return [(name, count) for name, count in db.session.execute(tag_counts_query())]
+def tag_counts(visible: Visibility = EVERYTHING) -> list[tuple[str, int]]:
+    """Every tag in use on a live page (that *visible* shows), A–Z, with how many have it."""
+    return [(name, count) for name, count in db.session.execute(tag_counts_query(visible))]
 
 
-def tagged_pages_query(tag: str):
+def tagged_pages_query(tag: str, visible: Visibility = EVERYTHING):
     """Live pages tagged *tag*, A–Z: from the tag to its pages, so the work grows with the
     tag, not with the wiki (an EXISTS per page would walk every page for a rare tag)."""
     return (
         select(Page)
         .join(page_tags, page_tags.c.page_id == Page.id)
         .join(Tag, Tag.id == page_tags.c.tag_id)
-        .where(Tag.name == tag, Page.deleted.is_(False))
+        .where(Tag.name == tag, Page.deleted.is_(False), visible.slug_condition())
         .order_by(Page.slug)
     )
 
 
-def tagged_pages(tag: str, number: int, per_page: int) -> Window:
-    """Page *number* of the live pages tagged *tag*, A–Z."""
-    return window(tagged_pages_query(tag), number, per_page)
+def tagged_pages(tag: str, number: int, per_page: int,
+                 visible: Visibility = EVERYTHING) -> Window:
+    """Page *number* of the live pages (that *visible* shows) tagged *tag*, A–Z."""
+    return window(tagged_pages_query(tag, visible), number, per_page)

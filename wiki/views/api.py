@@ -13,7 +13,7 @@ from wiki.extensions import csrf
 from wiki.forms import checks_its_own_csrf_token
 from wiki.permissions import Action, can
 from wiki.services import links, pages, rendering
-from wiki.web.access import require
+from wiki.web.access import require, visible
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -31,7 +31,7 @@ def preview():
     csrf.protect()
     body = pages.normalise_body(request.form.get("body", ""))
     try:
-        html = links.preview(body, request.args.get("page") or None)
+        html = links.preview(body, request.args.get("page") or None, visible())
         return jsonify(html=rendering.under_root(html, request.script_root))
     except links.TooLongToPreview as error:
         return problem(413, error.message)

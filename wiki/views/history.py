@@ -7,14 +7,14 @@ from flask_login import current_user
 
 from wiki.forms import ConfirmForm, checks_its_own_csrf_token
 from wiki.models import Page, Revision
-from wiki.permissions import Action
+from wiki.permissions import Action, can
 from wiki.services import diffing, pages
 from wiki.services import history as page_history
 from wiki.services.text import xml_safe
 from wiki.views import form_status
-from wiki.web.access import require
+from wiki.web.access import require, shown, visible
 from wiki.web.arguments import int_argument, whole_number
-from wiki.web.loaders import get_page_with_history_or_404, get_revision_or_404
+from wiki.web.loaders import get_page_with_history_or_404, get_revision_or_404, unless_hidden
 from wiki.web.pagination import requested_page
 
 bp = Blueprint("history", __name__)
@@ -27,7 +27,7 @@ FEED_DIFF_CHARS = 4_000  # of each entry's diff; the entry links to the whole di
 
 @bp.get("/history/<path:slug>")
 def history(slug: str):
-    require(Action.READ)
+    require(Action.READ_HISTORY)
     page = get_page_with_history_or_404(slug)
     listing = page_history.revisions(page, requested_page(), HISTORY_PAGE_SIZE)
     return render_template("history/history.html", page=page, listing=listing,
@@ -36,7 +36,7 @@ def history(slug: str):
 
 @bp.get("/diff/<path:slug>")
 def diff(slug: str):
-    require(Action.READ)
+    require(Action.READ_HISTORY)
     page = get_page_with_history_or_404(slug)
     to_number = int_argument("to", page.revision_number)
     new = get_revision_or_404(page, to_number)
@@ -85,7 +85,7 @@ def recent():
     username = request.args.get("user", "").strip()
     hide_minor = request.args.get("hide_minor") == "1"
     listing = page_history.recent_changes(requested_page(), RECENT_PAGE_SIZE, username=username,
-                                     hide_minor=hide_minor)
+                                          hide_minor=hide_minor, visible=visible())
     return render_template("history/recent.html", listing=listing, username=username,
                            hide_minor=hide_minor)
 
@@ -107,21 +107,25 @@ def feed():
     if slug is not None:
         watched_page = pages.get_page(slug)
         if watched_page is None:
-            if moved := pages.find_redirect(slug):
+            moved = pages.find_redirect(slug)
+            if moved is not None and shown(moved):
                 return redirect(url_for("history.feed", page=moved.slug), 301)
             abort(404)
-        require(Action.READ, watched_page)
+        unless_hidden(watched_page)
         changes = page_history.page_changes(watched_page, FEED_SIZE)
     elif tag is not None:
         tag = (pages.normalise_tags(tag) or [""])[0]
         if not tag:
             abort(404)
-        changes = page_history.tagged_changes(tag, FEED_SIZE)
+        changes = page_history.tagged_changes(tag, FEED_SIZE, visible())
     else:
-        changes = page_history.latest_changes(FEED_SIZE)
-    previous = page_history.previous_bodies(changes)
-    entries = [(revision, feed_diff(previous.get((revision.page_id, revision.number - 1), ""),
-                                    revision)) for revision in changes]
+        changes = page_history.latest_changes(FEED_SIZE, visible())
+    if can(current_user, Action.READ_HISTORY):
+        previous = page_history.previous_bodies(changes)
+        entries = [(revision, feed_diff(previous.get((revision.page_id, revision.number - 1), ""),
+                                        revision)) for revision in changes]
+    else:  # diffs are history, which this reader may not see: the entries name the pages
+        entries = [(revision, None) for revision in changes]
     body = render_template("history/recent.atom.xml", entries=entries, watched_page=watched_page,
                            watched_tag=tag, updated=changes[0].created_at if changes else None)
     # Old titles and texts may hold characters XML cannot carry; markup never does.

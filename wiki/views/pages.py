@@ -7,12 +7,12 @@ from flask_login import current_user
 
 from wiki.forms import ConfirmForm, PageForm, RenameForm, checks_its_own_csrf_token
 from wiki.models import Page
-from wiki.permissions import Action
+from wiki.permissions import Action, can
 from wiki.services import diffing, links, pages, reading
 from wiki.services.slugs import slugify
 from wiki.views import form_status
 from wiki.web import caching
-from wiki.web.access import require
+from wiki.web.access import require, shown, visible
 from wiki.web.arguments import whole_number
 from wiki.web.loaders import get_page_or_404, get_revision_or_404
 from wiki.web.pagination import requested_page
@@ -49,28 +49,43 @@ def home():
 def view(slug: str):
     require(Action.READ)
     page = pages.get_page(slug)
-    if page is None:
+    if page is None or not shown(page):
         return missing_page(slug)
     revision = None
     if "rev" in request.args:
         revision = get_revision_or_404(page, whole_number(request.args["rev"]))
-    context = dict(vars(reading.page_view(page, revision)))  # its fields, by name
+        if revision.number != page.revision_number:
+            require(Action.READ_HISTORY, page)
+    context = dict(vars(reading.page_view(page, revision, visible())))  # its fields, by name
     return caching.respond(caching.page_validators(**context),
                            lambda: render_template("pages/view.html", **context))
 
 
 def missing_page(slug: str):
-    """A slug without a live page: say it was deleted, follow a rename, fix a sloppy address,
-    or 404 offering to create it."""
-    if deleted := pages.get_any_page(slug):
+    """A slug without a live page (that the user may see): say it was deleted, follow a
+    rename, fix a sloppy address, or 404 offering to create it. A page hidden from the user
+    answers exactly as a missing one."""
+    if (deleted := visible_deleted_page(slug)) is not None:
         return deleted_page(deleted)
-    if moved := pages.find_redirect(slug):
+    if moved := visible_redirect(slug):
         return redirect(url_for("pages.view", slug=moved.slug), 301)
     canonical = slugify(slug)
     if canonical and canonical != slug:
         return redirect(url_for("pages.view", slug=canonical), 301)
     return render_template("errors/404.html", missing_slug=slug,
                            missing_title=suggested_title(slug)), 404
+
+
+def visible_deleted_page(slug: str) -> Page | None:
+    """The deleted page at *slug*, unless the access rules hide it from the user."""
+    page = pages.get_any_page(slug)
+    return page if page is not None and page.deleted and shown(page) else None
+
+
+def visible_redirect(slug: str) -> Page | None:
+    """The page *slug* led to before a rename, unless the access rules hide it."""
+    moved = pages.find_redirect(slug)
+    return moved if moved is not None and shown(moved) else None
 
 
 def deleted_page(page: Page):
@@ -95,12 +110,13 @@ def new():
 @checks_its_own_csrf_token
 def edit(slug: str):
     page = pages.get_page(slug)
-    require(Action.EDIT if page else Action.CREATE, page)
-    if page is None and (moved := pages.find_redirect(slug)):
+    # Rules decide by address, so a hidden page and a missing one are refused alike.
+    require(Action.EDIT if page else Action.CREATE, page or slug)
+    if page is None and (moved := visible_redirect(slug)):
         if request.method == "POST":
             return edit_renamed(slug, moved)
         return redirect(url_for("pages.edit", slug=moved.slug), 301)
-    if page is None and request.method == "GET" and (deleted := pages.get_any_page(slug)):
+    if page is None and request.method == "GET" and (deleted := visible_deleted_page(slug)):
         return deleted_page(deleted)
     if page is None:
         form = PageForm(title=suggested_title(slug), base_revision="0")
@@ -128,7 +144,7 @@ def edit_form(slug: str | None, form: PageForm, page: Page | None = None):
     """Show the editor; on a valid POST, save and redirect to the page (303)."""
     if form.preview.data and form.is_submitted():
         try:
-            preview = links.preview(pages.normalise_body(form.body.data or ""), slug)
+            preview = links.preview(pages.normalise_body(form.body.data or ""), slug, visible())
         except links.TooLongToPreview as error:
             form.body.errors = [error.message]
             return render_template("pages/edit.html", form=form, page=page, slug=slug), 422
@@ -136,6 +152,12 @@ def edit_form(slug: str | None, form: PageForm, page: Page | None = None):
     if not form.validate_on_submit():
         return render_template("pages/edit.html", form=form, page=page, slug=slug), \
             form_status(form)
+    if slug is None and not can(current_user, Action.CREATE, slugify(form.title.data)):
+        # A new page's address comes from its title: the rules there decide, whether or not
+        # a page (perhaps hidden) is there already.
+        form.title.errors.append("You may not create pages at this address: an access rule "
+                                 "keeps it for others. Choose another title.")
+        return render_template("pages/edit.html", form=form, page=page, slug=slug), 403
     base_revision = whole_number(form.base_revision.data)
     if base_revision is None and (form.base_revision.data or "").strip():
         return refuse_base_revision(slug, form, page)
@@ -196,7 +218,12 @@ def rename(slug: str):
     page = get_page_or_404(slug)
     require(Action.RENAME, page)
     form = RenameForm(title=page.title) if request.method == "GET" else RenameForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not can(current_user, Action.EDIT,
+                                             slugify(form.title.data)):
+        # Renaming writes at both addresses; the new one's rules decide as for a new page.
+        form.title.errors.append("You may not move pages to this address: an access rule "
+                                 "keeps it for others. Choose another title.")
+    elif form.validate_on_submit():
         try:
             renamed = pages.rename(slug, form.title.data, current_user,
                                    rewrite_links=form.rewrite_links.data)
@@ -206,7 +233,7 @@ def rename(slug: str):
             flash(f"Renamed. The old address now leads to “{renamed.title}”.", "success")
             return redirect(url_for("pages.view", slug=renamed.slug), 303)
     return render_template("pages/rename.html", page=page, form=form,
-                           backlinks=links.backlink_count(page)), form_status(form)
+                           backlinks=links.backlink_count(page, visible())), form_status(form)
 
 
 @bp.get("/pages")
@@ -218,13 +245,13 @@ def index():
         show = "all"
     number = requested_page()
     if show == "wanted":
-        listing = links.wanted(number, PAGE_LIST_SIZE)
+        listing = links.wanted(number, PAGE_LIST_SIZE, visible())
         listing = replace(listing, items=[(slug, title or pages.title_from_slug(slug), wants)
                                           for slug, title, wants in listing.items])
     elif show == "orphans":
-        listing = links.orphans(number, PAGE_LIST_SIZE)
+        listing = links.orphans(number, PAGE_LIST_SIZE, visible())
     else:
-        listing = pages.page_list(number, PAGE_LIST_SIZE)
+        listing = pages.page_list(number, PAGE_LIST_SIZE, visible())
     return render_template("pages/index.html", listing=listing, show=show)
 
 

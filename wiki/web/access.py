@@ -7,7 +7,8 @@ from flask_login import current_user
 from wiki.errors import wants_json
 from wiki.extensions import login_manager
 from wiki.models import Page
-from wiki.permissions import Action, can
+from wiki.permissions import Action, can, visibility
+from wiki.services.access import Visibility
 
 
 def require(action: Action | str, page: Page | None = None) -> None:
@@ -22,3 +23,14 @@ def require(action: Action | str, page: Page | None = None) -> None:
     if not current_user.is_authenticated:
         abort(401 if wants_json() else login_manager.unauthorized())
     abort(403)
+
+
+def visible() -> Visibility:
+    """What the current user may see: the lists, counts and search a view asks for are
+    filtered by it."""
+    return visibility(current_user)
+
+
+def shown(page: Page | str) -> bool:
+    """Whether the current user may see *page* (a page, or an address)."""
+    return can(current_user, Action.READ, page)

@@ -28,6 +28,7 @@ from werkzeug.wsgi import get_path_info
 
 from wiki.extensions import db
 from wiki.models import Page, Revision, as_utc
+from wiki.services import access
 from wiki.web import timing
 
 TOKEN_BUCKET_SECONDS = 3600
@@ -60,17 +61,20 @@ class Validators:
 
 
 def page_validators(*, page: Page, revision: Revision, backlinks: int,
-                    breadcrumbs: Iterable[tuple[str, str]], children: Iterable[Page]) -> Validators:
-    """The validators of a page view showing *revision* of *page* with these surroundings."""
+                    breadcrumbs: Iterable[tuple[str, str]], children: Iterable[Page],
+                    html: str) -> Validators:
+    """The validators of a page view showing *revision* of *page* (as *html*) with these
+    surroundings, and the access rule that decides who may do what with it."""
     digest = hashlib.blake2b(digest_size=16)
     parts = (
         page.id, page.slug, page.title, page.revision_number, revision.id, revision.title,
         revision.author.username if revision.author else "", [tag.name for tag in page.tags],
         backlinks, list(breadcrumbs), [(child.slug, child.title) for child in children],
         _viewer(), deployment_digest(current_app.template_folder, current_app.static_folder),
+        access.current_rules().rule_for(page.slug),
     )
     digest.update(repr(parts).encode())
-    digest.update(revision.html.encode())
+    digest.update(html.encode())
     return Validators(digest.hexdigest(), max(as_utc(revision.created_at), as_utc(page.updated_at)))
 
 

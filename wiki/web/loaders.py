@@ -6,15 +6,29 @@ from flask_login import current_user
 from wiki.models import Page, Revision, User
 from wiki.permissions import Action, can
 from wiki.services import accounts, pages
+from wiki.web.access import require
 
 
 def get_page_or_404(slug: str) -> Page:
     """The live page at *slug*, its current revision loaded.
 
-    :raises NotFound: there is no such page (a deleted page counts as missing).
+    :raises NotFound: there is no such page (a deleted page counts as missing, and so does
+        a page the access rules hide from the current user).
     """
     page = pages.get_page(slug)
     if page is None:
+        abort(404)
+    return unless_hidden(page)
+
+
+def unless_hidden(page: Page) -> Page:
+    """*page*, if the current user may read it.
+
+    :raises: a visitor who may read no page is sent to sign in (``require``); for anyone
+        else a page the access rules hide is not found, as if it did not exist.
+    """
+    if not can(current_user, Action.READ, page):
+        require(Action.READ)
         abort(404)
     return page
 
@@ -22,14 +36,15 @@ def get_page_or_404(slug: str) -> Page:
 def get_page_with_history_or_404(slug: str) -> Page:
     """The page at *slug*; a deleted one only for those who may restore it.
 
-    :raises NotFound: no such page, or deleted and the user may not restore pages.
+    :raises NotFound: no such page, or deleted and the user may not restore pages, or hidden
+        from the user by the access rules.
     """
     page = pages.get_any_page(slug)
     if page is None or not page.revision_number:
         abort(404)
     if page.deleted and not can(current_user, Action.RESTORE):
         abort(404)
-    return page
+    return unless_hidden(page)
 
 
 def get_revision_or_404(page: Page, number: int | None) -> Revision:

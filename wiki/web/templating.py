@@ -10,14 +10,17 @@ from flask import Flask, current_app, request
 
 from wiki.models import as_utc
 from wiki.permissions import can
+from wiki.services import access
 from wiki.services.rendering import under_root
+from wiki.services.slugs import slugify
 from wiki.services.text import counted
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(can=can, site_name=app.config["SITE_NAME"])
+    app.jinja_env.globals.update(can=can, site_name=app.config["SITE_NAME"],
+                                 who_may=who_may)
     app.jinja_env.filters.update(isotime=isotime, exacttime=exacttime, ago=ago, counted=counted,
-                                 under_script_root=under_script_root)
+                                 under_script_root=under_script_root, slug=slugify)
     app.url_defaults(fingerprint_static)
 
 
@@ -38,6 +41,22 @@ def _static_version(folder: str, filename: str) -> str:
 def under_script_root(html: str) -> str:
     """Rendered HTML as stored, its wiki links under the path this request reached the app at."""
     return under_root(html, request.script_root)
+
+
+READERS = {"anyone": "anyone", "reader": "readers, editors and admins",
+           "editor": "editors and admins", "admin": "admins only"}
+
+
+def who_may(slug: str) -> str:
+    """Who may read and edit the page at *slug*, and by which access rule: the line
+    administrators see on each page. Rules only narrow the roles: readers never edit."""
+    rule = access.current_rules().rule_for(slug)
+    read = rule.read_role if rule else "anyone"
+    if read == "anyone" and not current_app.config["ANONYMOUS_READ"]:
+        read = "reader"
+    edit = "admin" if rule and rule.edit_rank == access.ADMIN_RANK else "editor"
+    said = f"Who can see this page: {READERS[read]}; who can edit it: {READERS[edit]}"
+    return f"{said} (access rule {rule.pattern})." if rule else f"{said} (no access rule)."
 
 
 def isotime(moment: datetime) -> str:

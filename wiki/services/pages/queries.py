@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from wiki.extensions import db
 from wiki.models import Page, Redirect, Revision
+from wiki.services.access import EVERYTHING, Visibility
 from wiki.services.paging import Window, window
 
 
@@ -42,11 +43,12 @@ def get_any_page(slug: str) -> Page | None:
     return db.session.scalar(select(Page).where(Page.slug == slug))
 
 
-def page_list_query():
+def page_list_query(visible: Visibility = EVERYTHING):
     """Live pages A–Z by address: a walk along the slug index, one window at a time."""
-    return select(Page).where(Page.deleted.is_(False)).order_by(Page.slug)
+    return (select(Page).where(Page.deleted.is_(False), visible.slug_condition())
+            .order_by(Page.slug))
 
 
-def page_list(number: int, per_page: int) -> Window:
-    """Page *number* of the live pages, A–Z."""
-    return window(page_list_query(), number, per_page)
+def page_list(number: int, per_page: int, visible: Visibility = EVERYTHING) -> Window:
+    """Page *number* of the live pages (that *visible* shows), A–Z."""
+    return window(page_list_query(visible), number, per_page)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from wiki.extensions import db
 from wiki.models import Page
+from wiki.services.access import EVERYTHING, Visibility
 from wiki.services.paging import PageNumbers
 from wiki.services.search.backend import (
     SearchBackend,
@@ -81,10 +82,12 @@ def remove_page(session: Session, page_id: int) -> None:
     backend().remove_page(session, page_id)
 
 
-def search(query: str, page: int = 1, per_page: int = 20) -> SearchResults:
-    """The *page*-th page of live pages matching *query*, best first.
+def search(query: str, page: int = 1, per_page: int = 20,
+           visible: Visibility = EVERYTHING) -> SearchResults:
+    """The *page*-th page of live pages (that *visible* shows) matching *query*, best first.
 
     Any text is a valid query: what cannot be searched for finds nothing, never an error.
+    Hidden pages are left out by the query itself, so counts and pages of hits are right.
     """
     parsed = parse_query(query)
     page = min(max(page, 1), MAX_RESULT_PAGE)
@@ -92,14 +95,16 @@ def search(query: str, page: int = 1, per_page: int = 20) -> SearchResults:
     hits: list[SearchHit] = []
     total = 0
     if parsed.searchable:
-        hits, total = backend().find(db.session, parsed, (page - 1) * per_page, per_page)
-    return SearchResults(query, hits, total, page, per_page, exact_title(query), parsed)
+        hits, total = backend().find(db.session, parsed, (page - 1) * per_page, per_page,
+                                     visible)
+    return SearchResults(query, hits, total, page, per_page, exact_title(query, visible),
+                         parsed)
 
 
-def exact_title(query: str) -> TitleMatch | None:
+def exact_title(query: str, visible: Visibility = EVERYTHING) -> TitleMatch | None:
     """The live page *query* names: by its title (any case), else by its address."""
     wanted = clean_text(query).strip()[:MAX_QUERY_LENGTH]
-    candidates = exact_title_query(wanted)
+    candidates = exact_title_query(wanted, visible)
     if candidates is None:
         return None
     rows = db.session.execute(candidates).all()
@@ -108,7 +113,7 @@ def exact_title(query: str) -> TitleMatch | None:
     return TitleMatch(named[0].slug, named[0].title) if named else None
 
 
-def exact_title_query(wanted: str):
+def exact_title_query(wanted: str, visible: Visibility = EVERYTHING):
     """The pages that may be called *wanted*, found by address alone.
 
     Every page lives at the slug of its title, the home page excepted, so a page titled
@@ -118,12 +123,13 @@ def exact_title_query(wanted: str):
         return None
     return (
         select(Page.slug, Page.title)
-        .where(Page.slug.in_({slugify(wanted), HOME} - {""}), Page.deleted.is_(False))
+        .where(Page.slug.in_({slugify(wanted), HOME} - {""}), Page.deleted.is_(False),
+               visible.slug_condition())
     )
 
 
 
-def titles(text: str, limit: int = 10) -> list[TitleMatch]:
+def titles(text: str, limit: int = 10, visible: Visibility = EVERYTHING) -> list[TitleMatch]:
     """Live pages whose title matches *text* as typed into quick-jump, best first: titles
     (or addresses) starting with it, then titles with a word starting with it, then titles
     containing it anywhere; A–Z within each.
@@ -131,8 +137,9 @@ def titles(text: str, limit: int = 10) -> list[TitleMatch]:
     Case, accents and punctuation fold: ``cafe`` finds "Café", ``lask`` finds "Flask".
     Where more than ``QUICK_JUMP_CANDIDATES`` titles hold the text one way, the newest pages'
     are ranked: typing on narrows the list, and a page just made is always offered.
+    Pages *visible* hides are left out in the query.
     """
-    statement = titles_query(text, limit)
+    statement = titles_query(text, limit, visible)
     if statement is None:
         return []
     key, slug = _typed(text)
@@ -148,7 +155,7 @@ def titles(text: str, limit: int = 10) -> list[TitleMatch]:
     return [TitleMatch(row.slug, row.title) for row in rows[:limit]]
 
 
-def titles_query(text: str, limit: int = 10):
+def titles_query(text: str, limit: int = 10, visible: Visibility = EVERYTHING):
     """The candidates :func:`titles` ranks, or None when *text* can match nothing.
 
     Each kind of match comes from an index, and only so many of each are read, so the work
@@ -174,7 +181,8 @@ def titles_query(text: str, limit: int = 10):
     if not candidates:
         return None
     return select(Page.slug, Page.title).where(
-        Page.deleted.is_(False), or_(*(Page.id.in_(ids) for ids in candidates))
+        Page.deleted.is_(False), or_(*(Page.id.in_(ids) for ids in candidates)),
+        visible.slug_condition(),
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wiki.models import Page, Tag, page_tags
+from wiki.services.access import EVERYTHING, Visibility
 from wiki.services.search.query import Query, Term, clean_text
 from wiki.services.slugs import fold
 
@@ -67,9 +68,10 @@ class SearchBackend(ABC):
         """Remove every page that is no longer live (deleted, or gone) from the index."""
 
     @abstractmethod
-    def find(self, session: Session, query: Query, offset: int,
-             limit: int) -> tuple[list[SearchHit], int]:
-        """The hits from *offset* to *offset + limit*, best first, and how many there are."""
+    def find(self, session: Session, query: Query, offset: int, limit: int,
+             visible: Visibility = EVERYTHING) -> tuple[list[SearchHit], int]:
+        """The hits from *offset* to *offset + limit*, best first, and how many there are,
+        among the pages *visible* shows (a condition of the query, so counts are right)."""
 
     def titles_containing(self, key: str):
         """The ids of the live pages whose :func:`title_key` contains *key* (of three
@@ -107,7 +109,7 @@ class UnindexedSearch(SearchBackend):
     def prune(self, session) -> None:
         pass
 
-    def find(self, session, query, offset, limit):
+    def find(self, session, query, offset, limit, visible=EVERYTHING):
         return [], 0
 
 

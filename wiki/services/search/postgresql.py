@@ -11,6 +11,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql
 
 from wiki.models import Page
+from wiki.services.access import EVERYTHING
 from wiki.services.search.backend import (
     INDEX_TABLE,
     MARK_CLOSE,
@@ -66,10 +67,12 @@ class PostgresSearch(SearchBackend):
         live = select(Page.id).where(Page.deleted.is_(False))
         session.execute(sa.delete(_pg_index).where(_pg_index.c.page_id.not_in(live)))
 
-    def find(self, session, query, offset, limit):
+    def find(self, session, query, offset, limit, visible=EVERYTHING):
         """Count and rank in the index alone; highlight one page of hits only."""
         wanted = _pg_wanted(query)
         matching = _pg_matching(query, wanted)
+        if not visible.hides_nothing:
+            matching.append(visible.page_id_condition(_pg_index.c.page_id))
         total = session.scalar(select(func.count()).select_from(_pg_index).where(*matching))
         rank = (sa.literal(0.0) if wanted is None
                 else func.ts_rank(_PG_RANK_WEIGHTS, _pg_index.c.document, wanted))

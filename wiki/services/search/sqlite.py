@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from wiki.models import Page
+from wiki.services.access import EVERYTHING
 from wiki.services.search.backend import (
     INDEX_TABLE,
     MARK_CLOSE,
@@ -71,13 +72,15 @@ class SQLiteSearch(SearchBackend):
             "WHERE rowid NOT IN (SELECT id FROM page WHERE NOT deleted)"
         ))
 
-    def find(self, session, query, offset, limit):
+    def find(self, session, query, offset, limit, visible=EVERYTHING):
         """In two steps, so what costs per hit is done for one page of hits only: rank
         every match by bm25 in the index alone; then load the pages, highlighted titles
         and snippets of those *limit* (snippets cost most: each re-reads a page's text)."""
         matching = self._matching(query)
         if matching is None:
             return [], 0
+        if not visible.hides_nothing:
+            matching.append(visible.page_id_condition(_page_search.c.rowid))
         total = session.scalar(select(func.count()).select_from(_page_search).where(*matching))
         ranked = session.scalars(
             select(_page_search.c.rowid).where(*matching)
