@@ -23,6 +23,11 @@ MAX_CONTENT_LENGTH = 8 * 1024 * 1024
 # Attached files: each may be up to this size; one upload may carry several.
 MAX_UPLOAD_MB = 10
 MAX_FILES_PER_UPLOAD = 10
+# The room all of them may take together (each distinct content counted once); 0: no limit.
+MAX_TOTAL_UPLOAD_MB = 0
+# None keeps files in the database. A folder (relative to the instance folder) that every
+# host shares keeps them there instead (wiki/services/storage.py); choose it before uploads.
+FILES_DIR = None
 
 # Pagination.
 PAGE_SIZE = 50

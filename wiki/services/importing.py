@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import re
 import stat
@@ -299,5 +298,4 @@ def import_attachments(folder: Path, page: Page, report: ImportReport) -> None:
 def is_current_file(page: Page, prepared: attachments.Prepared) -> bool:
     """Whether *page*'s current file named as *prepared* already holds its bytes."""
     current = attachments.get_file(page, prepared.name)
-    return current is not None \
-        and current.blob_sha256 == hashlib.sha256(prepared.data).hexdigest()
+    return current is not None and current.blob_sha256 == prepared.sha256
