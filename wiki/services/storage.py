@@ -54,7 +54,7 @@ class DatabaseStore:
         return io.BytesIO(self.get(session, sha256))
 
     def exists(self, session: Session, sha256: str) -> bool:
-        return session.get(Blob, sha256) is not None
+        return has_row(session, sha256)
 
     def delete(self, session: Session, sha256: str) -> None:
         session.execute(delete(Blob).where(Blob.sha256 == sha256))
@@ -87,7 +87,7 @@ class FolderStore:
         # Same bytes, same name: a file already there (another host's, or one left by a
         # transaction that rolled back) is replaced by an identical one.
         os.replace(part.name, target)
-        if session.get(Blob, sha256) is None:  # the row may be there with its file lost
+        if not has_row(session, sha256):  # the row may be there with its file lost
             session.add(Blob(sha256=sha256, data=b"", size=size))
 
     def get(self, session: Session, sha256: str) -> bytes:
@@ -97,11 +97,16 @@ class FolderStore:
         return self.path(sha256).open("rb")
 
     def exists(self, session: Session, sha256: str) -> bool:
-        return session.get(Blob, sha256) is not None and self.path(sha256).is_file()
+        return has_row(session, sha256) and self.path(sha256).is_file()
 
     def delete(self, session: Session, sha256: str) -> None:
         session.execute(delete(Blob).where(Blob.sha256 == sha256))
         self.path(sha256).unlink(missing_ok=True)
+
+
+def has_row(session: Session, sha256: str) -> bool:
+    """Whether *sha256* has its ``blob`` row, asked without loading the bytes it may hold."""
+    return session.scalar(select(Blob.sha256).where(Blob.sha256 == sha256)) is not None
 
 
 def checked(sha256: str) -> str:
