@@ -839,8 +839,10 @@ def _run_table(run: WikiRun) -> list[str]:
 def _measurement_row(m: Measurement) -> str:
     loaded = m.throughput
     errors = m.latency.errors + (loaded.errors if loaded else 0)
+    one = m.latency.rps  # a slow series (uploads) gets its decimals
+    rps = f"{loaded.rps:,.0f}" if loaded else f"{one:,.{0 if one >= 10 else 2}f} (1 conn.)"
     return (
-        f"| {m.name} | {f'{loaded.rps:,.0f}' if loaded else f'{m.latency.rps:,.0f} (1 conn.)'}"
+        f"| {m.name} | {rps}"
         f" | {m.latency.p50_ms:.2f} | {m.latency.p99_ms:.2f} | "
         f"{m.queries if m.queries is not None else '–'} | "
         f"{f'{m.body_bytes / 1024:.0f}' if m.body_bytes else '–'} | {errors} |"

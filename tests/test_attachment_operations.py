@@ -342,3 +342,25 @@ def test_backup_and_restore_carry_the_files(app, editor, notes_page, runner, tmp
     assert get(editor, "/files/notes/flow.png").data == served
     assert get(editor, "/files/notes/talk.pdf").data == slides
     assert get(editor, "/files/notes/talk.pdf?v=2").status_code == 404
+
+
+def queries(response) -> int:
+    return int(response.headers["Server-Timing"].split('desc="')[1].split(" ")[0])
+
+
+@BOTH_STORES
+def test_anonymous_readers_get_a_kept_copy_until_the_file_changes(app, auth, users):
+    auth.login("editor")
+    save_page(auth.client, "notes", "Notes", "x")
+    upload(auth.client, "notes", ("flow.png", png()))
+    visitor = app.test_client()
+    first = get(visitor, "/files/notes/flow.png?v=1")
+    again = get(visitor, "/files/notes/flow.png?v=1")
+    assert queries(first) > 1 and queries(again) == 1  # the change counter only
+    assert again.data == first.data and again.headers["Content-Security-Policy"] == \
+        first.headers["Content-Security-Policy"]
+    part = get(visitor, "/files/notes/flow.png?v=1", headers={"Range": "bytes=0-7"})
+    assert part.status_code == 206 and part.data == first.data[:8]  # ranges reach the view
+
+    delete_file(auth.client, "flow.png")
+    assert get(visitor, "/files/notes/flow.png?v=1").status_code == 404

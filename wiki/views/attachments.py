@@ -20,6 +20,7 @@ from wiki.models import Page, as_utc
 from wiki.permissions import Action, can
 from wiki.services import attachments
 from wiki.views import form_status
+from wiki.web import caching
 from wiki.web.access import require
 from wiki.web.arguments import int_argument
 from wiki.web.loaders import get_page_or_404
@@ -127,6 +128,7 @@ def restore(slug: str):
 
 
 @bp.get("/files/<path:slug>/<name>")
+@caching.keeps_page  # an image on a page is asked for as often as the page
 def file(slug: str, name: str):
     require(Action.READ)
     page = get_page_or_404(slug)
