@@ -216,6 +216,7 @@ def test_an_upload_past_the_wiki_s_quota_is_refused_and_nothing_is_stored(quota_
     assert submit(client, "/login", {"username": "editor", "password": "correct horse "
                                      "battery staple"}).status_code == 303
     save_page(client, "notes", "Notes", "x")
+    assert "1 MB for all the wiki's files" in client.get("/attachments/notes").text
     first = os.urandom(600 * 1024)
     assert upload(client, "notes", ("first.bin", first)).status_code == 303
     assert upload(client, "notes", ("again.bin", first)).status_code == 303  # no more room

@@ -27,18 +27,18 @@ from wiki.web.loaders import get_page_or_404
 
 bp = Blueprint("attachments", __name__)
 
+FORM_OVERHEAD = 64 * 1024  # the CSRF token and multipart boundaries around the files
+YEAR = 365 * 24 * 3600
+# Served files run in a sandbox with nothing allowed: an image may show itself and nothing else.
+FILE_POLICY = "sandbox; default-src 'none'"
+IMAGE_POLICY = f"{FILE_POLICY}; img-src 'self'; style-src 'unsafe-inline'"
+
 
 class InsufficientStorage(HTTPException):
     """507: the wiki has no room left for the upload (its quota), which Werkzeug lacks."""
 
     code = 507
     description = "The wiki has no room left for these files."
-
-FORM_OVERHEAD = 64 * 1024  # the CSRF token and multipart boundaries around the files
-YEAR = 365 * 24 * 3600
-# Served files run in a sandbox with nothing allowed: an image may show itself and nothing else.
-FILE_POLICY = "sandbox; default-src 'none'"
-IMAGE_POLICY = f"{FILE_POLICY}; img-src 'self'; style-src 'unsafe-inline'"
 
 
 @bp.route("/attachments/<path:slug>", methods=["GET", "POST"])
