@@ -365,3 +365,10 @@ def test_anonymous_readers_get_a_kept_copy_until_the_file_changes(app, auth, use
 
     delete_file(auth.client, "flow.png")
     assert get(visitor, "/files/notes/flow.png?v=1").status_code == 404
+
+
+def test_a_restore_naming_no_file_says_so(app, admin):
+    save_page(admin, "notes", "Notes", "x")
+    answer = submit(admin, "/attachments/notes/restore", {"name": ""},
+                    form_url="/attachments/notes")
+    assert answer.status_code == 422 and "Say which file to restore." in answer.text
