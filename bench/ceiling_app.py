@@ -7,11 +7,15 @@ the response. The driver serves it with the wiki's own ``gunicorn.conf.py``:
 
     WEB_CONCURRENCY=2 CEILING_PAGE_BYTES=25000 \\
         gunicorn --config gunicorn.conf.py --pythonpath bench ceiling_app:app
+
+With ``CEILING_FILE`` set, ``/file`` sends that file's bytes (read once) as a PNG: the
+ceiling for serving an attached image.
 """
 
 import os
+from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template
 from jinja2 import DictLoader
 
 LAYOUT = """<!doctype html>
@@ -50,6 +54,12 @@ def create_app(page_bytes: int | None = None) -> Flask:
     def view(slug: str):
         return render_template("page.html", title=slug, number=1,
                                nav=["/", "/pages", "/recent"])
+
+    image = Path(os.environ["CEILING_FILE"]).read_bytes() if "CEILING_FILE" in os.environ else b""
+
+    @app.get("/file")
+    def file():
+        return Response(image, mimetype="image/png")
 
     return app
 

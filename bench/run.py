@@ -17,6 +17,7 @@ and writes ``bench/results/latest.md`` and ``latest.json``, the targets marked m
     python bench/run.py --large          # and 100k (or BENCH_LARGE=1)
     python bench/run.py --sizes 1000 --seconds 2
     python bench/run.py --sizes 1000 --page-views-only   # printed; latest.md is left alone
+    python bench/run.py --sizes 1000 --files-only   # the attached-file rows, into latest.md
 
 Only figures from one run compare: the machine is shared, and its speed varies.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import io
 import json
 import os
 import platform
@@ -47,6 +49,7 @@ from urllib.parse import quote, urlencode
 
 import generate
 import hostile
+from PIL import Image
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -59,6 +62,13 @@ MAX_REQUESTS_PER_THREAD = 60_000
 SAVES = 60
 SLOW_RPS = 100
 STARTUP_RUNS = 5
+SERVED_IMAGE_KB = 100
+UPLOADED_IMAGE_MB = 5
+UPLOADS = 10
+SERVE_IMAGE = f"serve a {SERVED_IMAGE_KB} KB image"
+SERVE_IMAGE_CEILING = f"ceiling: the same {SERVED_IMAGE_KB} KB"
+UPLOAD_IMAGE = f"upload a {UPLOADED_IMAGE_MB} MB image (sequential)"
+FILES_SECTION = "## Attached files"
 
 
 # --- results ------------------------------------------------------------------------------
@@ -103,6 +113,7 @@ class WikiRun:
     ceiling_latency: Load | None = None
     worker_rss_mb: list[float] = field(default_factory=list)  # after the run
     worker_peak_rss_mb: float = 0.0  # the most any worker had, sampled during the run
+    upload_peak_rss_mb: float | None = None  # the most any worker had during the uploads
 
     def find(self, name: str) -> Measurement | None:
         return next((m for m in self.measurements if m.name == name), None)
@@ -282,6 +293,7 @@ class Answer:
     headers: http.client.HTTPMessage
     body: str
     seconds: float
+    size: int = 0  # bytes of the body as sent (an image is no text)
 
 
 def fetch(base: str, path: str, headers: dict | None = None) -> Answer:
@@ -303,17 +315,30 @@ class Browser:
         return self.request("POST", path, urlencode(form),
                             {"Content-Type": "application/x-www-form-urlencoded"})
 
-    def request(self, method: str, path: str, body: str | None, headers: dict | None) -> Answer:
+    def post_file(self, path: str, name: str, content: bytes) -> Answer:
+        """Send the upload form at *path* with one file, as a browser does."""
+        token = FormFields.read(self.get(path).body)["csrf_token"]
+        boundary = f"bench{random.getrandbits(64):x}"
+        body = (f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+                f'{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+                ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
+        return self.request("POST", path, body,
+                            {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+    def request(self, method: str, path: str, body: str | bytes | None,
+                headers: dict | None) -> Answer:
         headers = {**(headers or {}), **self.cookie_header()}
         started = time.perf_counter()
         self.connection.request(method, path, body, headers)
         response = self.connection.getresponse()
-        text = response.read().decode()
+        raw = response.read()
         seconds = time.perf_counter() - started
         for cookie in response.headers.get_all("Set-Cookie") or ():
             name, _, rest = cookie.partition("=")
             self.cookies[name.strip()] = rest.split(";", 1)[0]
-        return Answer(response.status, response.headers, text, seconds)
+        return Answer(response.status, response.headers, raw.decode(errors="replace"), seconds,
+                      len(raw))
 
     def cookie_header(self) -> dict[str, str]:
         if not self.cookies:
@@ -424,7 +449,7 @@ def measure(base: str, name: str, paths: list[str], plan: Plan,
                for _ in range(5)]
     measurement = Measurement(name, paths[0], loaded, unloaded,
                               None if None in queries else int(statistics.median(queries)),
-                              len(sample.body.encode()))
+                              sample.size)
     print(f"    {name:<28} {_describe(measurement)}", file=sys.stderr)
     return measurement
 
@@ -524,7 +549,63 @@ def database_facts(instance: Path) -> tuple[int, float]:
     return revisions, database.stat().st_size / 1024 ** 2
 
 
-def run_wiki(size: int, plan: Plan, saves: int, page_views_only: bool = False) -> WikiRun:
+def noise_png(size: int, seed: int) -> bytes:
+    """A PNG of random pixels, about *size* bytes: noise does not compress, so the file is
+    as large as its pixels, the worst case for decoding and encoding it again."""
+    side = int((size / 3) ** 0.5)
+    pixels = random.Random(seed).randbytes(side * side * 3)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), pixels).save(out, "PNG", compress_level=1)
+    return out.getvalue()
+
+
+def measure_files(run: WikiRun, wiki: Server, manifest: generate.Manifest, plan: Plan) -> None:
+    """A 100 KB image served (against a bare Flask app sending the same bytes), then 5 MB
+    images uploaded one after another through the form, the workers' memory sampled."""
+    browser = Browser(wiki.base)
+    browser.login(manifest.user, manifest.password)
+    form = "/attachments/" + quote(manifest.sample_slugs[0])
+    stored = browser.post_file(form, "picture.png", noise_png(SERVED_IMAGE_KB * 1024, 0))
+    if stored.status != 303:
+        raise RuntimeError(f"uploading the image answered {stored.status}")
+    path = "/files/" + quote(manifest.sample_slugs[0]) + "/picture.png?v=1"
+    image = RUN_DIR / "picture.png"
+    image.write_bytes(_raw(wiki.base, path))  # the bytes the wiki serves, for the ceiling
+    with Server("ceiling_app:app", RUN_DIR / "ceiling-files.log", {"CEILING_FILE": str(image)},
+                ("--pythonpath", str(BENCH))) as ceiling:
+        run.measurements.append(measure(ceiling.base, SERVE_IMAGE_CEILING, ["/file"], plan))
+        run.measurements.append(measure(wiki.base, SERVE_IMAGE, [path], plan))
+
+    sampler = RssSampler(wiki)
+    sampler.start()
+    posts, errors = [], 0
+    for number in range(UPLOADS):
+        content = noise_png(UPLOADED_IMAGE_MB * 1024 * 1024, number + 1)
+        answer = browser.post_file(form, f"photo-{number}.png", content)
+        errors += answer.status != 303
+        posts.append(answer.seconds)
+    run.upload_peak_rss_mb = round(sampler.stop(), 1)
+    browser.close()
+    load = Load(len(posts), sum(posts), _percentile(posts, 50) * 1000,
+                _percentile(posts, 99) * 1000, errors)
+    measurement = Measurement(UPLOAD_IMAGE, f"POST {form}", None, load)
+    run.measurements.append(measurement)
+    print(f"    {UPLOAD_IMAGE:<28} {_describe(measurement)}  "
+          f"worker RSS up to {run.upload_peak_rss_mb:.0f} MB", file=sys.stderr)
+
+
+def _raw(base: str, path: str) -> bytes:
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().read()
+    finally:
+        connection.close()
+
+
+def run_wiki(size: int, plan: Plan, saves: int, page_views_only: bool = False,
+             files_only: bool = False) -> WikiRun:
     print(f"Wiki of {size:,} pages", file=sys.stderr)
     manifest = generate.ensure(size)
     instance = prepare_instance(size)
@@ -535,14 +616,18 @@ def run_wiki(size: int, plan: Plan, saves: int, page_views_only: bool = False) -
         sampler.start()
         generated = f"{manifest.saves:,} saves through the services in {manifest.seconds:,.0f} s"
         run = WikiRun(size, revisions, generated, round(database_mb, 1), wiki.ready_s)
-        measure_page_views(run, wiki, manifest, plan)
-        for name, paths in [] if page_views_only else endpoints(manifest, size):
+        if not files_only:
+            measure_page_views(run, wiki, manifest, plan)
+        for name, paths in [] if page_views_only or files_only else endpoints(manifest, size):
             run.measurements.append(measure(wiki.base, name, paths, plan))
-        if not page_views_only:
+        if not (page_views_only or files_only):
             run.measurements.append(measure_saves(wiki.base, manifest, saves))
+        if not page_views_only:
+            measure_files(run, wiki, manifest, plan)
         run.worker_rss_mb = [round(rss, 1) for rss in wiki.worker_rss_mb()]
         run.worker_peak_rss_mb = round(sampler.stop(), 1)
-    run.startup_s, run.startup_cpu_s = startup_seconds(instance)  # with the machine quiet
+    if not files_only:
+        run.startup_s, run.startup_cpu_s = startup_seconds(instance)  # with the machine quiet
     return run
 
 
@@ -613,12 +698,73 @@ def check_targets(runs: list[WikiRun], hostile_results: list[hostile.HostileResu
     targets.append(Target("create_app() (slowest size)", "< 0.5 s",
                           f"{slowest.startup_s:.2f} s ({slowest.startup_cpu_s:.2f} s CPU)",
                           slowest.startup_s < 0.5))
+    targets += file_targets(runs)
     if hostile_results:
         worst = hostile.worst(hostile_results)
         targets.append(Target("hostile input, worst case", f"< {hostile.GOAL_SECONDS:g} s",
                               f"{worst.seconds:.2f} s ({worst.name})",
                               worst.seconds < hostile.GOAL_SECONDS))
     return targets
+
+
+def file_targets(runs: list[WikiRun]) -> list[Target]:
+    """The attached-file targets, on the largest wiki where they were measured."""
+    measured = [r for r in runs if r.find(SERVE_IMAGE)]
+    if not measured:
+        return []
+    run = max(measured, key=lambda r: r.pages)
+    served, ceiling = run.find(SERVE_IMAGE), run.find(SERVE_IMAGE_CEILING)
+    ratio = served.throughput.rps / ceiling.throughput.rps
+    upload = run.find(UPLOAD_IMAGE)
+    at = f" at {run.pages:,} pages"
+    return [
+        Target(f"{SERVE_IMAGE} / the same bytes from bare Flask{at}", "≥ 50%",
+               f"{ratio:.0%} ({served.throughput.rps:,.0f} / {ceiling.throughput.rps:,.0f} "
+               "req/s)", ratio >= 0.5),
+        Target(f"{UPLOAD_IMAGE}: worker RSS during the uploads{at}", "< 200 MB",
+               f"{run.upload_peak_rss_mb:.0f} MB (p50 {upload.latency.p50_ms:,.0f} ms per "
+               "upload)", run.upload_peak_rss_mb < 200),
+    ]
+
+
+def files_section(runs: list[WikiRun], date: str) -> list[str]:
+    """The attached-file rows of *runs* and their targets, as a section of their own."""
+    lines = [
+        FILES_SECTION, "",
+        f"Run {date} (`--files-only`). A {SERVED_IMAGE_KB} KB PNG of random pixels (it does "
+        "not compress) is uploaded through the form, then its versioned address "
+        "(`?v=1`) is asked for by wrk as a visitor without cookies, against a bare Flask app "
+        "(bench/ceiling_app.py, `/file`) sending the same bytes under the same Gunicorn "
+        f"settings. Then {UPLOADS} different {UPLOADED_IMAGE_MB} MB PNGs are uploaded one "
+        "after another by a signed-in editor (each decoded and encoded again by Pillow and "
+        "stored in the database), the workers' memory sampled every half second. The machine "
+        "is shared and noisy: compare figures within one run only.", "",
+        "| target | goal | measured | |", "| --- | --- | --- | --- |",
+    ]
+    lines += [_target_row(t) for t in file_targets(runs)]
+    for run in runs:
+        lines += ["", f"{run.pages:,} pages:", "",
+                  "| endpoint | req/s (16 conn.) | p50 ms | p99 ms | queries | KB | errors |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [_measurement_row(m) for m in run.measurements]
+    return lines
+
+
+def splice_files_section(markdown_text: str, section: list[str]) -> str:
+    """*markdown_text* with its attached-files section replaced by *section* (or added
+    before the hostile-input section, or at the end); everything else kept."""
+    lines = markdown_text.rstrip("\n").split("\n")
+    if FILES_SECTION in lines:
+        start = lines.index(FILES_SECTION)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
+                   len(lines))
+        lines[start:end] = [*section, ""] if end < len(lines) else section
+    elif "## Hostile input" in lines:
+        at = lines.index("## Hostile input")
+        lines[at:at] = [*section, ""]
+    else:
+        lines += ["", *section]
+    return "\n".join(lines) + "\n"
 
 
 # --- writing the results ------------------------------------------------------------------
@@ -653,14 +799,17 @@ def markdown(report: Report) -> str:
         "machine is shared: compare figures within one run only.",
         "", "## Targets", "", "| target | goal | measured | |", "| --- | --- | --- | --- |",
     ]
-    lines += [f"| {t.what} | {t.goal} | {t.measured} | "
-              f"{'met' if t.met else 'not measured' if t.met is None else '**missed**'} |"
-              for t in report.targets]
+    lines += [_target_row(t) for t in report.targets]
     for run in report.runs:
         lines += ["", *_run_table(run)]
     if report.hostile:
         lines += ["", *hostile.markdown(report.hostile)]
     return "\n".join(lines) + "\n"
+
+
+def _target_row(t: Target) -> str:
+    return (f"| {t.what} | {t.goal} | {t.measured} | "
+            f"{'met' if t.met else 'not measured' if t.met is None else '**missed**'} |")
 
 
 def _run_table(run: WikiRun) -> list[str]:
@@ -683,16 +832,21 @@ def _run_table(run: WikiRun) -> list[str]:
         c = run.ceiling_latency
         lines.append(f"| ceiling (bare Flask) | {statistics.mean(run.ceiling_rps):,.0f} | "
                      f"{c.p50_ms:.2f} | {c.p99_ms:.2f} | – | – | {c.errors} |")
-    for m in run.measurements:
-        loaded = m.throughput
-        errors = m.latency.errors + (loaded.errors if loaded else 0)
-        lines.append(
-            f"| {m.name} | {f'{loaded.rps:,.0f}' if loaded else f'{m.latency.rps:,.0f} (1 conn.)'}"
-            f" | {m.latency.p50_ms:.2f} | {m.latency.p99_ms:.2f} | "
-            f"{m.queries if m.queries is not None else '–'} | "
-            f"{f'{m.body_bytes / 1024:.0f}' if m.body_bytes else '–'} | {errors} |"
-        )
+    lines += [_measurement_row(m) for m in run.measurements]
     return lines
+
+
+def _measurement_row(m: Measurement) -> str:
+    loaded = m.throughput
+    errors = m.latency.errors + (loaded.errors if loaded else 0)
+    one = m.latency.rps  # a slow series (uploads) gets its decimals
+    rps = f"{loaded.rps:,.0f}" if loaded else f"{one:,.{0 if one >= 10 else 2}f} (1 conn.)"
+    return (
+        f"| {m.name} | {rps}"
+        f" | {m.latency.p50_ms:.2f} | {m.latency.p99_ms:.2f} | "
+        f"{m.queries if m.queries is not None else '–'} | "
+        f"{f'{m.body_bytes / 1024:.0f}' if m.body_bytes else '–'} | {errors} |"
+    )
 
 
 # --- main ---------------------------------------------------------------------------------
@@ -709,16 +863,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--saves", type=int, default=SAVES, help="saves per wiki")
     parser.add_argument("--page-views-only", action="store_true",
                         help="page views and the ceiling only; print them, keep latest.md")
+    parser.add_argument("--files-only", action="store_true",
+                        help="the attached-file rows only; put their section into latest.md")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     plan = Plan(args.seconds, args.latency_seconds)
     machine = describe_machine()
-    runs = [run_wiki(size, plan, args.saves, args.page_views_only)
+    runs = [run_wiki(size, plan, args.saves, args.page_views_only, args.files_only)
             for size in generate.sizes_wanted(args.large, args.sizes)]
     if args.page_views_only:  # a part of the table: compare it with another such run
         print("\n".join(line for run in runs for line in _run_table(run)))
+        return
+    if args.files_only:  # its own section; the other rows of latest.md are kept
+        section = files_section(runs, machine.date)
+        latest = RESULTS / "latest.md"
+        latest.write_text(splice_files_section(latest.read_text(), section))
+        print("\n".join(section))
         return
     report = Report(machine, runs, asdict(plan) | {"saves": args.saves},
                     hostile=hostile.measure())

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
-from urllib.request import HTTPCookieProcessor, build_opener
+from urllib.request import HTTPCookieProcessor, Request, build_opener
 
 from tests.helpers import PASSWORD, csrf_token, textarea
 
@@ -174,13 +175,36 @@ class Browser:
     def post(self, path: str, fields: dict[str, str]) -> Response:
         return self._open(path, urlencode(fields).encode())
 
-    def _open(self, path: str, data: bytes | None = None) -> Response:
+    def _open(self, path: str, data: bytes | None = None,
+              headers: dict[str, str] | None = None) -> Response:
+        status, url, body = self._fetch(path, data, headers)
+        return Response(status, url, body.decode(errors="replace"))
+
+    def _fetch(self, path: str, data: bytes | None = None,
+               headers: dict[str, str] | None = None) -> tuple[int, str, bytes]:
+        request = Request(self.base + path, data, headers or {})
         try:
-            with self.opener.open(self.base + path, data, timeout=REQUEST_TIMEOUT) as response:
-                return Response(response.status, response.url, response.read().decode())
+            with self.opener.open(request, timeout=REQUEST_TIMEOUT) as response:
+                return response.status, response.url, response.read()
         except HTTPError as error:  # 4xx and 5xx pages are answers to look at, too
             with error:
-                return Response(error.code, error.url, error.read().decode(errors="replace"))
+                return error.code, error.url, error.read()
+
+    def download(self, path: str) -> tuple[int, bytes]:
+        """The status and bytes of *path*: a file, not a page."""
+        status, _url, body = self._fetch(path)
+        return status, body
+
+    def upload(self, slug: str, name: str, content: bytes) -> Response:
+        """Choose one file in the upload form of *slug* and send it, as a browser would."""
+        token = csrf_token(self.get(f"/attachments/{slug}").text)
+        boundary = uuid.uuid4().hex
+        body = (f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+                f"{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+                ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
+        return self._open(f"/attachments/{slug}", body,
+                          {"Content-Type": f"multipart/form-data; boundary={boundary}"})
 
     def login(self, username: str = EDITOR, password: str = PASSWORD) -> None:
         form = self.get("/login")

@@ -210,7 +210,7 @@ def test_only_successful_page_views_are_kept(visitor, page):
 
 
 def test_the_views_kept_are_those_marked_at_the_view(app):
-    assert caching.kept_endpoints(app) == {"pages.home", "pages.view"}
+    assert caching.kept_endpoints(app) == {"pages.home", "pages.view", "attachments.file"}
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ INVALID: dict[str, tuple[str, str, str | None, dict[str, str]]] = {
     "attachments.listing": ("editor", "/attachments/sample", None, {}),  # no file chosen
     "attachments.delete": ("editor", "/attachments/sample/delete", "/attachments/sample",
                            {"name": ""}),
+    "attachments.restore": ("admin", "/attachments/sample/restore", "/attachments/sample",
+                            {"name": ""}),
     "account.login": ("anonymous", "/login", None, {"username": "editor", "password": "wrong"}),
     "account.logout": ("editor", "/logout", None, {"csrf_token": "stale"}),
     "account.register": ("anonymous", "/register", None,

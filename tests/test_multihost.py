@@ -10,6 +10,7 @@ The same runs against one master on SQLite.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import threading
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import create_engine, select
 from sqlalchemy.pool import NullPool
 
@@ -222,6 +224,29 @@ def test_eight_writers_on_one_host_and_sqlite_lose_nothing(tmp_path):
         writers = run_writers(bases)
         check_history(f"sqlite:///{tmp_path / 'host-0' / 'wiki.sqlite'}", writers)
         check_every_host(bases)
+
+
+@pytest.mark.slow
+def test_a_file_uploaded_on_one_host_is_served_by_the_other_at_once(tmp_path,
+                                                                   postgresql_database):
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), "teal").save(picture, "PNG")
+    with hosts(tmp_path, 2, DATABASE_URL=postgresql_database) as ([host_a, host_b], _logs):
+        create_page(host_a, "Shared", "![flow](flow.png) [slides](talk.pdf)")
+        a, b = Browser(host_a), Browser(host_b)
+        a.login()
+        b.login()
+        assert a.upload("shared", "flow.png", picture.getvalue()).status == 200
+        assert b.upload("shared", "talk.pdf", b"%PDF-1.4 from host B").status == 200
+
+        served_by_a = a.download("/files/shared/flow.png")
+        assert served_by_a[0] == 200
+        assert b.download("/files/shared/flow.png") == served_by_a
+        assert a.download("/files/shared/talk.pdf") == (200, b"%PDF-1.4 from host B")
+        for browser in (a, b):  # each host's page shows both files, no red link left
+            page = browser.get("/wiki/shared").text
+            assert '<img src="/files/shared/flow.png" alt="flow">' in page
+            assert 'href="/files/shared/talk.pdf"' in page
 
 
 @pytest.fixture

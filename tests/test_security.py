@@ -140,6 +140,7 @@ EXPECTED: dict[str, Needs | ReadThenEdit | Fixed] = {
     "api_v1.reference": public("/help/api"),
     "attachments.listing": ReadThenEdit("/attachments/sample"),
     "attachments.delete": Needs(Action.EDIT, "/attachments/sample/delete"),
+    "attachments.restore": Needs(Action.RESTORE, "/attachments/sample/restore"),
     "attachments.file": Needs(Action.READ, "/files/sample/notes.pdf"),
     "account.login": Fixed("/login", signed_out=(OK, FORM_AGAIN), signed_in=(HOME, FORM_AGAIN)),
     "account.logout": Fixed("/logout", signed_out=(HOME, HOME), signed_in=(OK, FORM_AGAIN)),
@@ -168,7 +169,7 @@ EXPECTED: dict[str, Needs | ReadThenEdit | Fixed] = {
 
 # POST-only routes whose URL, read with GET, is the file list of a page that is not there:
 # GET /attachments/sample/delete lists the files of a page "sample/delete".
-GET_LISTS_ANOTHER_PAGE = {"attachments.delete"}
+GET_LISTS_ANOTHER_PAGE = {"attachments.delete", "attachments.restore"}
 
 
 def get_of_a_post_route(endpoint: str, url: str, visitor: str, anonymous_read: bool) -> str:
@@ -286,6 +287,7 @@ POSTED: dict[str, tuple[str, str, dict[str, str], list[str]]] = {
     "history.revert": ("admin", "/revert/sample?rev=1", {}, []),
     "attachments.listing": ("admin", "/attachments/sample", {}, []),
     "attachments.delete": ("admin", "/attachments/sample/delete", {"name": "notes.pdf"}, []),
+    "attachments.restore": ("admin", "/attachments/sample/restore", {"name": "notes.pdf"}, []),
     "account.login": ("anonymous", "/login", {"username": "Typed name", "password": "x" * 9},
                       ['value="Typed name"']),
     "account.register": ("anonymous", "/register",

@@ -13,6 +13,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from wiki.web.requests import WikiRequest
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 
@@ -34,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.request_class = WikiRequest  # closes every file an upload was spooled into
     load_config(app, test_config)
 
     register_extensions(app)

@@ -29,6 +29,11 @@ MAX_UPLOAD_MB = 10
 # `flask pages import` of a zip archive: at most this much unpacked, in all.
 IMPORT_MAX_ARCHIVE_MB = 2048
 MAX_FILES_PER_UPLOAD = 10
+# The room all of them may take together (each distinct content counted once); 0: no limit.
+MAX_TOTAL_UPLOAD_MB = 0
+# None keeps files in the database. A folder (relative to the instance folder) that every
+# host shares keeps them there instead (wiki/services/storage.py); choose it before uploads.
+FILES_DIR = None
 
 # Pagination.
 PAGE_SIZE = 50

@@ -121,6 +121,11 @@ class DeleteFileForm(FlaskForm):
     submit = SubmitField("Delete")
 
 
+class RestoreFileForm(FlaskForm):
+    name = HiddenField(validators=[InputRequired("Say which file to restore.")])
+    submit = SubmitField("Restore")
+
+
 class RenameForm(FlaskForm):
     title = StringField("New title", validators=TITLE_RULES)
     rewrite_links = BooleanField("Update links to this page in other pages", default=True)

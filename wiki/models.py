@@ -197,6 +197,7 @@ class Attachment(db.Model):
     deleted_at: Mapped[datetime | None]
 
     uploader: Mapped[User | None] = relationship(foreign_keys=[uploader_id])
+    deleted_by: Mapped[User | None] = relationship(foreign_keys=[deleted_by_id])
 
     __table_args__ = (
         UniqueConstraint("page_id", "name", "version", name="uq_attachment_page_id_name_version"),

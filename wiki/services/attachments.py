@@ -2,7 +2,9 @@
 
 The type of a file comes from its bytes, never its name or the client's header. Raster
 images are decoded and encoded again with Pillow, which leaves their metadata (EXIF, GPS)
-behind and turns a polyglot into a plain image. Bytes are stored once per SHA-256.
+behind and turns a polyglot into a plain image. Bytes are stored once per SHA-256, by the
+configured store (wiki/services/storage.py), and read from the upload as a file (Werkzeug
+keeps a large one on disk), never held whole in memory more than once.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 import io
 import unicodedata
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -20,7 +23,7 @@ from sqlalchemy.orm import Session
 from wiki.database import one_writer_at_a_time, write_transaction
 from wiki.extensions import db
 from wiki.models import Attachment, Blob, Page, Revision, User, utcnow
-from wiki.services import links
+from wiki.services import links, storage
 from wiki.services.text import is_invisible
 
 MB = 1024 * 1024
@@ -46,21 +49,40 @@ class FileTooLarge(UploadRefused):
     pass
 
 
+class QuotaExceeded(UploadRefused):
+    """The wiki's files would take more room than ``MAX_TOTAL_UPLOAD_MB`` allows."""
+
+
 @dataclass(frozen=True)
 class Upload:
-    """A file as sent: the name the client gave and its bytes."""
+    """A file as sent: the name the client gave and its bytes, or a seekable file holding
+    them (an upload Werkzeug spooled to disk)."""
 
     name: str
-    data: bytes
+    data: bytes | BinaryIO
+
+    def open(self) -> BinaryIO:
+        if isinstance(self.data, bytes):
+            return io.BytesIO(self.data)
+        self.data.seek(0)
+        return self.data
 
 
 @dataclass(frozen=True)
 class Prepared:
+    """What is stored for an upload: *size* bytes read from *source*, with their digest."""
+
     name: str
-    data: bytes
+    source: BinaryIO
+    size: int
+    sha256: str
     media_type: str
     width: int | None = None
     height: int | None = None
+
+    def read_from_start(self) -> BinaryIO:
+        self.source.seek(0)
+        return self.source
 
 
 @dataclass
@@ -79,6 +101,16 @@ def too_large_message() -> str:
     return f"Files may be up to {current_app.config['MAX_UPLOAD_MB']} MB each."
 
 
+def quota_bytes() -> int:
+    """How many bytes the wiki's files may take in all; 0 for no limit."""
+    return int(float(current_app.config["MAX_TOTAL_UPLOAD_MB"]) * MB)
+
+
+def stored_bytes(session: Session) -> int:
+    """The room the wiki's files take: each distinct content once."""
+    return session.scalar(select(func.coalesce(func.sum(Blob.size), 0)))
+
+
 def normalise_name(raw: str) -> str:
     """The name a file is kept under: its last path part, without control, format (bidi)
     or separator characters, spaces turned into hyphens.
@@ -95,10 +127,11 @@ def normalise_name(raw: str) -> str:
     return name
 
 
-def claims_to_be_an_image(name: str, data: bytes) -> bool:
+def claims_to_be_an_image(name: str, head: bytes) -> bool:
+    """Whether a file called *name* starting with *head* says it is an image."""
     extension = name[name.rfind("."):].lower() if "." in name else ""
-    webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
-    return extension in IMAGE_EXTENSIONS or webp or data.startswith(IMAGE_SIGNATURES)
+    webp = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    return extension in IMAGE_EXTENSIONS or webp or head.startswith(IMAGE_SIGNATURES)
 
 
 def prepare(upload: Upload) -> Prepared:
@@ -106,27 +139,36 @@ def prepare(upload: Upload) -> Prepared:
 
     :raises UploadRefused: too large, an unusable name, or an image that does not decode.
     """
-    if len(upload.data) > max_upload_bytes():
+    source = upload.open()
+    size = source.seek(0, io.SEEK_END)
+    if size > max_upload_bytes():
         raise FileTooLarge(too_large_message())
     name = normalise_name(upload.name)
-    if claims_to_be_an_image(name, upload.data):
-        return reencode_image(name, upload.data)
-    media_type = "application/pdf" if upload.data.startswith(b"%PDF-") else DOWNLOAD_TYPE
-    return Prepared(name, upload.data, media_type)
+    source.seek(0)
+    head = source.read(16)
+    source.seek(0)
+    if claims_to_be_an_image(name, head):
+        return reencode_image(name, source)
+    media_type = "application/pdf" if head.startswith(b"%PDF-") else DOWNLOAD_TYPE
+    return Prepared(name, source, size, hashlib.file_digest(source, "sha256").hexdigest(),
+                    media_type)
 
 
-def reencode_image(name: str, data: bytes) -> Prepared:
-    """*data* decoded and encoded again as the same raster format, without its metadata.
+def reencode_image(name: str, source: BinaryIO) -> Prepared:
+    """The image in *source* decoded and encoded again as the same raster format, without
+    its metadata.
 
     :raises UploadRefused: not a PNG, JPEG, GIF or WebP that decodes, or too many pixels.
     """
     too_many_pixels = UploadRefused(f"“{name}” has more than {MAX_IMAGE_PIXELS:,} pixels.")
     try:
-        with Image.open(io.BytesIO(data), formats=list(RASTER_TYPES)) as image:
+        with Image.open(source, formats=list(RASTER_TYPES)) as image:
             # Pillow refuses twice its limit itself, and only warns below that.
             if image.width * image.height > MAX_IMAGE_PIXELS:
                 raise too_many_pixels
-            return Prepared(name, *encode_again(image))
+            data, media_type, width, height = encode_again(image)
+            return Prepared(name, io.BytesIO(data), len(data),
+                            hashlib.sha256(data).hexdigest(), media_type, width, height)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise too_many_pixels from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
@@ -160,27 +202,44 @@ def upload(page: Page, uploads: list[Upload], uploader: User | None) -> list[Att
     prepared = [prepare(item) for item in uploads]  # outside the write lock: decoding is slow
     names = {item.name for item in prepared}
     shown = prerender_page(page, also=names)
+    store = storage.configured()
     with write_transaction() as session:
         one_writer_at_a_time(session, f"attachments:{page.id}")
-        # Two pages may get the same bytes at once: blobs are added one upload at a time.
+        # Two pages may get the same bytes at once, and the quota counts them all: blobs
+        # are added one upload at a time.
         one_writer_at_a_time(session, "blobs")
+        new = {item.sha256: item for item in prepared if not store.exists(session, item.sha256)}
+        check_quota(session, sum(item.size for item in new.values()))
+        for sha256, item in new.items():
+            store.put(session, sha256, item.read_from_start(), item.size)
+        session.flush()
         stored = []
         for item in prepared:
-            sha256 = hashlib.sha256(item.data).hexdigest()
-            if session.get(Blob, sha256) is None:
-                session.add(Blob(sha256=sha256, data=item.data, size=len(item.data)))
-                session.flush()
             last = session.scalar(select(func.max(Attachment.version)).where(
                 Attachment.page_id == page.id, Attachment.name == item.name))
             attachment = Attachment(
-                page_id=page.id, name=item.name, version=(last or 0) + 1, blob_sha256=sha256,
-                size=len(item.data), media_type=item.media_type, width=item.width,
-                height=item.height, uploader_id=uploader.id if uploader else None)
+                page_id=page.id, name=item.name, version=(last or 0) + 1,
+                blob_sha256=item.sha256, size=item.size, media_type=item.media_type,
+                width=item.width, height=item.height,
+                uploader_id=uploader.id if uploader else None)
             session.add(attachment)
             session.flush()
             stored.append(attachment)
         show_files_as_they_are(session, page, shown, names)
     return stored
+
+
+def check_quota(session: Session, more: int) -> None:
+    """:raises QuotaExceeded: when *more* bytes would take the wiki's files past the quota."""
+    quota = quota_bytes()
+    if not quota or not more:
+        return
+    used = stored_bytes(session)
+    if used + more > quota:
+        raise QuotaExceeded(
+            f"The wiki's files may take up to {current_app.config['MAX_TOTAL_UPLOAD_MB']} MB "
+            f"in all; {used / MB:.1f} MB are used and this upload needs {more / MB:.1f} MB "
+            "more. Nothing was stored. An administrator can raise the limit.")
 
 
 def files(page: Page) -> list[AttachedFile]:
@@ -215,7 +274,12 @@ def get_file(page: Page, name: str, version: int | None = None) -> Attachment | 
 
 
 def content(attachment: Attachment) -> bytes:
-    return db.session.scalar(select(Blob.data).where(Blob.sha256 == attachment.blob_sha256))
+    return storage.configured().get(db.session, attachment.blob_sha256)
+
+
+def open_content(attachment: Attachment) -> BinaryIO:
+    """The attachment's bytes as a file to read; the caller closes it."""
+    return storage.configured().open(db.session, attachment.blob_sha256)
 
 
 def delete(page: Page, name: str, user: User) -> bool:
@@ -231,6 +295,50 @@ def delete(page: Page, name: str, user: User) -> bool:
         )
         show_files_as_they_are(session, page, shown, {name})
         return result.rowcount > 0
+
+
+def deleted_files(page: Page) -> list[Attachment]:
+    """The newest version of each of the page's deleted files, by name: those with no
+    version left that is not deleted."""
+    live = select(Attachment.name).where(Attachment.page_id == page.id,
+                                         Attachment.deleted.is_(False))
+    versions = db.session.scalars(
+        select(Attachment)
+        .where(Attachment.page_id == page.id, Attachment.deleted.is_(True),
+               Attachment.name.not_in(live))
+        .order_by(Attachment.name, Attachment.version.desc())
+    ).all()
+    newest: dict[str, Attachment] = {}
+    for version in versions:
+        newest.setdefault(version.name, version)
+    return list(newest.values())
+
+
+def restore(page: Page, name: str, user: User) -> Attachment | None:
+    """Bring back the deleted file *name*: its versions are shown again, and the restore is
+    recorded as a new version by *user* with the newest one's bytes (as restoring a page
+    saves a new revision). None when the page has no deleted file of that name.
+    """
+    shown = prerender_page(page, also={name})
+    with write_transaction() as session:
+        one_writer_at_a_time(session, f"attachments:{page.id}")
+        versions = session.scalars(
+            select(Attachment).where(Attachment.page_id == page.id, Attachment.name == name)
+            .order_by(Attachment.version.desc())
+        ).all()
+        if not versions or not all(version.deleted for version in versions):
+            return None
+        newest = versions[0]
+        for version in versions:  # who deleted it last and when stay recorded on them
+            version.deleted = False
+        restored = Attachment(
+            page_id=page.id, name=name, version=newest.version + 1,
+            blob_sha256=newest.blob_sha256, size=newest.size, media_type=newest.media_type,
+            width=newest.width, height=newest.height, uploader_id=user.id)
+        session.add(restored)
+        session.flush()
+        show_files_as_they_are(session, page, shown, {name})
+        return restored
 
 
 def prerender_page(page: Page, also: set[str] = frozenset(),

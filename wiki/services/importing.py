@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import re
 import stat
@@ -579,8 +578,7 @@ def attach_file(page: Page, name: str, path: Path, root: Path, report: ImportRep
 def is_current_file(page: Page, prepared: attachments.Prepared) -> bool:
     """Whether *page*'s current file named as *prepared* already holds its bytes."""
     current = attachments.get_file(page, prepared.name)
-    return current is not None \
-        and current.blob_sha256 == hashlib.sha256(prepared.data).hexdigest()
+    return current is not None and current.blob_sha256 == prepared.sha256
 
 
 # --- from a zip archive -----------------------------------------------------------------------

@@ -1,6 +1,5 @@
-"""A page's attached files: the list with its upload form, the files themselves, deletion."""
-
-import io
+"""A page's attached files: the list with its upload form, the files themselves, deletion
+and (for administrators) restoring deleted ones."""
 
 from flask import (
     Blueprint,
@@ -14,13 +13,14 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestedRangeNotSatisfiable, RequestEntityTooLarge
 
-from wiki.forms import DeleteFileForm, UploadForm, checks_its_own_csrf_token
+from wiki.forms import DeleteFileForm, RestoreFileForm, UploadForm, checks_its_own_csrf_token
 from wiki.models import Page, as_utc
-from wiki.permissions import Action
+from wiki.permissions import Action, can
 from wiki.services import attachments
 from wiki.views import form_status
+from wiki.web import caching
 from wiki.web.access import require
 from wiki.web.arguments import int_argument
 from wiki.web.loaders import get_page_or_404
@@ -34,6 +34,13 @@ FILE_POLICY = "sandbox; default-src 'none'"
 IMAGE_POLICY = f"{FILE_POLICY}; img-src 'self'; style-src 'unsafe-inline'"
 
 
+class InsufficientStorage(HTTPException):
+    """507: the wiki has no room left for the upload (its quota), which Werkzeug lacks."""
+
+    code = 507
+    description = "The wiki has no room left for these files."
+
+
 @bp.route("/attachments/<path:slug>", methods=["GET", "POST"])
 @checks_its_own_csrf_token
 def listing(slug: str):
@@ -45,11 +52,14 @@ def listing(slug: str):
     form = upload_form_within_limit()
     if not form.validate_on_submit():
         return file_list(page, form)
-    uploads = [attachments.Upload(item.filename or "", item.read()) for item in form.file.data]
+    # Each file as Werkzeug received it: in memory when small, on disk when large.
+    uploads = [attachments.Upload(item.filename or "", item.stream) for item in form.file.data]
     try:
         stored = attachments.upload(page, uploads, current_user)
     except attachments.FileTooLarge as refused:
         abort(413, str(refused))
+    except attachments.QuotaExceeded as refused:
+        raise InsufficientStorage(str(refused)) from refused
     except attachments.UploadRefused as refused:
         form.file.errors = [str(refused)]
         return file_list(page, form)
@@ -73,10 +83,15 @@ def upload_form_within_limit() -> UploadForm:
     return form
 
 
-def file_list(page: Page, form: UploadForm, delete_form: DeleteFileForm | None = None):
-    """The list of *page*'s files with the upload form; 422 when a form comes back."""
+def file_list(page: Page, form: UploadForm, delete_form: DeleteFileForm | None = None,
+              restore_form: RestoreFileForm | None = None):
+    """The list of *page*'s files with the upload form, and for those who may restore, its
+    deleted files; 422 when a form comes back."""
+    deleted = attachments.deleted_files(page) if can(current_user, Action.RESTORE, page) else []
     return render_template("attachments/list.html", page=page, files=attachments.files(page),
-                           form=form, delete_form=delete_form or DeleteFileForm(formdata=None),
+                           deleted=deleted, form=form,
+                           delete_form=delete_form or DeleteFileForm(formdata=None),
+                           restore_form=restore_form or RestoreFileForm(formdata=None),
                            ), form_status(form)
 
 
@@ -96,7 +111,24 @@ def delete(slug: str):
     return redirect(url_for("attachments.listing", slug=page.slug), 303)
 
 
+@bp.post("/attachments/<path:slug>/restore")
+@checks_its_own_csrf_token
+def restore(slug: str):
+    require(Action.READ)
+    page = get_page_or_404(slug)
+    require(Action.RESTORE, page)
+    form = RestoreFileForm()
+    if not form.validate_on_submit():
+        return file_list(page, UploadForm(formdata=None), restore_form=form)
+    if attachments.restore(page, form.name.data, current_user):
+        flash(f"Restored {form.name.data}.", "success")
+    else:
+        flash(f"“{page.title}” has no deleted file called {form.name.data}.", "error")
+    return redirect(url_for("attachments.listing", slug=page.slug), 303)
+
+
 @bp.get("/files/<path:slug>/<name>")
+@caching.keeps_page  # an image on a page is asked for as often as the page
 def file(slug: str, name: str):
     require(Action.READ)
     page = get_page_or_404(slug)
@@ -107,12 +139,19 @@ def file(slug: str, name: str):
     if attachment is None:
         abort(404)
     inline = attachment.media_type.startswith("image/")
+    content = attachments.open_content(attachment)
     response = send_file(
-        io.BytesIO(attachments.content(attachment)), mimetype=attachment.media_type,
-        as_attachment=not inline, download_name=attachment.name, conditional=True,
-        etag=attachment.blob_sha256, last_modified=as_utc(attachment.uploaded_at),
-        max_age=YEAR if version is not None else 0,
+        content, mimetype=attachment.media_type, as_attachment=not inline,
+        download_name=attachment.name, conditional=False, etag=attachment.blob_sha256,
+        last_modified=as_utc(attachment.uploaded_at), max_age=YEAR if version is not None else 0,
     )
+    # 304s and ranges answered here, the length known from the row whatever the store.
+    response.content_length = attachment.size
+    try:
+        response.make_conditional(request, accept_ranges=True, complete_length=attachment.size)
+    except RequestedRangeNotSatisfiable:
+        content.close()
+        raise
     if version is not None:
         response.cache_control.immutable = True
     else:

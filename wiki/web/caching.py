@@ -238,9 +238,11 @@ def page_key(environ) -> str:
 
 
 def _anonymous_read(environ) -> bool:
-    """A GET or HEAD without cookies or credentials: every such reader gets the same page."""
+    """A GET or HEAD without cookies or credentials: every such reader gets the same page.
+    One asking for a range of bytes (of an attached file) is left to the view."""
     return (environ.get("REQUEST_METHOD") in ("GET", "HEAD")
-            and not environ.get("HTTP_COOKIE") and not environ.get("HTTP_AUTHORIZATION"))
+            and not environ.get("HTTP_COOKIE") and not environ.get("HTTP_AUTHORIZATION")
+            and not environ.get("HTTP_RANGE"))
 
 
 @dataclass(frozen=True)
