@@ -108,12 +108,13 @@ def register_blueprints(app: Flask) -> None:
         history,
         links,
         pages,
+        review,
         search,
         site,
     )
 
-    for module in (pages, history, links, search, attachments, account, admin, api, health,
-                   site):
+    for module in (pages, history, links, search, attachments, review, account, admin, api,
+                   health, site):
         app.register_blueprint(module.bp)
 
 

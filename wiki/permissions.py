@@ -21,12 +21,13 @@ class Action(enum.StrEnum):
     DELETE = "delete"
     RESTORE = "restore"  # bring back a deleted page
     MANAGE_USERS = "manage_users"
+    REVIEW = "review"  # review cards on one's own schedule: reading, not editing
 
 
 _WRITE = {Action.CREATE, Action.EDIT, Action.RENAME, Action.REVERT, Action.DELETE}
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.READER: frozenset({Action.READ}),
-    Role.EDITOR: frozenset({Action.READ, *_WRITE}),
+    Role.READER: frozenset({Action.READ, Action.REVIEW}),
+    Role.EDITOR: frozenset({Action.READ, Action.REVIEW, *_WRITE}),
     Role.ADMIN: frozenset(Action),
 }
 

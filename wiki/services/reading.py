@@ -4,7 +4,7 @@ the others (who links to it, its parents and its sub-pages)."""
 from dataclasses import dataclass
 
 from wiki.models import Page, Revision
-from wiki.services import hierarchy, links
+from wiki.services import cards, hierarchy, links
 
 CHILDREN_SHOWN = 100
 
@@ -16,6 +16,7 @@ class PageView:
     backlinks: int  # how many live pages link here
     breadcrumbs: list[tuple[str, str]]  # (slug, title) of each parent, outermost first
     children: list[Page]  # the first CHILDREN_SHOWN sub-pages, A–Z
+    cards: int  # how many review cards its current text has
 
 
 def page_view(page: Page, revision: Revision | None = None) -> PageView:
@@ -23,5 +24,5 @@ def page_view(page: Page, revision: Revision | None = None) -> PageView:
     return PageView(
         page=page, revision=revision or page.current_revision,
         backlinks=links.backlink_count(page), breadcrumbs=hierarchy.breadcrumbs(page.slug),
-        children=hierarchy.children(page, CHILDREN_SHOWN),
+        children=hierarchy.children(page, CHILDREN_SHOWN), cards=cards.count_on_page(page),
     )
