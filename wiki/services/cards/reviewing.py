@@ -84,12 +84,15 @@ def new_cards(user: User) -> Select:
     return active_cards().where(~reviewed)
 
 
+def new_today_query(user: User, now: datetime) -> Select:
+    """How many new cards *user* started today (UTC): today's entries of their log."""
+    return (select(func.count()).select_from(ReviewLog)
+            .where(ReviewLog.user_id == user.id, ReviewLog.reviewed_at >= start_of_day(now),
+                   ReviewLog.state == NEW))
+
+
 def new_left_today(user: User, now: datetime) -> int:
-    started = db.session.scalar(
-        select(func.count()).select_from(ReviewLog)
-        .where(ReviewLog.user_id == user.id, ReviewLog.reviewed_at >= start_of_day(now),
-               ReviewLog.state == NEW))
-    return max(0, user.new_cards_per_day - started)
+    return max(0, user.new_cards_per_day - db.session.scalar(new_today_query(user, now)))
 
 
 def nothing_due(user: User, scope: Scope = Scope(), now: datetime | None = None) -> NothingDue:
