@@ -328,3 +328,26 @@ def test_new_cards_per_day_is_set_on_the_account_page(reader, deck):
                                           "save_review_settings": "Save review settings"})
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "from 0 to 1000" in html and 'value="5000"' in html
+
+
+# --- other ways text arrives ----------------------------------------------------------------
+
+def test_imported_pages_bring_their_cards(app, runner, tmp_path):
+    (tmp_path / "deck.md").write_text("# Imported deck\n\nImported question :: its answer\n")
+    result = runner.invoke(args=["pages", "import", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert list(card_ids("imported-deck")) == ["Imported question"]
+
+
+def test_the_shipped_notes_have_no_cards(app, notes):
+    with app.app_context():
+        assert db.session.scalars(select(Card)).all() == []
+
+
+def test_reindexing_finds_the_cards_of_pages_saved_before_cards(app, editor_user, runner):
+    save(None, "Old question :: old answer", editor_user)
+    db.session.execute(Card.__table__.delete())
+    db.session.commit()
+    assert runner.invoke(args=["pages", "reindex"]).exit_code == 0
+    assert list(card_ids()) == ["Old question"]
