@@ -781,6 +781,7 @@ def write_review_section(machine: Machine, size: int, plan: Plan) -> None:
     with Server("wsgi:app", RUN_DIR / f"wiki-{size}-reviews.log",
                 {"WIKI_INSTANCE_PATH": str(instance)}) as wiki:
         measurements = measure_reviews(wiki.base, instance, manifest, plan)
+    load = os.getloadavg()[0]
     lines = [
         REVIEW_SECTION, "",
         f"Run {machine.date} on {machine.cpu}, {machine.cores} cores, SQLite {machine.sqlite}, "
@@ -790,7 +791,9 @@ def write_review_section(machine: Machine, size: int, plan: Plan) -> None:
         f"(the question side), loaded like the other endpoints; *grade* is {GRADES} POSTs of "
         "rating 3 one after another, each after opening the card as a browser does. Goal: "
         "p50 < 10 ms each. PostgreSQL is not benchmarked (the bench runs SQLite only); the "
-        "due-card query walks the same (user_id, due) index there.", "",
+        "due-card query walks the same (user_id, due) index there. Load average when "
+        f"measured: {load:.1f} on {machine.cores} cores (a busy machine slows every "
+        "request, not these alone: compare with a page view measured at the same time).", "",
         "| endpoint | req/s (16 conn.) | p50 ms | p99 ms | queries | KB | errors | goal |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]

@@ -2,10 +2,11 @@
 wherever it is checked: in a form, in the service behind it, or on the command line."""
 
 import pytest
+from sqlalchemy import select
 
 from tests.helpers import PASSWORD, csrf_token
 from wiki.extensions import db
-from wiki.models import User
+from wiki.models import Card, User
 from wiki.services import accounts, pages
 
 # Per POST route: who sends it, where, the form's page (if not the same URL), and an
@@ -37,6 +38,9 @@ INVALID: dict[str, tuple[str, str, str | None, dict[str, str]]] = {
                          {"csrf_token": "stale"}),
     "admin.reactivate": ("admin", "/admin/users/{reader}/reactivate", "/admin/users/{reader}",
                          {"csrf_token": "stale"}),
+    # A bad rating is no form error but a 400 (tests/test_cards.py): the buttons send 1-4.
+    "review.grade": ("reader", "/review/{card}", "/review/{card}?show=1",
+                     {"csrf_token": "stale", "rating": "3"}),
 }
 
 
@@ -45,7 +49,9 @@ def sample(app, users):
     with app.app_context():
         editor = db.session.get(User, users["editor"].id)
         pages.save(pages.PageEdit(None, "Sample", "First text."), editor)
-        pages.save(pages.PageEdit("sample", "Sample", "Second text."), editor)
+        pages.save(pages.PageEdit("sample", "Sample", "Second text.\n\nQuestion :: answer"),
+                   editor)
+        return db.session.scalar(select(Card.id))
 
 
 def signed_in(app, who: str):
@@ -64,7 +70,7 @@ def test_every_post_route_answers_an_invalid_form_with_422(app, users, sample):
                if "POST" in rule.methods and not rule.rule.startswith("/api/")}
     # The first account's form exists only while there is no account: checked on its own below.
     assert posting == {*INVALID, "account.first_account"}
-    ids = {name: users[name].id for name in ("admin", "reader")}
+    ids = {name: users[name].id for name in ("admin", "reader")} | {"card": sample}
     answers = {}
     for endpoint, (who, url, form_url, data) in INVALID.items():
         client = signed_in(app, who)
