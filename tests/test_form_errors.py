@@ -2,10 +2,11 @@
 wherever it is checked: in a form, in the service behind it, or on the command line."""
 
 import pytest
+from sqlalchemy import select
 
 from tests.helpers import PASSWORD, csrf_token
 from wiki.extensions import db
-from wiki.models import User
+from wiki.models import Card, User
 from wiki.services import access, accounts, pages
 
 # Per POST route: who sends it, where, the form's page (if not the same URL), and an
@@ -49,6 +50,9 @@ INVALID: dict[str, tuple[str, str, str | None, dict[str, str]]] = {
                       {"read_role": "editor", "edit_role": "reader"}),  # edits what it cannot read
     "access.delete": ("admin", "/admin/access/{rule}/delete", "/admin/access",
                       {"csrf_token": "stale"}),
+    # A bad rating is no form error but a 400 (tests/test_cards.py): the buttons send 1-4.
+    "review.grade": ("reader", "/review/{card}", "/review/{card}?show=1",
+                     {"csrf_token": "stale", "rating": "3"}),
 }
 
 
@@ -57,8 +61,10 @@ def sample(app, users):
     with app.app_context():
         editor = db.session.get(User, users["editor"].id)
         pages.save(pages.PageEdit(None, "Sample", "First text."), editor)
-        pages.save(pages.PageEdit("sample", "Sample", "Second text."), editor)
+        pages.save(pages.PageEdit("sample", "Sample", "Second text.\n\nQuestion :: answer"),
+                   editor)
         access.add_rule("private/**", "editor", "admin", db.session.get(User, users["admin"].id))
+        return db.session.scalar(select(Card.id))
 
 
 def signed_in(app, who: str):
@@ -77,7 +83,7 @@ def test_every_post_route_answers_an_invalid_form_with_422(app, users, sample):
                if "POST" in rule.methods and not rule.rule.startswith("/api/")}
     # The first account's form exists only while there is no account: checked on its own below.
     assert posting == {*INVALID, "account.first_account"}
-    ids = {name: users[name].id for name in ("admin", "reader")}
+    ids = {name: users[name].id for name in ("admin", "reader")} | {"card": sample}
     with app.app_context():
         ids["rule"] = access.load_rules(db.session).rules[0].id
     answers = {}

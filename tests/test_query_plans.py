@@ -11,16 +11,19 @@ The plans do not depend on the data: the wiki runs without ``ANALYZE`` statistic
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from wiki.extensions import db
-from wiki.models import Page
+from wiki.models import Page, User
 from wiki.services import access, hierarchy, history, links, pages, reading, search, tags
+from wiki.services.cards import Scope, reviewing
 
 pytestmark = pytest.mark.sqlite_only  # SQLite's EXPLAIN QUERY PLAN
 
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 WINDOW = 51  # what wiki.services.paging.window asks for: one page of rows, and one more
 HOT_TABLES = re.compile(r"^(?P<how>SCAN|SEARCH) (?P<table>page|revision)(?:_\d+)?(?P<rest> .*|$)")
 
@@ -168,3 +171,26 @@ def test_lists_filtered_by_access_rules_still_use_indexes(context, name):
     statement, may_walk = hidden_from_a_reader(context)[name]
     plan = explain(statement)
     assert plan.full_scans(may_walk) == [], "\n".join(plan.lines)
+
+
+# --- review cards: the next due card walks (user, due) -------------------------------------
+
+@pytest.mark.parametrize("scope", [Scope(), Scope(tag="web"), Scope(under="flask")],
+                         ids=["all", "tag", "under"])
+def test_the_next_due_card_walks_the_user_due_index(context, scope):
+    reviewer = User(id=1, new_cards_per_day=20)
+    plan = explain(reviewing.due_query(reviewer, scope, NOW).limit(1))
+    schedule = [line for line in plan.lines if "card_schedule" in line]
+    assert schedule == [
+        "SEARCH card_schedule USING INDEX ix_card_schedule_user_id_due (user_id=? AND due<?)"], \
+        plan.lines
+    assert not any("TEMP B-TREE" in line for line in plan.lines), plan.lines
+    assert [line for line in plan.lines if line.startswith("SCAN card")] == [], plan.lines
+
+
+def test_new_cards_today_are_counted_from_the_users_log_index(context):
+    reviewer = User(id=1, new_cards_per_day=20)
+    statement = reviewing.new_today_query(reviewer, NOW)
+    assert explain(statement).lines == [
+        "SEARCH review_log USING INDEX ix_review_log_user_id_reviewed_at "
+        "(user_id=? AND reviewed_at>?)"]

@@ -17,12 +17,13 @@ from urllib.parse import quote
 import pytest
 from flask import request
 from flask_migrate import upgrade
+from sqlalchemy import func, select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tests.helpers import PASSWORD, csrf_token, save_page, submit, textarea
 from wiki import create_app
 from wiki.extensions import db
-from wiki.models import Role, User
+from wiki.models import Card, ReviewLog, Role, User
 from wiki.permissions import Action, can
 from wiki.services import access, accounts, attachments, pages
 
@@ -46,8 +47,8 @@ VISITORS = SIGNED_OUT + SIGNED_IN
 # The policy as the issue states it: who may do what.
 WRITE = {Action.CREATE, Action.EDIT, Action.RENAME, Action.REVERT, Action.DELETE}
 MAY_WHEN_SIGNED_IN: dict[str, set[Action]] = {
-    "reader": {Action.READ, Action.READ_HISTORY},
-    "editor": {Action.READ, Action.READ_HISTORY, *WRITE},
+    "reader": {Action.READ, Action.READ_HISTORY, Action.REVIEW},  # reviewing cards is not editing
+    "editor": {Action.READ, Action.READ_HISTORY, Action.REVIEW, *WRITE},
     "admin": set(Action),
 }
 
@@ -104,8 +105,9 @@ def public(url: str) -> Fixed:
     return Fixed(url, signed_out=(OK, OK), signed_in=(OK, OK))
 
 
-# One line per endpoint. "{user}" is the reader's account id; "sample" has revisions 1 and 2;
-# "{rule}" is the id of an access rule (for the page "elsewhere", which does not exist).
+# One line per endpoint. "{user}" is the reader's account id; "sample" has revisions 1 and 2,
+# the second with the review card "{card}"; "{rule}" is the id of an access rule (for the page
+# "elsewhere", which does not exist).
 EXPECTED: dict[str, Needs | ReadThenEdit | Fixed] = {
     "pages.home": Needs(Action.READ, "/"),
     "pages.view": Needs(Action.READ, "/wiki/sample"),
@@ -165,14 +167,22 @@ EXPECTED: dict[str, Needs | ReadThenEdit | Fixed] = {
     "access.rules": Needs(Action.MANAGE_USERS, "/admin/access"),
     "access.change": Needs(Action.MANAGE_USERS, "/admin/access/{rule}"),
     "access.delete": Needs(Action.MANAGE_USERS, "/admin/access/{rule}/delete"),
+    "review.next_due": Needs(Action.REVIEW, "/review"),
+    "review.card": Needs(Action.REVIEW, "/review/{card}?show=1"),
+    "review.grade": Needs(Action.REVIEW, "/review/{card}"),
+    "review.stats": Needs(Action.REVIEW, "/review/stats"),
 }
 
 # POST-only routes whose URL, read with GET, is the file list of a page that is not there:
 # GET /attachments/sample/delete lists the files of a page "sample/delete".
 GET_LISTS_ANOTHER_PAGE = {"attachments.delete", "attachments.restore"}
+# POST-only routes whose URL, read with GET, is another route's: GET /review/1 shows card 1.
+GET_IS_ANOTHER_ROUTE = {"review.grade": "review.card"}
 
 
 def get_of_a_post_route(endpoint: str, url: str, visitor: str, anonymous_read: bool) -> str:
+    if endpoint in GET_IS_ANOTHER_ROUTE:
+        return EXPECTED[GET_IS_ANOTHER_ROUTE[endpoint]].outcome(visitor, "GET", anonymous_read)
     if endpoint not in GET_LISTS_ANOTHER_PAGE:
         return NOT_ALLOWED
     if Action.READ in may(visitor, anonymous_read):
@@ -187,12 +197,18 @@ def sample(app, users):
         editor = db.session.get(User, users["editor"].id)
         pages.save(pages.PageEdit(None, "Home", "Start at [[Sample]]."), editor)
         pages.save(pages.PageEdit(None, "Sample", "First text.", tags="demo"), editor)
-        pages.save(pages.PageEdit("sample", "Sample", "Second text.", summary="second"), editor)
+        pages.save(pages.PageEdit("sample", "Sample", "Second text.\n\nSample question :: answer",
+                                  summary="second"), editor)
         attachments.upload(pages.get_page("sample"),
                            [attachments.Upload("notes.pdf", b"%PDF-1.4 notes")], editor)
         admin = db.session.get(User, users["admin"].id)
         access.add_rule("elsewhere", "reader", "editor", admin)
     return "sample"
+
+
+def sample_card(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(Card.id))
 
 
 def visitor_client(app, users, visitor: str):
@@ -256,7 +272,8 @@ def test_every_route_answers_as_the_policy_says(app, users, sample, visitor, ano
         if expected is None:
             mismatches.append(f"{rule.rule}: no line for {rule.endpoint!r} in EXPECTED")
             continue
-        url = expected.url.format(user=users["reader"].id, rule=rule_id(app))
+        url = expected.url.format(user=users["reader"].id, rule=rule_id(app),
+                                  card=sample_card(app))
         for method in sorted(rule.methods & {"GET", "POST"}):
             want = expected.outcome(visitor, method, anonymous_read)
             got = classify(client.open(url, method=method))
@@ -315,6 +332,7 @@ POSTED: dict[str, tuple[str, str, dict[str, str], list[str]]] = {
     "access.change": ("admin", "/admin/access/{rule}", {"read_role": "admin",
                                                          "edit_role": "admin"}, []),
     "access.delete": ("admin", "/admin/access/{rule}/delete", {}, []),
+    "review.grade": ("admin", "/review/{card}", {"rating": "3"}, ['value="3"']),
 }
 
 
@@ -378,7 +396,7 @@ def test_a_bad_csrf_token_shows_the_form_again_with_the_text_kept(app, users, sa
         tokens = dict.fromkeys(tokens, "")
 
     for endpoint, (who, url, typed, kept) in POSTED.items():
-        url = url.format(user=users["reader"].id, rule=rule_id(app))
+        url = url.format(user=users["reader"].id, rule=rule_id(app), card=sample_card(app))
         response = clients[who].post(url, data={"csrf_token": tokens[who], **typed})
         html = response.get_data(as_text=True)
         assert response.status_code == 422, endpoint
@@ -396,6 +414,7 @@ def test_a_bad_csrf_token_shows_the_form_again_with_the_text_kept(app, users, sa
         reader = accounts.find_user("reader")
         assert reader.role == Role.READER and reader.active
         assert access.load_rules(db.session).fingerprint() == (("elsewhere", "reader", "editor"),)
+        assert db.session.scalar(select(func.count()).select_from(ReviewLog)) == 0
     unchanged = submit(app.test_client(), "/login", {"username": "reader", "password": PASSWORD})
     assert unchanged.status_code == 303
 
@@ -591,7 +610,7 @@ def hostile(app, users):
                                       "summary": f"first {HOSTILE}", "tags": f"{SCRIPT}, {IMAGE}"})
     assert created.status_code == 303
     slug = created.headers["Location"].removeprefix("/wiki/")
-    assert save_page(client, slug, HOSTILE, f"Body {HOSTILE} again",
+    assert save_page(client, slug, HOSTILE, f"Body {HOSTILE} again\n\n{HOSTILE} :: {HOSTILE}",
                      summary=f"second {HOSTILE}", tags=f"{SCRIPT}, {IMAGE}").status_code == 303
     return client, slug
 
@@ -622,6 +641,9 @@ def test_hostile_text_is_escaped_everywhere_it_is_shown(app, users, hostile):
     with app.app_context():
         hostile_user = accounts.find_user(SCRIPT)
     shown["admin user"] = admin.get(f"/admin/users/{hostile_user.id}")
+    shown["review card"] = author.get("/review")
+    shown["review answer"] = author.get(f"/review/{sample_card(app)}?show=1")
+    shown["review this page"] = author.get(f"/review?under={quote(slug)}")
     for where, response in shown.items():
         assert response.status_code in (200, 404), where
         assert_escaped(response.get_data(as_text=True), where)

@@ -117,13 +117,14 @@ def register_blueprints(app: Flask) -> None:
         history,
         links,
         pages,
+        review,
         search,
         site,
         tokens,
     )
 
-    for module in (pages, history, links, search, attachments, account, tokens, admin, access,
-                   api, api_v1, exports, health, site):
+    for module in (pages, history, links, search, attachments, review, account, tokens, admin,
+                   access, api, api_v1, exports, health, site):
         app.register_blueprint(module.bp)
 
 

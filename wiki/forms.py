@@ -5,6 +5,7 @@ from flask_wtf.file import FileRequired, MultipleFileField
 from wtforms import (
     BooleanField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -12,11 +13,19 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from wiki.extensions import csrf
 from wiki.models import Role
 from wiki.services import access, accounts, tokens
+from wiki.services.cards.reviewing import MAX_NEW_PER_DAY
 from wiki.services.pages import MAX_TITLE_LENGTH, TITLE_MISSING, TITLE_TOO_LONG
 
 ROLE_CHOICES = [SelectChoice(role.value, role.value.capitalize()) for role in Role]
@@ -190,3 +199,23 @@ class RuleRolesForm(FlaskForm):
     read_role = SelectField("Read", choices=RULE_ROLE_CHOICES)
     edit_role = SelectField("Edit", choices=RULE_ROLE_CHOICES)
     submit = SubmitField("Change")
+
+
+class GradeForm(FlaskForm):
+    """The four grade buttons of a card, each sending ``rating`` (1–4); the service refuses
+    any other value."""
+
+    rating = StringField()
+
+
+NEW_CARDS_RULE = f"Choose a whole number from 0 to {MAX_NEW_PER_DAY}."
+
+
+class ReviewSettingsForm(FlaskForm):
+    new_cards_per_day = IntegerField(
+        "New cards per day",
+        validators=[InputRequired(NEW_CARDS_RULE),
+                    NumberRange(0, MAX_NEW_PER_DAY, message=NEW_CARDS_RULE)],
+        description="How many cards you have never seen /review shows you each day.",
+    )
+    save_review_settings = SubmitField("Save review settings")  # not "submit": see /account

@@ -1,5 +1,6 @@
 """The wiki's data: accounts, pages with their full history, tags, links, redirects,
-attached files, access rules and the log of admin actions."""
+attached files, access rules and the log of admin actions, API tokens, and the review cards
+found in pages with each user's schedule of them."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ class User(UserMixin, db.Model):
     # Bumped to end every session of the user (logout, password change, deactivation).
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # How many cards never seen before /review shows the user in one (UTC) day.
+    new_cards_per_day: Mapped[int] = mapped_column(default=20, server_default=text("20"))
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses to log in inactive users
@@ -256,3 +259,61 @@ class AdminAction(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     user: Mapped[User | None] = relationship()
+
+
+class Card(db.Model):
+    """A question and answer found in a page's text (wiki.services.cards). A card is never
+    deleted while its page lives: when its line goes it is *retired*, and it comes back, with
+    everyone's schedule of it, when the line does."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]  # its order among the page's cards
+    kind: Mapped[str] = mapped_column(String(8))  # "basic" (Q :: A) or "cloze" (==words== #card)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    retired: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    page: Mapped[Page] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Card {self.id} of page {self.page_id}>"
+
+
+class CardSchedule(db.Model):
+    """When *user* sees *card* next, and what FSRS knows of their memory of it. No row: the
+    card is new to the user."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("card.id", ondelete="CASCADE"),
+                                         primary_key=True, index=True)
+    state: Mapped[int]  # fsrs.State: 1 learning, 2 review, 3 relearning
+    step: Mapped[int | None]
+    stability: Mapped[float | None]
+    difficulty: Mapped[float | None]
+    due: Mapped[datetime]
+    last_review: Mapped[datetime | None]
+
+    __table_args__ = (
+        # The next due card of a user is the first entry of this index.
+        Index("ix_card_schedule_user_id_due", "user_id", "due"),
+    )
+
+
+class ReviewLog(db.Model):
+    """One grading: enough to recompute a schedule or fit FSRS parameters later."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("card.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    rating: Mapped[int]  # 1 Again, 2 Hard, 3 Good, 4 Easy
+    # The card's state before this grading: 0 new, then as CardSchedule.state.
+    state: Mapped[int]
+    elapsed_days: Mapped[float]  # since the previous grading of this card by this user
+    reviewed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_review_log_user_id_reviewed_at", "user_id", "reviewed_at"),
+    )

@@ -27,12 +27,13 @@ class Action(enum.StrEnum):
     MANAGE_USERS = "manage_users"  # accounts, roles and access rules
     EXPORT = "export"  # take the whole wiki at once (/export.zip)
     READ_HISTORY = "read_history"  # old revisions and diffs (WIKI_HISTORY_VISIBLE_TO)
+    REVIEW = "review"  # review cards on one's own schedule: reading, not editing
 
 
 _WRITE = {Action.CREATE, Action.EDIT, Action.RENAME, Action.REVERT, Action.DELETE}
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.READER: frozenset({Action.READ, Action.READ_HISTORY}),
-    Role.EDITOR: frozenset({Action.READ, Action.READ_HISTORY, *_WRITE}),
+    Role.READER: frozenset({Action.READ, Action.READ_HISTORY, Action.REVIEW}),
+    Role.EDITOR: frozenset({Action.READ, Action.READ_HISTORY, Action.REVIEW, *_WRITE}),
     Role.ADMIN: frozenset(Action),
 }
 # What a page's rule decides by its edit role; anything else on a page by its read role.

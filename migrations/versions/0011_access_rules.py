@@ -1,7 +1,7 @@
 """Access rules, and the log of admin actions
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01 04:15:00
 
 - ``access_rule``: pages matching a slug pattern may be read by one role and edited by
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ the others (who links to it, its parents and its sub-pages)."""
 from dataclasses import dataclass
 
 from wiki.models import Page, Revision
-from wiki.services import hierarchy, links
+from wiki.services import cards, hierarchy, links
 from wiki.services.access import EVERYTHING, Visibility
 
 CHILDREN_SHOWN = 100
@@ -18,6 +18,7 @@ class PageView:
     breadcrumbs: list[tuple[str, str]]  # (slug, title) of each parent, outermost first
     children: list[Page]  # the first CHILDREN_SHOWN sub-pages, A–Z
     html: str  # the revision's HTML, its links to pages the reader may not see red
+    cards: int  # how many review cards its current text has
 
 
 def page_view(page: Page, revision: Revision | None = None,
@@ -29,5 +30,5 @@ def page_view(page: Page, revision: Revision | None = None,
         page=page, revision=revision, backlinks=links.backlink_count(page, visible),
         breadcrumbs=hierarchy.breadcrumbs(page.slug, visible),
         children=hierarchy.children(page, CHILDREN_SHOWN, visible),
-        html=links.as_seen(revision.html, visible),
+        html=links.as_seen(revision.html, visible), cards=cards.count_on_page(page),
     )

@@ -21,10 +21,11 @@ from wiki.forms import (
     ConfirmForm,
     LoginForm,
     NewAccountForm,
+    ReviewSettingsForm,
     checks_its_own_csrf_token,
 )
 from wiki.models import Role, User
-from wiki.services import accounts, throttling
+from wiki.services import accounts, cards, throttling
 from wiki.views import form_status
 from wiki.web import auth
 
@@ -156,6 +157,14 @@ def register():
 @fresh_login_required
 def account():
     form = ChangePasswordForm()
+    settings = ReviewSettingsForm(new_cards_per_day=current_user.new_cards_per_day)
+    if settings.save_review_settings.data:  # this form was sent, not the password form
+        if settings.validate_on_submit():
+            cards.set_new_cards_per_day(current_user.id, settings.new_cards_per_day.data)
+            flash("Review settings saved.", "success")
+            return redirect(url_for("account.account"), 303)
+        return render_template("account/account.html", form=form, settings=settings), \
+            form_status(settings)
     if form.validate_on_submit():
         if check_password_or_count_failure(current_user.username, form.current.data) is None:
             form.current.errors.append("That is not your current password.")
@@ -164,4 +173,5 @@ def account():
             auth.forget_this_browser()
             flash("Password changed. Sign in with your new password.", "success")
             return redirect(url_for("account.login"), 303)
-    return render_template("account/account.html", form=form), form_status(form)
+    return render_template("account/account.html", form=form, settings=settings), \
+        form_status(form)

@@ -62,14 +62,14 @@ class Validators:
 
 def page_validators(*, page: Page, revision: Revision, backlinks: int,
                     breadcrumbs: Iterable[tuple[str, str]], children: Iterable[Page],
-                    html: str) -> Validators:
+                    html: str, cards: int = 0) -> Validators:
     """The validators of a page view showing *revision* of *page* (as *html*) with these
     surroundings, and the access rule that decides who may do what with it."""
     digest = hashlib.blake2b(digest_size=16)
     parts = (
         page.id, page.slug, page.title, page.revision_number, revision.id, revision.title,
         revision.author.username if revision.author else "", [tag.name for tag in page.tags],
-        backlinks, list(breadcrumbs), [(child.slug, child.title) for child in children],
+        backlinks, list(breadcrumbs), [(child.slug, child.title) for child in children], cards,
         _viewer(), deployment_digest(current_app.template_folder, current_app.static_folder),
         access.current_rules().rule_for(page.slug),
     )

@@ -3,10 +3,11 @@
 from flask import abort
 from flask_login import current_user
 
-from wiki.models import Page, Revision, User
+from wiki.models import Card, Page, Revision, User
 from wiki.permissions import Action, can
-from wiki.services import accounts, pages
+from wiki.services import accounts, cards, pages
 from wiki.web.access import require
+from wiki.web.arguments import DATABASE_INT_MAX
 
 
 def get_page_or_404(slug: str) -> Page:
@@ -68,3 +69,15 @@ def get_user_or_404(user_id: int) -> User:
     if user is None:
         abort(404)
     return user
+
+
+def get_card_or_404(card_id: int) -> Card:
+    """The review card *card_id*.
+
+    :raises NotFound: no such card, or it is retired (its line or its page is gone), or its
+        page is hidden from the current user by the access rules.
+    """
+    card = cards.get_card(card_id) if card_id <= DATABASE_INT_MAX else None
+    if card is None or not can(current_user, Action.READ, card.page):
+        abort(404, "This card is no longer on its page.")
+    return card

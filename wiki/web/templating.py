@@ -19,8 +19,9 @@ from wiki.services.text import counted
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(can=can, site_name=app.config["SITE_NAME"],
                                  who_may=who_may)
-    app.jinja_env.filters.update(isotime=isotime, exacttime=exacttime, ago=ago, counted=counted,
-                                 under_script_root=under_script_root, slug=slugify)
+    app.jinja_env.filters.update(isotime=isotime, exacttime=exacttime, ago=ago, from_now=from_now,
+                                 counted=counted, under_script_root=under_script_root,
+                                 slug=slugify)
     app.url_defaults(fingerprint_static)
 
 
@@ -65,6 +66,16 @@ def isotime(moment: datetime) -> str:
 
 def exacttime(moment: datetime) -> str:
     return as_utc(moment).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def from_now(moment: datetime, now: datetime | None = None) -> str:
+    """``"in 10 minutes"``: how far ahead *moment* is, in the largest whole unit."""
+    seconds = int((as_utc(moment) - (now or datetime.now(UTC))).total_seconds())
+    for unit, size in (("year", 31_536_000), ("month", 2_592_000), ("day", 86_400),
+                       ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            return f"in {counted(seconds // size, unit)}"
+    return "in less than a minute"
 
 
 def ago(moment: datetime, now: datetime | None = None) -> str:

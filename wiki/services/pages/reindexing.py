@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from wiki.database import write_transaction
 from wiki.extensions import db
 from wiki.models import Page
-from wiki.services import links, search
+from wiki.services import cards, links, search
 
 REINDEX_BATCH = 100  # pages per write transaction, so saves are never held up for long
 
@@ -64,4 +64,5 @@ def _reindex_page(session: Session, page: Page) -> None:
                                        page_slug=page.slug)
     revision.html = rendered.html  # links to pages made or deleted since turn blue or red
     links.set_links(session, page, rendered.link_titles)
+    cards.sync(session, page, revision.body)  # finds the cards of pages saved before cards
     search.index_page(session, page, rendered.text, [tag.name for tag in page.tags])

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from wiki.database import lost_to_another_writer, write_transaction
 from wiki.extensions import db
 from wiki.models import Page, Redirect, Revision, Tag, User, utcnow
-from wiki.services import diffing, links, rendering, search
+from wiki.services import cards, diffing, links, rendering, search
 from wiki.services.pages.queries import get_any_page, get_revision
 from wiki.services.pages.rules import (
     PageDeleted,
@@ -283,6 +283,7 @@ def add_revision(session: Session, page: Page, edit: PageEdit, author: User | No
     session.flush()
     page.current_revision = revision
     links.set_links(session, page, rendered.link_titles)
+    cards.sync(session, page, edit.body)
     search.index_page(session, page, rendered.text, [t.name for t in page.tags])
     return revision
 
@@ -313,6 +314,7 @@ def _delete(session: Session, slug: str) -> None:
     page.deleted = True
     page.updated_at = utcnow()
     links.set_links(session, page, {})
+    cards.sync(session, page, "")  # retired; a restore brings them back
     search.remove_page(session, page.id)
     links.relink_pages_linking_to(session, {slug}, exclude_page_id=page.id)
 
