@@ -512,6 +512,7 @@
       if (!placeholders.length) return;
       textarea.setRangeText(placeholders.join('\n'), textarea.selectionStart,
         textarea.selectionEnd, 'end');
+      textarea.focus(); // a drop may come while the focus is elsewhere
       changed();
       sendNext();
     }
