@@ -349,3 +349,59 @@ def test_stored_file_links_use_the_url_maps_paths(app):
         assert url_for("attachments.file", slug="a/b", name="c.png") == \
             rendering.FILE_PATH + "a/b/c.png"
         assert url_for("attachments.listing", slug="a/b") == rendering.FILE_LIST_PATH + "a/b"
+
+
+# --- the editor's paste and drop: the same route, answering JSON when asked -----------------
+
+JSON = {"Accept": "application/json"}
+
+
+def test_a_script_asking_for_json_gets_the_stored_names_and_addresses(app, editor, notes_page):
+    response = upload(editor, "notes", ("my flow.png", png()), headers=JSON)
+    assert response.status_code == 201 and response.is_json
+    assert response.json == {"files": [{"name": "my-flow.png", "version": 1,
+                                        "media_type": "image/png",
+                                        "url": "/files/notes/my-flow.png"}]}
+    assert stored(app) == (1, 1)
+    again = upload(editor, "notes", ("my-flow.png", png(color="blue")), headers=JSON)
+    assert again.json["files"][0]["version"] == 2
+
+
+def test_a_browser_s_own_form_still_gets_the_303(app, editor, notes_page):
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    response = upload(editor, "notes", ("flow.png", png()), headers=browser)
+    assert response.status_code == 303 and response.location == "/attachments/notes"
+
+
+@pytest.mark.parametrize(("files", "status", "message"), [
+    ([("x.png", b"<html>not a picture</html>")], 422, "looks like an image but is not"),
+    ([("big.bin", b"x" * (11 * MB))], 413, "Files may be up to 10 MB each."),
+    ([], 422, "Choose at least one file."),
+])
+def test_a_refused_upload_answers_json_with_the_message(app, editor, notes_page, files, status,
+                                                        message):
+    response = upload(editor, "notes", *files, headers=JSON)
+    assert response.status_code == status and response.is_json
+    assert message in response.json["detail"]
+    assert stored(app) == (0, 0)
+
+
+def test_an_expired_token_answers_json_and_a_signed_out_script_gets_401(app, editor, notes_page,
+                                                                          auth):
+    response = editor.post("/attachments/notes", headers=JSON, data={
+        "csrf_token": "stale", "file": (io.BytesIO(png()), "x.png")},
+        content_type="multipart/form-data")
+    assert response.status_code == 422 and "CSRF" in response.json["detail"]
+    auth.logout()
+    response = auth.client.post("/attachments/notes", headers=JSON, data={
+        "file": (io.BytesIO(png()), "x.png")}, content_type="multipart/form-data")
+    assert response.status_code == 401 and response.is_json
+
+
+def test_the_editor_of_a_saved_page_knows_where_files_go(app, editor, notes_page):
+    form = editor.get("/edit/notes").text
+    assert 'data-upload-url="/attachments/notes"' in form
+    assert 'data-max-upload-mb="10"' in form
+    new = editor.get("/edit/not-written-yet").text  # no page yet, so nowhere to attach to
+    assert "data-upload-url" not in new and 'data-draft-key="not-written-yet"' in new
+    assert "data-upload-url" not in editor.get("/new").text

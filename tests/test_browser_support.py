@@ -96,6 +96,14 @@ def test_shortcut_help_is_linked_from_every_footer(client):
     assert 'href="/help/shortcuts"' in footer
 
 
+def test_the_help_says_how_to_add_pictures(client):
+    text = client.get("/help/shortcuts").get_data(as_text=True)
+    assert 'id="pictures"' in text and "paste a picture" in text and "drop files" in text
+    assert "<code>![Request flow](flow.png)</code>" in text
+    assert "<code>[slides](talk.pdf)</code>" in text and "up to 10 MB" in text
+    assert "A new page has to be saved" in text
+
+
 @pytest.mark.parametrize("path", ["css/wiki.css", "css/print.css", "css/pygments.css",
                                   "js/wiki.js"])
 def test_static_files_are_fingerprinted_and_cached_for_a_year(client, path):

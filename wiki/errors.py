@@ -21,7 +21,12 @@ def init_app(app: Flask) -> None:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """JSON under ``/api/``, and for a script that asks for it over HTML (the editor's
+    uploads send ``Accept: application/json``); a browser's own requests get pages."""
+    if request.path.startswith("/api/"):
+        return True
+    preferred = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return preferred == "application/json"
 
 
 def handle_http_error(error: HTTPException):

@@ -6,7 +6,9 @@
  *   - the editor: a live preview rendered by the server, Ctrl/Cmd+S to save, Esc to close
  *     the preview, a question before leaving unsaved changes, and a draft kept in
  *     localStorage and offered back after a crash or a closed tab (kept per user, and
- *     forgotten when signing out);
+ *     forgotten when signing out); images pasted and files dropped into the text are
+ *     uploaded to the page's files (the same form as /attachments/<slug>) and written in
+ *     as Markdown at the cursor;
  *   - everywhere: "/" focuses the search box, and a key in [data-shortcut] clicks its
  *     element ("e" edits the page being read);
  *   - the header search box: a type-ahead list of page titles (an ARIA combobox).
@@ -26,6 +28,12 @@
   const NON_TEXT_INPUTS = new Set(['button', 'checkbox', 'color', 'file', 'hidden', 'image',
     'radio', 'range', 'reset', 'submit']);
   const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform);
+  const MB = 1024 * 1024;
+  // The extension of a pasted picture, from its type (the server checks the bytes anyway).
+  const IMAGE_EXTENSIONS = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif',
+    'image/webp': 'webp' };
+  // What browsers call a picture copied to the clipboard (a screenshot, "Copy image").
+  const UNNAMED_PICTURE = /^(image|blob)(\.\w+)?$/;
 
   // --- small helpers -------------------------------------------------------------------------
 
@@ -313,6 +321,244 @@
     return { isShown, show, onTextChanged };
   }
 
+  // --- the editor: files pasted or dropped into the text --------------------------------------
+
+  function twoDigits(number) {
+    return String(number).padStart(2, '0');
+  }
+
+  /** A name for a picture pasted without one: pasted-2026-12-01-041233.png (local time). */
+  function pastedName(file, when) {
+    const date = [when.getFullYear(), twoDigits(when.getMonth() + 1), twoDigits(when.getDate())];
+    const time = [when.getHours(), when.getMinutes(), when.getSeconds()].map(twoDigits);
+    return `pasted-${date.join('-')}-${time.join('')}.${IMAGE_EXTENSIONS[file.type] || 'png'}`;
+  }
+
+  /** *name* made unique among *taken* (several pictures pasted in one second): name-2.png. */
+  function unusedName(name, taken) {
+    const dot = name.lastIndexOf('.');
+    const [stem, extension] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+    let candidate = name;
+    for (let count = 2; taken.has(candidate); count += 1) candidate = `${stem}-${count}${extension}`;
+    taken.add(candidate);
+    return candidate;
+  }
+
+  /** ![flow](flow.png) for an image, [talk](talk.pdf) for any other file the server stored. */
+  function markdownFor(stored) {
+    const dot = stored.name.lastIndexOf('.');
+    const label = (dot > 0 ? stored.name.slice(0, dot) : stored.name)
+      .replace(/[\\[\]*_`]/g, '\\$&');
+    // Characters that would end or break a link target are written as %XX, which the
+    // server reads back as the file's name.
+    const target = stored.name.replace(/[()<>%\s]/g,
+      (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+    const image = String(stored.media_type).startsWith('image/');
+    return `${image ? '!' : ''}[${label}](${target})`;
+  }
+
+  function carriesFiles(event) {
+    return Boolean(event.dataTransfer) && Array.from(event.dataTransfer.types).includes('Files');
+  }
+
+  /** The server's answer to one upload: {stored} or {problem}, a sentence for the user. */
+  function uploadAnswer(request) {
+    let answer = null;
+    try {
+      answer = JSON.parse(request.responseText);
+    } catch (error) {
+      answer = null;
+    }
+    if (request.status === 201 && answer && Array.isArray(answer.files) && answer.files.length) {
+      return { stored: answer.files[0] };
+    }
+    if (answer && typeof answer.detail === 'string' && answer.detail) {
+      return { problem: answer.detail };  // an RFC 9457 problem document
+    }
+    if (request.status === 401) return { problem: 'You are signed out. Sign in, then try again.' };
+    if (request.status === 403) return { problem: 'You may not attach files to this page.' };
+    return { problem: `The wiki could not store it (error ${request.status}).` };
+  }
+
+  /** Send *file* as *name* through the upload form's route; resolves to uploadAnswer's. */
+  function sendFile(url, token, file, name, onProgress) {
+    return new Promise((resolve) => {
+      const request = new XMLHttpRequest();
+      request.open('POST', url);
+      request.setRequestHeader('Accept', 'application/json');
+      request.upload.addEventListener('progress', (event) => {
+        if (event.lengthComputable) onProgress(event.loaded / event.total);
+      });
+      request.addEventListener('load', () => resolve(uploadAnswer(request)));
+      request.addEventListener('error', () => resolve(
+        { problem: 'The wiki did not answer. Check the connection and try again.' }));
+      const data = new FormData();
+      data.append('csrf_token', token);
+      data.append('file', file, name);
+      request.send(data);
+    });
+  }
+
+  /**
+   * Paste and drop in the editor's *textarea*: each file gets a placeholder at the cursor at
+   * once, is uploaded (one at a time, with a progress bar), and its placeholder becomes
+   * its Markdown, or goes away with a message if the wiki refuses the file. Nothing else in
+   * the text is touched. A page not saved yet has no files: the editor says so instead.
+   */
+  function setUpUploads(form, textarea) {
+    const url = form.dataset.uploadUrl;
+    const tokenField = form.elements.namedItem('csrf_token');
+    const bodyField = textarea.closest('.field');
+    if (!tokenField || !bodyField) return null;
+    const maxMb = Number(form.dataset.maxUploadMb) || 0;
+
+    const help = element('p', { className: 'field__help', id: 'body-files-help' }, url
+      ? 'Paste a picture or drop files here to attach them to the page.'
+      : 'Files can be attached once the page is saved.');
+    const status = element('div', { className: 'uploads', role: 'status', 'aria-live': 'polite' });
+    textarea.after(help);
+    textarea.before(status); // above the text, where a long page's end would hide it
+    const described = textarea.getAttribute('aria-describedby');
+    textarea.setAttribute('aria-describedby', described ? `${described} ${help.id}` : help.id);
+
+    const names = new Set(); // names given to pasted pictures while this editor is open
+    const queue = [];
+    let sending = false;
+
+    function changed() {
+      textarea.dispatchEvent(new Event('input', { bubbles: true })); // draft and preview
+    }
+
+    /** Replace the first *placeholder* in the text with *text*; the cursor stays where it
+     * was in the text around it (after the placeholder: after *text*). */
+    function replacePlaceholder(placeholder, text) {
+      const start = textarea.value.indexOf(placeholder);
+      if (start >= 0) {
+        const end = start + placeholder.length;
+        const moved = (at) => {
+          if (at >= end) return at + text.length - placeholder.length;
+          return at > start ? start + text.length : at;
+        };
+        const [from, to] = [moved(textarea.selectionStart), moved(textarea.selectionEnd)];
+        textarea.setRangeText(text, start, end);
+        textarea.setSelectionRange(from, to);
+      } else if (text) { // the placeholder was edited away: write the file in at the cursor
+        textarea.setRangeText(text, textarea.selectionStart, textarea.selectionEnd, 'end');
+      }
+      changed();
+    }
+
+    /** Lines of uploads that are over make room for the next ones. */
+    function clearFinished() {
+      for (const line of status.querySelectorAll('.upload:not(.upload--pending)')) line.remove();
+    }
+
+    function report(line, text, problem) {
+      line.replaceChildren(text);
+      line.classList.remove('upload--pending');
+      line.classList.toggle('upload--failed', problem);
+      if (problem) line.scrollIntoView({ block: 'nearest' });
+    }
+
+    function say(text) {
+      clearFinished();
+      const line = element('p', { className: 'upload' });
+      status.append(line);
+      report(line, text, true);
+    }
+
+    async function sendNext() {
+      if (sending || !queue.length) return;
+      sending = true;
+      const item = queue.shift();
+      const progress = item.line.querySelector('progress');
+      const answer = await sendFile(url, tokenField.value, item.file, item.name,
+        (fraction) => { progress.value = Math.round(fraction * 100); });
+      if (answer.stored) {
+        replacePlaceholder(item.placeholder, markdownFor(answer.stored));
+        report(item.line, `Attached ${answer.stored.name}.`, false);
+      } else {
+        replacePlaceholder(item.placeholder, '');
+        report(item.line, `Could not attach ${item.name}: ${answer.problem}`, true);
+      }
+      sending = false;
+      sendNext();
+    }
+
+    /** Start uploading *files* ([{file, name}]), each marked in the text where the cursor is. */
+    function attach(files) {
+      if (!url) {
+        say('Save the page first: files are attached to a saved page. Your text is unchanged.');
+        return;
+      }
+      clearFinished();
+      const placeholders = [];
+      for (const { file, name } of files) {
+        if (maxMb && file.size > maxMb * MB) { // refused before spending the time to send it
+          const line = element('p', { className: 'upload' });
+          status.append(line);
+          report(line, `Could not attach ${name}: files may be up to ${maxMb} MB each.`, true);
+          continue;
+        }
+        const placeholder = `![Uploading ${name}…]()`;
+        const progress = element('progress', { max: '100', value: '0',
+          'aria-label': `Uploading ${name}` });
+        const line = element('p', { className: 'upload upload--pending' },
+          `Uploading ${name}… `, progress);
+        status.append(line);
+        placeholders.push(placeholder);
+        queue.push({ file, name, placeholder, line });
+      }
+      if (!placeholders.length) return;
+      textarea.setRangeText(placeholders.join('\n'), textarea.selectionStart,
+        textarea.selectionEnd, 'end');
+      textarea.focus(); // a drop may come while the focus is elsewhere
+      changed();
+      sendNext();
+    }
+
+    function onPaste(event) {
+      const data = event.clipboardData;
+      const files = data ? Array.from(data.files) : [];
+      // Text wins: a copied paragraph or table often comes with a picture of itself.
+      if (!files.length || data.getData('text/plain')) return;
+      event.preventDefault();
+      const now = new Date();
+      attach(files.map((file) => ({ file,
+        name: !file.name || UNNAMED_PICTURE.test(file.name)
+          ? unusedName(pastedName(file, now), names) : file.name })));
+    }
+
+    function onDragOver(event) {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = 'copy';
+      textarea.classList.add('is-dropping');
+    }
+
+    function onDrop(event) {
+      textarea.classList.remove('is-dropping');
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      attach(Array.from(event.dataTransfer.files).map((file) => ({ file, name: file.name })));
+    }
+
+    textarea.addEventListener('paste', onPaste);
+    textarea.addEventListener('dragover', onDragOver);
+    textarea.addEventListener('dragleave', () => textarea.classList.remove('is-dropping'));
+    textarea.addEventListener('drop', onDrop);
+    // A file dropped beside the text would otherwise replace the editor with the file.
+    for (const type of ['dragover', 'drop']) {
+      window.addEventListener(type, (event) => {
+        if (carriesFiles(event) && !event.defaultPrevented) event.preventDefault();
+      });
+    }
+    return {
+      busy: () => sending || queue.length > 0,
+      say,
+    };
+  }
+
   // --- the editor ---------------------------------------------------------------------------------
 
   function setUpEditor(form) {
@@ -332,6 +578,7 @@
     let offered = null; // a draft from an earlier visit, not yet restored or discarded
 
     const preview = setUpLivePreview(form, body);
+    const uploads = setUpUploads(form, body);
     if (preview && serverPreviewButton) serverPreviewButton.hidden = true;
     saveButton.setAttribute('aria-keyshortcuts', IS_MAC ? 'Meta+S' : 'Control+S');
 
@@ -389,6 +636,11 @@
 
     function onSubmit(event) {
       if (event.submitter && event.submitter !== saveButton) return; // the server's Preview
+      if (uploads && uploads.busy()) { // saving now would keep "Uploading…" in the text
+        event.preventDefault();
+        uploads.say('Files are still uploading: save once they are attached.');
+        return;
+      }
       submitting = true;
       storeDraftSoon.cancel();
       storeDraft();

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import re
 import tempfile
@@ -9,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image, ImageDraw, ImageFont
 from playwright.sync_api import Page, expect
 
 from tests.servers import PROJECT_ROOT
@@ -201,3 +204,68 @@ def core_journey(page: Page, name: str, at: Callable[[Page, str], None]) -> tupl
     expect(page.locator(".flashes")).to_contain_text("Reverted to revision 1.")
     expect(page.locator(".markdown h2")).to_have_count(0)
     return source, target
+
+
+# --- files pasted or dropped into the editor -------------------------------------------------
+
+# Build the files in the page and send them to the editor's text as a paste or a drop, as the
+# browser does when a person pastes a screenshot or drops files from their desktop.
+SEND_FILES = """(textarea, { kind, files }) => {
+    const transfer = new DataTransfer();
+    for (const file of files) {
+        const bytes = file.base64 === null ? new Uint8Array(file.size)
+            : Uint8Array.from(atob(file.base64), (char) => char.charCodeAt(0));
+        transfer.items.add(new File([bytes], file.name, { type: file.type }));
+    }
+    const options = { bubbles: true, cancelable: true };
+    textarea.dispatchEvent(kind === 'paste'
+        ? new ClipboardEvent('paste', { ...options, clipboardData: transfer })
+        : new DragEvent('drop', { ...options, dataTransfer: transfer }));
+}"""
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A file on the user's machine: its name, type and bytes (or only a size, zeros)."""
+
+    name: str
+    type: str
+    data: bytes | None = None
+    size: int = 0
+
+    def sent(self) -> dict[str, object]:
+        encoded = base64.b64encode(self.data).decode() if self.data is not None else None
+        return {"name": self.name, "type": self.type, "base64": encoded, "size": self.size}
+
+
+def paste_files(page: Page, *files: LocalFile) -> None:
+    editor_text(page).evaluate(SEND_FILES, {"kind": "paste", "files": [f.sent() for f in files]})
+
+
+def drop_files(page: Page, *files: LocalFile) -> None:
+    editor_text(page).evaluate(SEND_FILES, {"kind": "drop", "files": [f.sent() for f in files]})
+
+
+def shown_image_width(image) -> int:
+    """The width of the picture *image* (a locator) decoded to, once loaded: 0 if broken."""
+    return image.evaluate("img => img.decode().then(() => img.naturalWidth, () => 0)")
+
+
+def request_flow_png() -> bytes:
+    """A small diagram, the kind of picture people paste into their notes."""
+    steps = ["Browser", "Gunicorn", "Flask app", "view", "template"]
+    box_width, gap, height = 150, 40, 150
+    image = Image.new("RGB", (len(steps) * (box_width + gap) + gap, height), "#f4f7fb")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=20)
+    for index, step in enumerate(steps):
+        left = gap + index * (box_width + gap)
+        draw.rounded_rectangle((left, 45, left + box_width, 105), radius=10, fill="#ffffff",
+                               outline="#0b57c2", width=3)
+        draw.text((left + box_width / 2, 75), step, fill="#1d1f21", font=font, anchor="mm")
+        if index:
+            draw.line((left - gap + 4, 75, left - 6, 75), fill="#56595e", width=3)
+            draw.polygon([(left - 4, 75), (left - 14, 69), (left - 14, 81)], fill="#56595e")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()

@@ -4,7 +4,14 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.e2e.steps import screenshot, show_live_preview, wait_for_draft
+from tests.e2e.steps import (
+    LocalFile,
+    paste_files,
+    request_flow_png,
+    screenshot,
+    show_live_preview,
+    wait_for_draft,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -81,3 +88,26 @@ def test_open_type_ahead_and_draft_offer_have_no_serious_problem(new_context, ad
     expect(page.get_by_role("region", name="Unsaved draft")).to_be_visible()
     problems = blocking_violations(axe, page)
     assert not problems, f"axe with the draft offer shown:\n{problems}"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_page_s_files_and_the_editor_s_upload_messages_have_no_serious_problem(
+        scheme, new_context, admin, sample_page, axe):
+    page = new_context(admin, color_scheme=scheme).new_page()
+    page.goto(f"/attachments/{sample_page}")
+    page.get_by_label("Files").set_input_files([  # a second run makes second versions
+        {"name": "flow.png", "mimeType": "image/png", "buffer": request_flow_png()},
+        {"name": "talk.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 slides"}])
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator(".flashes")).to_contain_text("Uploaded flow.png, talk.pdf.")
+    problems = blocking_violations(axe, page)
+    assert not problems, f"axe on the attachments page ({scheme}):\n{problems}"
+
+    page.goto(f"/edit/{sample_page}")
+    toggle = page.get_by_role("button", name="Live preview")
+    if toggle.get_attribute("aria-pressed") == "true":  # its refresh would dim it for axe
+        toggle.click()
+    paste_files(page, LocalFile("fake.png", "image/png", b"not a picture"))
+    expect(page.locator(".uploads")).to_contain_text("Could not attach fake.png")
+    problems = blocking_violations(axe, page)
+    assert not problems, f"axe on the editor with an upload message ({scheme}):\n{problems}"

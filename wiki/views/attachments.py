@@ -6,6 +6,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -15,11 +16,12 @@ from flask import (
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException, RequestedRangeNotSatisfiable, RequestEntityTooLarge
 
+from wiki.errors import problem, wants_json
 from wiki.forms import DeleteFileForm, RestoreFileForm, UploadForm, checks_its_own_csrf_token
-from wiki.models import Page, as_utc
+from wiki.models import Attachment, Page, as_utc
 from wiki.permissions import Action, can
 from wiki.services import attachments
-from wiki.views import form_status
+from wiki.views import FORM_REFUSED, form_status
 from wiki.web import caching
 from wiki.web.access import require
 from wiki.web.arguments import int_argument
@@ -51,7 +53,7 @@ def listing(slug: str):
     require(Action.EDIT, page)
     form = upload_form_within_limit()
     if not form.validate_on_submit():
-        return file_list(page, form)
+        return refused_upload(page, form)
     # Each file as Werkzeug received it: in memory when small, on disk when large.
     uploads = [attachments.Upload(item.filename or "", item.stream) for item in form.file.data]
     try:
@@ -62,7 +64,9 @@ def listing(slug: str):
         raise InsufficientStorage(str(refused)) from refused
     except attachments.UploadRefused as refused:
         form.file.errors = [str(refused)]
-        return file_list(page, form)
+        return refused_upload(page, form)
+    if wants_json():  # the editor's paste and drop: it writes the Markdown itself
+        return jsonify(files=[uploaded_file(page, item) for item in stored]), 201
     flash(f"Uploaded {', '.join(item.name for item in stored)}.", "success")
     return redirect(url_for("attachments.listing", slug=page.slug), 303)
 
@@ -81,6 +85,21 @@ def upload_form_within_limit() -> UploadForm:
     if form.file.data and len(form.file.data) > most:
         abort(413, f"Up to {most} files at once.")
     return form
+
+
+def refused_upload(page: Page, form: UploadForm):
+    """The form's errors: the list page with the form, or JSON for the editor's script."""
+    if not wants_json():
+        return file_list(page, form)
+    problems = [error for errors in form.errors.values() for error in errors]
+    return problem(FORM_REFUSED, " ".join(problems))
+
+
+def uploaded_file(page: Page, attachment: Attachment) -> dict[str, object]:
+    """What the editor needs to show a stored file: the name it got, its type, its address."""
+    return {"name": attachment.name, "version": attachment.version,
+            "media_type": attachment.media_type,
+            "url": url_for("attachments.file", slug=page.slug, name=attachment.name)}
 
 
 def file_list(page: Page, form: UploadForm, delete_form: DeleteFileForm | None = None,
