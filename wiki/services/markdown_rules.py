@@ -1,6 +1,7 @@
 """The parser's own rules, added to markdown-it in ``rendering``: fenced code highlighted
 within a budget, Mermaid diagrams left to the browser, math typeset as MathML within a
-budget, heading anchors, task lists, tables within a budget and aligned by class. Each runs in one pass, so no page within the size limit takes long to render."""
+budget, heading anchors, task lists, tables within a budget and aligned by class. Each runs
+in one pass, so no page within the size limit takes long to render."""
 
 import re
 from collections.abc import Callable, Iterable, Sequence
