@@ -130,6 +130,11 @@ def render(
     )
 
 
+def has_diagram(html: str) -> bool:
+    """Whether rendered *html* holds a diagram, which the browser draws (static/js/diagrams.js)."""
+    return rules.DIAGRAM_OPENING in html
+
+
 def rewrite_wikilinks(markdown: str, old_slug: str, new_title: str) -> str:
     """Point every ``[[...]]`` link to *old_slug* at *new_title*, keeping labels.
 

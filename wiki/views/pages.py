@@ -8,10 +8,10 @@ from flask_login import current_user
 from wiki.forms import ConfirmForm, PageForm, RenameForm, checks_its_own_csrf_token
 from wiki.models import Page
 from wiki.permissions import Action
-from wiki.services import diffing, links, pages, reading
+from wiki.services import diffing, links, pages, reading, rendering
 from wiki.services.slugs import slugify
 from wiki.views import form_status
-from wiki.web import caching
+from wiki.web import caching, security
 from wiki.web.access import require
 from wiki.web.arguments import whole_number
 from wiki.web.loaders import get_page_or_404, get_revision_or_404
@@ -55,8 +55,11 @@ def view(slug: str):
     if "rev" in request.args:
         revision = get_revision_or_404(page, whole_number(request.args["rev"]))
     context = dict(vars(reading.page_view(page, revision)))  # its fields, by name
-    return caching.respond(caching.page_validators(**context),
-                           lambda: render_template("pages/view.html", **context))
+    response = caching.respond(caching.page_validators(**context),
+                               lambda: render_template("pages/view.html", **context))
+    if rendering.has_diagram(context["revision"].html):  # on a 304 too: its headers count
+        security.allow_diagram_styles(response)
+    return response
 
 
 def missing_page(slug: str):
@@ -85,6 +88,7 @@ def suggested_title(slug: str) -> str:
 
 @bp.route("/new", methods=["GET", "POST"])
 @checks_its_own_csrf_token
+@security.draws_diagrams
 def new():
     require(Action.CREATE)
     form = PageForm(title=request.args.get("title", ""))
@@ -93,6 +97,7 @@ def new():
 
 @bp.route("/edit/<path:slug>", methods=["GET", "POST"])
 @checks_its_own_csrf_token
+@security.draws_diagrams
 def edit(slug: str):
     page = pages.get_page(slug)
     require(Action.EDIT if page else Action.CREATE, page)
