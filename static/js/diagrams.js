@@ -122,7 +122,7 @@
   function drawWhenIdle() {
     clearTimeout(pending);
     pending = setTimeout(function () {
-      if (window.requestIdleCallback) window.requestIdleCallback(drawAll);
+      if (window.requestIdleCallback) window.requestIdleCallback(drawAll, { timeout: 2000 });
       else drawAll();
     }, IDLE_MS);
   }

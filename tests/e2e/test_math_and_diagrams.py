@@ -151,7 +151,8 @@ def test_the_live_preview_shows_math_at_once_and_diagrams_when_typing_pauses(new
     type_at_end(page, "Area: $\\pi r^2$\n\n```mermaid\nflowchart TD\n  A --> B\n```\n")
     expect(preview.locator("math")).to_be_visible()
     expect(preview.locator("msup")).to_have_count(1)
-    expect(preview.locator(".diagram svg")).to_be_visible()
+    # Drawn once typing pauses, by a Mermaid loaded only now: 5 MB to parse on a slow machine.
+    expect(preview.locator(".diagram svg")).to_be_visible(timeout=20_000)
     type_at_end(page, "\nMore text.\n")
     expect(preview).to_contain_text("More text.")
     expect(preview.locator(".diagram svg")).to_be_visible()  # drawn again from the same source

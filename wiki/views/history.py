@@ -8,7 +8,7 @@ from flask_login import current_user
 from wiki.forms import ConfirmForm, checks_its_own_csrf_token
 from wiki.models import Page, Revision
 from wiki.permissions import Action
-from wiki.services import diffing, pages
+from wiki.services import diffing, pages, rendering
 from wiki.services import history as page_history
 from wiki.services.text import xml_safe
 from wiki.views import form_status
@@ -23,6 +23,7 @@ HISTORY_PAGE_SIZE = 50
 RECENT_PAGE_SIZE = 50
 FEED_SIZE = 30
 FEED_DIFF_CHARS = 4_000  # of each entry's diff; the entry links to the whole diff
+FEED_PAGE_CHARS = 20_000  # of a revision's HTML shown in its entry; a longer one is linked
 
 
 @bp.get("/history/<path:slug>")
@@ -96,7 +97,7 @@ def feed():
     changes = page_history.latest_changes(FEED_SIZE)
     previous = page_history.previous_bodies(changes)
     entries = [(revision, feed_diff(previous.get((revision.page_id, revision.number - 1), ""),
-                                    revision)) for revision in changes]
+                                    revision) + feed_page(revision)) for revision in changes]
     body = render_template("history/recent.atom.xml", entries=entries,
                            updated=changes[0].created_at if changes else None)
     # Old titles and texts may hold characters XML cannot carry; markup never does.
@@ -117,6 +118,16 @@ def feed_diff(previous_body: str, revision: Revision) -> str:
                     **{"from": revision.number - 1, "to": revision.number})
     return (f"<pre>{html.escape(change[:FEED_DIFF_CHARS])}\n…</pre>"
             f'<p><a href="{html.escape(whole)}">The whole change</a> is longer.</p>')
+
+
+def feed_page(revision: Revision) -> str:
+    """The page as *revision* reads, as HTML (math as MathML), after its change; a link to it
+    instead when it is longer than :data:`FEED_PAGE_CHARS`."""
+    if len(revision.html) > FEED_PAGE_CHARS:
+        url = url_for("pages.view", slug=revision.page.slug, rev=revision.number, _external=True)
+        return (f'<p><a href="{html.escape(url)}">The page at revision {revision.number}</a> '
+                "is too long to show here.</p>")
+    return f"<hr>{rendering.under_root(revision.html, request.script_root)}"
 
 
 @bp.get("/deleted")

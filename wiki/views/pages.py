@@ -237,3 +237,9 @@ def index():
 def shortcuts():
     """The keyboard shortcuts that static/js/wiki.js adds."""
     return render_template("help/shortcuts.html")
+
+
+@bp.get("/help/writing")
+def writing():
+    """How to write what the renderer does beyond plain Markdown: links, files, math, diagrams."""
+    return render_template("help/writing.html")
