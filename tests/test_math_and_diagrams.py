@@ -170,3 +170,14 @@ def test_revisions_stored_before_math_still_show_and_reindex_typesets_the_curren
     assert "$x$ and $5 and $10" in old.get_data(as_text=True)  # kept as it was stored
     diff = editor.get("/diff/prices?from=1&to=2")
     assert diff.status_code == 200
+
+
+def test_the_writing_help_shows_the_syntax_and_is_linked_from_the_footer_and_editor(editor):
+    help_page = editor.get("/help/writing")
+    assert help_page.status_code == 200
+    text = help_page.get_data(as_text=True)
+    for example in ("<code>$E = mc^2$</code>", "```mermaid", "\\frac{-b", "<code>\\$5</code>"):
+        assert example in text
+    footer = editor.get("/").get_data(as_text=True).split('<footer class="site-footer">')[1]
+    assert 'href="/help/writing"' in footer
+    assert 'href="/help/writing"' in editor.get("/new").get_data(as_text=True)
