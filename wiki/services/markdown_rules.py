@@ -99,9 +99,10 @@ def _diagram(source: str) -> str:
 
 # Characters of TeX typeset per page (each formula costs its length plus MATH_FORMULA_COST:
 # the conversion's own overhead). Beyond it formulas are shown as their source; a formula
-# repeated costs once, so "$x$ " * 20,000 typesets one formula.
-MAX_MATH_CHARS = 20_000
-MATH_FORMULA_COST = 10
+# repeated costs once, so "$x$ " * 20,000 typesets one formula. Together with
+# mathml.MAX_FORMULA_CHARS this bounds the worst page: ten of the costliest formulas.
+MAX_MATH_CHARS = 10_000
+MATH_FORMULA_COST = 5
 
 
 def not_next_to_digits(rule: InlineRule) -> InlineRule:

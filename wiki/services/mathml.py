@@ -15,9 +15,11 @@ from xml.etree.ElementTree import Element
 
 from latex2mathml.converter import convert_to_element
 
-# A formula longer than this is shown as its source: latex2mathml recurses into every group,
-# and its work on one formula need not stay linear.
-MAX_FORMULA_CHARS = 2_000
+# A formula longer than this is shown as its source: latex2mathml's work on one formula grows
+# faster than its length (a long run of primes or of "&" takes about its length squared).
+MAX_FORMULA_CHARS = 1_000
+# Elements nested deeper than this are refused: our serialiser recurses, and so does nh3.
+MAX_DEPTH = 100
 
 # latex2mathml writes symbols as character references ("&#x0003D;") in element text. They
 # stay references (inert text in any HTML or XML) when they name a character XML may hold;
@@ -42,6 +44,8 @@ def to_mathml(tex: str, display: bool) -> Formula:
         return Formula(None, "groups nested too deeply")
     except Exception as error:  # latex2mathml raises many kinds, and plain ones on odd input
         return Formula(None, _described(error))
+    if _deeper_than(tree, MAX_DEPTH):
+        return Formula(None, "groups nested too deeply")
     return Formula(_serialised(tree))
 
 
@@ -51,6 +55,16 @@ def _described(error: Exception) -> str:
     words = re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
     detail = str(error).strip()
     return f"{words}: {detail}" if detail and len(detail) < 200 else words
+
+
+def _deeper_than(tree: Element, limit: int) -> bool:
+    """Whether *tree* nests elements more than *limit* deep (found without recursion)."""
+    level = [tree]
+    for _ in range(limit):
+        level = [child for element in level for child in element]
+        if not level:
+            return False
+    return True
 
 
 def _serialised(element: Element) -> str:
