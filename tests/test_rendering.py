@@ -531,7 +531,6 @@ PATHOLOGICAL = {
     "unclosed math": lambda n: "$a " * n,
     "escaped dollars": lambda n: "\\$a" * n,
     "math": lambda n: "$x$ " * n,
-    "different math": lambda n: " ".join(f"$x_{{{i}}}$" for i in range(n)),
     "unclosed display math": lambda n: "$$\n" + "x\n" * n,
     "display math blocks": lambda n: "$$\nx\n$$\n" * (n // 4),
     "nested math groups": lambda n: "$" + "{" * n + "$",
