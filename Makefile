@@ -6,6 +6,8 @@
 #              else WIKI_BIND, see gunicorn.conf.py)
 # make bench — measure it at 1,000 and 10,000 pages (BENCH_LARGE=1: 100,000 too); see bench/
 # make screenshots — retake the README's screenshots (docs/screenshots) with the browser tests
+# make mermaid — vendor Mermaid MERMAID_VERSION from npm into static/vendor/mermaid (needs npm;
+#                the files are committed, so running, testing and CI never do)
 VENV   := .venv
 BIN    := $(VENV)/bin
 PYTHON ?= python3
@@ -18,7 +20,11 @@ PARALLEL := -n auto --dist loadgroup
 # WIKI_TEST_DATABASE_URL says: after the SQLite pass, the PostgreSQL pass need not repeat them.
 OWN_WIKIS := --ignore=tests/test_servers.py --ignore=tests/test_multihost.py
 
-.PHONY: install run test test-fast serve bench screenshots lint clean
+# Diagrams are drawn in the browser by this Mermaid (static/js/diagrams.js loads it).
+MERMAID_VERSION := 12.3.0
+MERMAID_DIR     := static/vendor/mermaid
+
+.PHONY: install run test test-fast serve bench screenshots mermaid lint clean
 
 install: $(STAMP)
 
@@ -55,6 +61,17 @@ bench: install
 
 screenshots: install
 	WIKI_README_SCREENSHOTS=1 E2E_REQUIRED=1 $(BIN)/pytest tests/e2e
+
+# npm pack checks the package against the registry's integrity hash; only the one-file
+# browser build and the licence are kept.
+mermaid:
+	tmp=$$(mktemp -d) && \
+	npm pack --silent --pack-destination "$$tmp" mermaid@$(MERMAID_VERSION) >/dev/null && \
+	tar -xzf "$$tmp"/mermaid-$(MERMAID_VERSION).tgz -C "$$tmp" && \
+	rm -rf $(MERMAID_DIR) && mkdir -p $(MERMAID_DIR) && \
+	cp "$$tmp"/package/dist/mermaid.min.js "$$tmp"/package/LICENSE $(MERMAID_DIR)/ && \
+	echo $(MERMAID_VERSION) > $(MERMAID_DIR)/VERSION && \
+	rm -rf "$$tmp"
 
 lint: install
 	$(BIN)/ruff check .

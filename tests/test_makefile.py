@@ -42,3 +42,13 @@ def test_make_test_runs_the_server_tests_once():
     assert "test-on-postgresql" in postgresql_pass
     assert "--ignore=tests/test_servers.py --ignore=tests/test_multihost.py" in postgresql_pass
     assert "--ignore" not in commands("test", "WIKI_TEST_DATABASE_URL=postgresql://h/wiki_test_x")
+
+
+def test_make_mermaid_vendors_the_pinned_version_that_is_committed():
+    """The browser build and its licence are in the checkout: running and testing need no npm."""
+    vendored = PROJECT_ROOT / "static" / "vendor" / "mermaid"
+    version = (vendored / "VERSION").read_text().strip()
+    assert f"npm pack --silent --pack-destination \"$tmp\" mermaid@{version}" in commands("mermaid")
+    assert "MIT License" in (vendored / "LICENSE").read_text()
+    build = (vendored / "mermaid.min.js").read_text(encoding="utf-8")
+    assert f'"{version}"' in build or f"'{version}'" in build  # the build's own version

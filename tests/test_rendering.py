@@ -9,11 +9,18 @@ import sys
 from html.parser import HTMLParser
 
 import pytest
+from latex2mathml.converter import convert as latex2mathml_convert
 from pygments.lexer import RegexLexer
 
 from tests.helpers import save_page, textarea
-from wiki.services.markdown_rules import MAX_HIGHLIGHTED_CHARS, MAX_TABLE_CELLS, Heading
-from wiki.services.rendering import render, rewrite_wikilinks
+from wiki.services import mathml
+from wiki.services.markdown_rules import (
+    MAX_HIGHLIGHTED_CHARS,
+    MAX_MATH_CHARS,
+    MAX_TABLE_CELLS,
+    Heading,
+)
+from wiki.services.rendering import MATHML_TAGS, render, rewrite_wikilinks
 
 Element = tuple[str, dict[str, str | None]]
 
@@ -292,15 +299,18 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize("markdown", HOSTILE)
-def test_hostile_input_never_yields_live_html(markdown):
-    parsed = parse(render(markdown, existing=lambda slugs: set()).html)
-    assert not FORBIDDEN_TAGS & {tag for tag, _ in parsed.elements}
+def assert_no_live_html(parsed: _Collector, forbidden: set[str] = FORBIDDEN_TAGS) -> None:
+    assert not forbidden & {tag for tag, _ in parsed.elements}
     for name, value in parsed.raw_attributes:
         assert not name.startswith("on"), name
         assert name != "style"
         if name in URL_ATTRIBUTES:
             assert scheme_of(value or "") in SAFE_SCHEMES | {None}, value
+
+
+@pytest.mark.parametrize("markdown", HOSTILE)
+def test_hostile_input_never_yields_live_html(markdown):
+    assert_no_live_html(parse(render(markdown, existing=lambda slugs: set()).html))
 
 
 @pytest.mark.parametrize("markdown", [markdown for markdown in HOSTILE if "[[" in markdown])
@@ -313,6 +323,165 @@ def test_raw_html_is_shown_as_text():
     result = render("<script>alert(1)</script>")
     assert parse(result.html).elements == [("p", {})]
     assert "<script>alert(1)</script>" in html.unescape(result.html)
+
+
+# --- math -------------------------------------------------------------------------------------
+
+
+def math_elements(markdown: str) -> list[Element]:
+    return [(tag, attrs) for tag, attrs in elements(markdown) if tag in MATHML_TAGS]
+
+
+def test_inline_math_is_mathml():
+    result = render("Energy: $E = mc^2$.")
+    found = parse(result.html).elements
+    assert [tag for tag, _ in found][:2] == ["p", "math"]
+    assert find(found, "math", display="inline")
+    assert find(found, "msup") and [t for t, _ in found].count("mi") == 3  # E, m, c
+    assert "Energy: E = mc^2." in result.text  # searchable by its source
+
+
+def test_display_math_is_a_block_of_mathml():
+    result = render("Before.\n\n$$\n\\frac{a}{b} = \\sqrt{x}\n$$\n\nAfter.")
+    found = parse(result.html).elements
+    assert find(found, "div", **{"class": "math-display"})
+    assert find(found, "math", display="block")
+    assert find(found, "mfrac") and find(found, "msqrt")
+    assert "\\frac{a}{b} = \\sqrt{x}" in result.text
+
+
+def test_double_dollars_within_a_line_are_display_math_in_the_paragraph():
+    found = elements("so $$x^2$$ follows")
+    assert [tag for tag, _ in found][:2] == ["p", "math"]
+    assert find(found, "math", display="block")
+
+
+@pytest.mark.parametrize("markdown", [
+    "It costs $5 and $10.", "$5-$10", "from $20,000 to $30,000", "$ x $", "a5$x$", "$x$5",
+    "\\$x\\$", "\\$x$", "`$x$`", "```\n$x$\n```", "    $x$", "$$\n\nx\n$$",
+])
+def test_text_that_is_not_math(markdown):
+    result = render(markdown)
+    assert math_elements(markdown) == []
+    assert "$" in html.unescape(result.html)
+
+
+def test_code_keeps_its_dollars_exactly():
+    result = render("`$x$` and\n\n```\n$$y$$\n```\n")
+    assert [tag for tag, _ in parse(result.html).elements] == ["p", "code", "pre", "code"]
+    assert "$x$" in html.unescape(result.html) and "$$y$$" in html.unescape(result.html)
+
+
+def test_math_ending_a_line_of_digits_still_typesets():
+    # dollarmath's own digit check reads a paragraph's last character as the one before it
+    assert math_elements("$x$ costs 5")
+
+
+@pytest.mark.parametrize("markdown, error", [
+    ("Look: $x^{$", "missing super script or subscript"),
+    ("$\\begin{cases} a \\end{matrix}$", "missing end"),
+    ("$" + "{" * 499 + "x" + "}" * 499 + "$", "nested too deeply"),
+    ("$" + "x^{" * 150 + "x" + "}" * 150 + "$", "nested too deeply"),  # too deep for us
+    ("$" + "x" * (mathml.MAX_FORMULA_CHARS + 1) + "$", "longer than"),
+])
+def test_malformed_tex_is_code_marked_as_an_error_with_its_message(markdown, error):
+    result = render(markdown)
+    found = parse(result.html).elements
+    assert find(found, "span", **{"class": "math-error"})
+    assert find(found, "code") and not find(found, "math")
+    assert error in result.html
+
+
+def test_malformed_display_math_is_a_block_of_code_with_its_message():
+    result = render("$$\n\\frac{a}{b}^{\n$$")
+    found = parse(result.html).elements
+    assert [tag for tag, _ in found] == ["div", "pre", "code", "div"]
+    assert find(found, "div", **{"class": "math-error__message"})
+    assert "TeX error:" in result.html and "\\frac{a}{b}^{" in html.unescape(result.html)
+
+
+# TeX whose markup latex2mathml passes through: tags in text, links, styles, classes.
+HOSTILE_TEX = [
+    "\\text{<script>alert(1)</script>}",
+    "\\text{<img src=x onerror=alert(1)>}",
+    "\\mbox{</math><img src=x onerror=alert(1)>}",
+    "\\text{<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>}",
+    "\\href{javascript:alert(1)}{click}",
+    "\\href{data:text/html;base64,PHNjcmlwdD4=}{x}",
+    "\\style{background:url(javascript:alert(1))}{x}",
+    "\\class{wikilink-missing}{x}",
+    '\\color{red" onmouseover="alert(1)}{x}',
+    "\\operatorname{<script>} \\mathrm{<b onclick=x>}",
+    "\\text{&lt;script&gt;&#x3C;b&#62;} \\unicode{0} \\unicode{x}",
+    "\\begin{matrix}<script>&x\\\\ </mtd></mtr><script> \\end{matrix}",
+]
+
+
+def test_latex2mathml_alone_does_not_make_hostile_tex_safe():
+    """Why our own serialiser and the allow-list are there: the converter's output is live."""
+    script = parse(latex2mathml_convert(HOSTILE_TEX[0]))
+    assert "script" in {tag for tag, _ in script.elements}
+    link = parse(latex2mathml_convert(HOSTILE_TEX[4]))
+    assert ("href", "javascript:alert(1)") in link.raw_attributes
+    style = parse(latex2mathml_convert(HOSTILE_TEX[6]))
+    assert "style" in dict(style.raw_attributes)
+
+
+@pytest.mark.parametrize("tex", HOSTILE_TEX)
+@pytest.mark.parametrize("delimiters", ["$", "$$\n"], ids=["inline", "display"])
+def test_hostile_tex_is_inert(tex, delimiters):
+    parsed = parse(render(f"{delimiters}{tex}{delimiters[::-1]}").html)
+    assert_no_live_html(parsed, FORBIDDEN_TAGS - {"math"})
+    for tag, attrs in parsed.elements:
+        if tag in MATHML_TAGS:
+            assert not {"href", "class", "id", "style"} & set(attrs), (tag, attrs)
+
+
+def test_hostile_tex_text_is_shown_as_the_words_it_is():
+    result = render("$\\text{<script>alert(1)</script>}$")
+    assert find(parse(result.html).elements, "mtext")
+    assert "<script>alert(1)</script>" in html.unescape(result.html)
+
+
+@pytest.mark.parametrize("markdown", HOSTILE)
+@pytest.mark.parametrize("delimiters", ["$", "$$\n"], ids=["inline", "display"])
+def test_the_hostile_corpus_as_math_never_yields_live_html(markdown, delimiters):
+    source = f"{delimiters}{markdown}{delimiters[::-1]}"
+    parsed = parse(render(source, existing=lambda slugs: set()).html)
+    assert_no_live_html(parsed, FORBIDDEN_TAGS - {"math"})
+    inside_math = [attrs for tag, attrs in parsed.elements if tag in MATHML_TAGS]
+    assert not any({"href", "class", "id"} & set(attrs) for attrs in inside_math)
+
+
+@pytest.fixture
+def conversions(monkeypatch):
+    """Counts latex2mathml's conversions and the characters of TeX they read."""
+    count = {"formulas": 0, "chars": 0}
+    convert_to_element = mathml.convert_to_element
+
+    def counting(tex, *args, **kwargs):
+        count["formulas"] += 1
+        count["chars"] += len(tex)
+        return convert_to_element(tex, *args, **kwargs)
+
+    monkeypatch.setattr(mathml, "convert_to_element", counting)
+    return count
+
+
+def test_a_formula_repeated_is_typeset_once(conversions):
+    result = render("$x$ " * 20_000)
+    assert conversions["formulas"] == 1
+    assert len(find(parse(result.html).elements, "math")) == 20_000
+
+
+def test_math_is_typeset_up_to_the_pages_budget_and_shown_as_source_beyond(conversions):
+    formulas = [f"x_{{{number}}}" for number in range(20_000)]  # all different
+    result = render(" ".join(f"${formula}$" for formula in formulas))
+    typeset = len(find(parse(result.html).elements, "math"))
+    assert conversions["chars"] <= MAX_MATH_CHARS
+    assert 0 < typeset == conversions["formulas"] < len(formulas)
+    assert result.html.count("<code>") == len(formulas) - typeset  # the rest, as their source
+    assert result.text.count("x_{") == len(formulas)  # all searchable
 
 
 # --- pathological input: the work done grows linearly -----------------------------------------
@@ -358,6 +527,13 @@ PATHOLOGICAL = {
     "duplicate headings": lambda n: "# a\n" * (n // 2),
     "task list items": lambda n: "- [ ] x\n" * (n // 2),
     "table rows": lambda n: "| x | y |\n|---|---|\n" + "| x | y |\n" * (n // 2),
+    "dollars": lambda n: "$" * (5 * n),
+    "unclosed math": lambda n: "$a " * n,
+    "escaped dollars": lambda n: "\\$a" * n,
+    "math": lambda n: "$x$ " * n,
+    "unclosed display math": lambda n: "$$\n" + "x\n" * n,
+    "display math blocks": lambda n: "$$\nx\n$$\n" * (n // 4),
+    "nested math groups": lambda n: "$" + "{" * n + "$",
 }
 
 

@@ -117,6 +117,7 @@ EXPECTED: dict[str, Needs | ReadThenEdit | Fixed] = {
     "pages.delete": Needs(Action.DELETE, "/delete/sample"),
     "pages.rename": Needs(Action.RENAME, "/rename/sample"),
     "pages.shortcuts": public("/help/shortcuts"),
+    "pages.writing": public("/help/writing"),
     "health.healthz": public("/healthz"),
     "site.favicon": public("/favicon.ico"),
     "history.history": Needs(Action.READ_HISTORY, "/history/sample"),

@@ -28,6 +28,7 @@ SCREENS = {
     "login": ("/login", False),
     "not-found": ("/wiki/no-such-page", True),
     "shortcuts": ("/help/shortcuts", False),
+    "writing": ("/help/writing", False),
 }
 SCREENSHOTS = {("home", "light"): "home", ("page", "light"): "page",
                ("page", "dark"): "dark-mode", ("editor", "dark"): "dark-editor"}

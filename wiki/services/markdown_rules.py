@@ -1,9 +1,10 @@
 """The parser's own rules, added to markdown-it in ``rendering``: fenced code highlighted
-within a budget, heading anchors, task lists, tables within a budget and aligned by class.
-Each runs in one pass, so no page within the size limit takes long to render."""
+within a budget, Mermaid diagrams left to the browser, math typeset as MathML within a
+budget, heading anchors, task lists, tables within a budget and aligned by class. Each runs
+in one pass, so no page within the size limit takes long to render."""
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from markdown_it.common.utils import escapeHtml
@@ -11,6 +12,7 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_block.table import table as table_rule
 from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from pygments import format as format_tokens
@@ -20,7 +22,10 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import Error
 from pygments.util import ClassNotFound
 
+from wiki.services.mathml import to_mathml
 from wiki.services.slugs import slugify
+
+InlineRule = Callable[[StateInline, bool], bool]
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ def render_fence(
 ) -> str:
     token = tokens[idx]
     language = token.info.split(maxsplit=1)[0] if token.info.strip() else ""
+    if language == DIAGRAM_LANGUAGE:
+        return _diagram(token.content)
     try:
         lexer = get_lexer_by_name(language) if language else None
     except ClassNotFound:
@@ -71,6 +78,99 @@ def _highlighted(code: str, lexer: Lexer, env: EnvType) -> str | None:
             return None
         lexed.append((kind, text))
     return format_tokens(lexed, _FORMATTER)
+
+
+# --- diagrams: drawn in the browser, the source shown until then ----------------------------
+
+DIAGRAM_LANGUAGE = "mermaid"
+# How a diagram starts in stored HTML, as the sanitiser writes it: a page holding this needs
+# the diagram script (static/js/diagrams.js), and nothing else does.
+DIAGRAM_OPENING = '<div class="diagram">'
+
+
+def _diagram(source: str) -> str:
+    """The diagram's source as code: what readers without JavaScript see, and what
+    diagrams.js reads and replaces with the drawing (or shows with Mermaid's error)."""
+    return (f'{DIAGRAM_OPENING}<pre class="diagram__source"><code class="language-mermaid">'
+            f"{escapeHtml(source)}</code></pre></div>\n")
+
+
+# --- math: TeX typeset as MathML on the server, within a budget -------------------------------
+
+# Characters of TeX typeset per page (each formula costs its length plus MATH_FORMULA_COST:
+# the conversion's own overhead). Beyond it formulas are shown as their source; a formula
+# repeated costs once, so "$x$ " * 20,000 typesets one formula. Together with
+# mathml.MAX_FORMULA_CHARS this bounds the worst page: ten of the costliest formulas.
+MAX_MATH_CHARS = 10_000
+MATH_FORMULA_COST = 5
+
+
+def not_next_to_digits(rule: InlineRule) -> InlineRule:
+    """*rule* (dollarmath's inline rule), refusing math with a digit just before its opening
+    ``$`` or just after its closing one, so "$5-$10" stays text.
+
+    The plugin's own check (``allow_digits=False``) reads the character before a paragraph's
+    first ``$`` as its *last* one (index -1), so "$x$ costs 5" was never math.
+    """
+
+    def guarded(state: StateInline, silent: bool) -> bool:
+        start = state.pos
+        if state.src[start] != "$" or (start > 0 and state.src[start - 1].isdigit()):
+            return False
+        if not rule(state, True):  # a dry run: it only moves state.pos past the closing $
+            return False
+        end, state.pos = state.pos, start
+        if end < len(state.src) and state.src[end].isdigit():
+            return False
+        return rule(state, silent)
+
+    return guarded
+
+
+def render_math_inline(
+    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    display = tokens[idx].type == "math_inline_double"  # $$x$$ within a line of text
+    return _math(tokens[idx].content, display, block=False, env=env)
+
+
+def render_math_block(
+    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    html = _math(tokens[idx].content, display=True, block=True, env=env)
+    # A wide formula scrolls in its own box rather than widening the page (phones).
+    return (f'<div class="math-display">{html}</div>' if html.startswith("<math") else html) + "\n"
+
+
+def _math(tex: str, display: bool, block: bool, env: EnvType) -> str:
+    """*tex* as MathML, or as code (*block*: a block of it) when over the budget or wrong."""
+    tex = tex.strip()
+    key = (tex, display, block)
+    typeset: dict[tuple[str, bool, bool], str] = env.setdefault("typeset_math", {})
+    if key in typeset:
+        return typeset[key]
+    budget = env.setdefault("math_budget", MAX_MATH_CHARS)
+    cost = len(tex) + MATH_FORMULA_COST
+    if cost > budget:
+        return _math_source(tex, block)
+    env["math_budget"] = budget - cost
+    formula = to_mathml(tex, display)
+    html = formula.mathml if formula.mathml is not None else _math_source(tex, block, formula.error)
+    typeset[key] = html
+    return html
+
+
+def _math_source(tex: str, block: bool, error: str = "") -> str:
+    """A formula as its TeX, marked as an error with its reason when there is one."""
+    code = f"<code>{escapeHtml(tex)}</code>"
+    if not error:
+        return f'<pre class="math-source">{code}</pre>' if block else code
+    message = f"TeX error: {escapeHtml(error)}"
+    if block:
+        return (f'<div class="math-error"><pre>{code}</pre>'
+                f'<div class="math-error__message">{message}</div></div>')
+    return (f'<span class="math-error">{code} '
+            f'<span class="math-error__message">({message})</span></span>')
 
 
 # --- core rules: heading anchors, task lists, table alignment ---------------------------------
@@ -203,7 +303,7 @@ def align_with_classes(state: StateCore) -> None:
 def inline_text(children: Iterable[Token]) -> str:
     parts: list[str] = []
     for child in children:
-        if child.type in ("text", "code_inline"):
+        if child.type in ("text", "code_inline", "math_inline", "math_inline_double"):
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")

@@ -1,4 +1,4 @@
-"""Markdown → safe HTML: markdown-it-py, then wiki links, then Pygments, then nh3.
+"""Markdown → safe HTML: markdown-it-py, then wiki links, Pygments and MathML, then nh3.
 
 Pure functions, no Flask and no database: the caller says which link targets exist.
 Raw HTML in the source is disabled at the parser, and nh3 cleans the result anyway with the
@@ -18,6 +18,8 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.dollarmath.index import math_inline_dollar
 from mdit_py_plugins.footnote import footnote_plugin
 
 from wiki.services import markdown_rules as rules
@@ -50,6 +52,31 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "td": {"class"},
     "input": {"class", "checked"},  # type and disabled are forced below
 }
+# MathML Core's presentation elements, as latex2mathml writes them (wiki.services.mathml).
+# Left out: what can hold HTML or act (annotation-xml, maction, semantics), mglyph and
+# malignmark (known mutation-XSS gadgets); and of the attributes, every link, style, class
+# and id (latex2mathml passes \href, \style and \class through).
+MATHML_TAGS = frozenset({
+    "math", "mrow", "mi", "mn", "mo", "mtext", "ms", "mspace", "mfrac", "msqrt", "mroot",
+    "msub", "msup", "msubsup", "munder", "mover", "munderover", "mtable", "mtr", "mtd",
+    "mstyle", "mpadded", "mphantom", "menclose", "merror",
+})  # fmt: skip
+MATHML_ATTRIBUTES = {
+    "math": {"display"}, "mi": {"mathvariant"}, "mn": {"mathvariant"}, "mtext": {"mathvariant"},
+    "mo": {"stretchy", "fence", "separator", "form", "lspace", "rspace", "minsize", "maxsize",
+           "movablelimits", "mathvariant", "largeop", "symmetric", "accent"},
+    "mspace": {"width", "height", "depth", "linebreak"},
+    "mfrac": {"linethickness"},
+    "munder": {"accentunder"}, "mover": {"accent"}, "munderover": {"accent", "accentunder"},
+    "mtable": {"columnalign", "columnspacing", "columnlines", "rowspacing", "rowlines",
+               "displaystyle", "frame", "framespacing", "rowalign"},
+    "mtr": {"columnalign", "rowalign"}, "mtd": {"columnalign", "rowalign"},
+    "mstyle": {"displaystyle", "scriptlevel", "mathsize", "mathcolor", "mathbackground"},
+    "mpadded": {"width", "height", "depth", "lspace", "voffset"},
+    "menclose": {"notation"},
+}  # fmt: skip
+ALLOWED_TAGS = ALLOWED_TAGS | MATHML_TAGS
+ALLOWED_ATTRIBUTES |= MATHML_ATTRIBUTES
 # Every checkbox is a read-only checkbox, whatever produced it.
 FORCED_ATTRIBUTES = {"input": {"type": "checkbox", "disabled": "disabled"}}
 URL_SCHEMES = {"http", "https", "mailto"}
@@ -101,6 +128,11 @@ def render(
         text=_plain_text(tokens),
         files=frozenset(named),
     )
+
+
+def has_diagram(html: str) -> bool:
+    """Whether rendered *html* holds a diagram, which the browser draws (static/js/diagrams.js)."""
+    return rules.DIAGRAM_OPENING in html
 
 
 def rewrite_wikilinks(markdown: str, old_slug: str, new_title: str) -> str:
@@ -343,7 +375,7 @@ def _plain_text(tokens: Iterable[Token]) -> str:
     blocks = (
         inline_text(token.children or ()) if token.type == "inline" else token.content
         for token in tokens
-        if token.type in ("inline", "fence", "code_block")
+        if token.type in ("inline", "fence", "code_block", "math_block")
     )
     return "\n".join(block.strip() for block in blocks if block.strip())
 
@@ -356,7 +388,13 @@ def _build_markdown() -> MarkdownIt:
         MarkdownIt("commonmark", {"html": False, "linkify": False})
         .enable(["table", "strikethrough"])
         .use(footnote_plugin)
+        # Pandoc's rules, so prices stay text ("$5 and $10"): no space inside the dollars,
+        # no digit just outside them (not_next_to_digits), display math ends at a blank line.
+        .use(dollarmath_plugin, allow_labels=False, allow_space=False, allow_blank_lines=False,
+             double_inline=True)
     )
+    md.inline.ruler.at("math_inline", rules.not_next_to_digits(
+        math_inline_dollar(allow_space=False, allow_digits=True, allow_double=True)))
     md.core.ruler.after("inline", "task_lists", rules.task_lists)
     md.block.ruler.at("table", rules.table_within_budget, {"alt": ["paragraph", "reference"]})
     md.inline.ruler.before("link", "wikilink", _wikilink_rule)
@@ -366,6 +404,9 @@ def _build_markdown() -> MarkdownIt:
     md.add_render_rule("wikilink_close", lambda *_: "</a>")
     md.add_render_rule("missing_image", _render_missing_image)
     md.add_render_rule("fence", rules.render_fence)
+    md.add_render_rule("math_inline", rules.render_math_inline)
+    md.add_render_rule("math_inline_double", rules.render_math_inline)
+    md.add_render_rule("math_block", rules.render_math_block)
     return md
 
 

@@ -8,8 +8,9 @@ from flask_login import current_user
 from wiki.forms import ConfirmForm, checks_its_own_csrf_token
 from wiki.models import Page, Revision
 from wiki.permissions import Action, can
-from wiki.services import diffing, pages
+from wiki.services import diffing, links, pages, rendering
 from wiki.services import history as page_history
+from wiki.services.access import Visibility
 from wiki.services.text import xml_safe
 from wiki.views import form_status
 from wiki.web.access import require, shown, visible
@@ -23,6 +24,7 @@ HISTORY_PAGE_SIZE = 50
 RECENT_PAGE_SIZE = 50
 FEED_SIZE = 30
 FEED_DIFF_CHARS = 4_000  # of each entry's diff; the entry links to the whole diff
+FEED_PAGE_CHARS = 20_000  # of a revision's HTML shown in its entry; a longer one is linked
 
 
 @bp.get("/history/<path:slug>")
@@ -123,7 +125,8 @@ def feed():
     if can(current_user, Action.READ_HISTORY):
         previous = page_history.previous_bodies(changes)
         entries = [(revision, feed_diff(previous.get((revision.page_id, revision.number - 1), ""),
-                                        revision)) for revision in changes]
+                                        revision) + feed_page(revision, visible()))
+                   for revision in changes]
     else:  # diffs are history, which this reader may not see: the entries name the pages
         entries = [(revision, None) for revision in changes]
     body = render_template("history/recent.atom.xml", entries=entries, watched_page=watched_page,
@@ -146,6 +149,17 @@ def feed_diff(previous_body: str, revision: Revision) -> str:
                     **{"from": revision.number - 1, "to": revision.number})
     return (f"<pre>{html.escape(change[:FEED_DIFF_CHARS])}\n…</pre>"
             f'<p><a href="{html.escape(whole)}">The whole change</a> is longer.</p>')
+
+
+def feed_page(revision: Revision, visible: Visibility) -> str:
+    """The page as *revision* reads, as HTML (math as MathML), after its change; a link to it
+    instead when it is longer than :data:`FEED_PAGE_CHARS`."""
+    if len(revision.html) > FEED_PAGE_CHARS:
+        url = url_for("pages.view", slug=revision.page.slug, rev=revision.number, _external=True)
+        return (f'<p><a href="{html.escape(url)}">The page at revision {revision.number}</a> '
+                "is too long to show here.</p>")
+    shown_html = links.as_seen(revision.html, visible)  # links to hidden pages look missing
+    return f"<hr>{rendering.under_root(shown_html, request.script_root)}"
 
 
 @bp.get("/deleted")

@@ -8,10 +8,10 @@ from flask_login import current_user
 from wiki.forms import ConfirmForm, PageForm, RenameForm, checks_its_own_csrf_token
 from wiki.models import Page
 from wiki.permissions import Action, can
-from wiki.services import diffing, links, pages, reading
+from wiki.services import diffing, links, pages, reading, rendering
 from wiki.services.slugs import slugify
 from wiki.views import form_status
-from wiki.web import caching
+from wiki.web import caching, security
 from wiki.web.access import require, shown, visible
 from wiki.web.arguments import whole_number
 from wiki.web.loaders import get_page_or_404, get_revision_or_404
@@ -57,8 +57,11 @@ def view(slug: str):
         if revision.number != page.revision_number:
             require(Action.READ_HISTORY, page)
     context = dict(vars(reading.page_view(page, revision, visible())))  # its fields, by name
-    return caching.respond(caching.page_validators(**context),
-                           lambda: render_template("pages/view.html", **context))
+    response = caching.respond(caching.page_validators(**context),
+                               lambda: render_template("pages/view.html", **context))
+    if rendering.has_diagram(context["html"]):  # on a 304 too: its headers count
+        security.allow_diagram_styles(response)
+    return response
 
 
 def missing_page(slug: str):
@@ -100,6 +103,7 @@ def suggested_title(slug: str) -> str:
 
 @bp.route("/new", methods=["GET", "POST"])
 @checks_its_own_csrf_token
+@security.draws_diagrams
 def new():
     require(Action.CREATE)
     form = PageForm(title=request.args.get("title", ""))
@@ -108,6 +112,7 @@ def new():
 
 @bp.route("/edit/<path:slug>", methods=["GET", "POST"])
 @checks_its_own_csrf_token
+@security.draws_diagrams
 def edit(slug: str):
     page = pages.get_page(slug)
     # Rules decide by address, so a hidden page and a missing one are refused alike.
@@ -259,3 +264,9 @@ def index():
 def shortcuts():
     """The keyboard shortcuts that static/js/wiki.js adds."""
     return render_template("help/shortcuts.html")
+
+
+@bp.get("/help/writing")
+def writing():
+    """How to write what the renderer does beyond plain Markdown: links, files, math, diagrams."""
+    return render_template("help/writing.html")

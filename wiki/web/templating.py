@@ -11,14 +11,14 @@ from flask import Flask, current_app, request
 from wiki.models import as_utc
 from wiki.permissions import can
 from wiki.services import access
-from wiki.services.rendering import under_root
+from wiki.services.rendering import has_diagram, under_root
 from wiki.services.slugs import slugify
 from wiki.services.text import counted
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(can=can, site_name=app.config["SITE_NAME"],
-                                 who_may=who_may)
+                                 who_may=who_may, has_diagram=has_diagram)
     app.jinja_env.filters.update(isotime=isotime, exacttime=exacttime, ago=ago, from_now=from_now,
                                  counted=counted, under_script_root=under_script_root,
                                  slug=slugify)
