@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, url_for
 
-from wiki.models import as_utc
+from wiki.models import Page, Revision, as_utc
 from wiki.permissions import can
+from wiki.services import sections
 from wiki.services.rendering import under_root
 from wiki.services.text import counted
 
@@ -17,7 +18,8 @@ from wiki.services.text import counted
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(can=can, site_name=app.config["SITE_NAME"])
     app.jinja_env.filters.update(isotime=isotime, exacttime=exacttime, ago=ago, counted=counted,
-                                 under_script_root=under_script_root)
+                                 under_script_root=under_script_root,
+                                 section_edit_links=section_edit_links)
     app.url_defaults(fingerprint_static)
 
 
@@ -38,6 +40,13 @@ def _static_version(folder: str, filename: str) -> str:
 def under_script_root(html: str) -> str:
     """Rendered HTML as stored, its wiki links under the path this request reached the app at."""
     return under_root(html, request.script_root)
+
+
+def section_edit_links(html: str, page: Page, revision: Revision) -> str:
+    """Rendered *html* of *revision* with a link beside each heading to edit its section
+    (for those the template found may edit the page)."""
+    return sections.with_edit_links(
+        html, revision.body, lambda number: url_for("pages.edit", slug=page.slug, section=number))
 
 
 def isotime(moment: datetime) -> str:
