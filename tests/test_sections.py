@@ -248,6 +248,32 @@ def test_a_post_to_a_section_that_is_gone_keeps_the_text(editor):
     assert "There is no section “7” to edit" in html and textarea(html) == "## Typed\nkeep me\n"
 
 
+def test_a_section_of_a_page_deleted_meanwhile_keeps_the_text(admin):
+    save_page(admin, "notes", "Notes", PAGE)
+    _, form = open_section(admin, "notes", 1)
+    confirm = admin.get("/delete/notes").get_data(as_text=True)
+    admin.post("/delete/notes", data={"csrf_token": csrf_token(confirm)})
+    assert admin.get("/edit/notes?section=1").status_code == 404
+    refused = admin.post("/edit/notes?section=1", data={**form, "body": "## Alpha\nkeep me\n"})
+    assert refused.status_code == 409
+    html = refused.get_data(as_text=True)
+    assert "was deleted while you were editing" in html
+    assert textarea(html) == "## Alpha\nkeep me\n"
+
+
+def test_a_section_save_sent_to_the_address_before_a_rename_lands(app, admin):
+    save_page(admin, "notes", "Notes", PAGE)
+    _, form = open_section(admin, "notes", 2)
+    submit(admin, "/rename/notes", {"title": "Field notes"})
+    moved = admin.get("/edit/notes?section=2")
+    assert moved.status_code == 301
+    assert moved.headers["Location"].endswith("/edit/field-notes?section=2")
+    saved = admin.post("/edit/notes?section=2", data={**form, "body": "## Beta\nmoved\n\n"})
+    assert saved.status_code == 303
+    assert saved.headers["Location"].endswith("/wiki/field-notes#h-beta")
+    assert revision_bodies(app, "field-notes")[-1] == PAGE.replace("beta text", "moved")
+
+
 def test_a_damaged_base_revision_keeps_the_text(editor):
     save_page(editor, "notes", "Notes", PAGE)
     _, form = open_section(editor, "notes", 1)

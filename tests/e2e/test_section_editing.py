@@ -1,5 +1,5 @@
 """Editing one section of a long page, in a real Chromium: with the live preview, and without
-JavaScript."""
+JavaScript; and a new page started from a template."""
 
 import re
 
@@ -54,3 +54,18 @@ def test_a_section_is_edited_without_javascript(new_context, admin):
     expect(page).to_have_url(re.compile(rf"/wiki/{slug}#h-gamma$"))
     expect(page.locator(".markdown")).to_contain_text("changed without script")
     expect(page.locator(".markdown")).to_contain_text("beta text")
+
+
+def test_a_new_page_starts_from_a_template(admin_page: Page):
+    page = admin_page
+    page.goto("/new")
+    page.get_by_label("Title", exact=True).fill("Retro template")
+    page.get_by_label("Text (Markdown)").fill("## Went well\n\n## To change\n")
+    page.get_by_label("Tags").fill("template, retros")
+    page.get_by_role("button", name="Save").click()
+    page.goto("/new")
+    page.get_by_role("navigation", name="Page templates").get_by_role(
+        "link", name="Retro template").click()
+    expect(page.get_by_label("Text (Markdown)")).to_have_value("## Went well\n\n## To change\n")
+    expect(page.get_by_label("Tags")).to_have_value("retros")
+    expect(page.get_by_text("This page starts from the template")).to_be_visible()

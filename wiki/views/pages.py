@@ -198,7 +198,7 @@ def edit_section(slug: str, page: Page | None, requested: str):
     if page is None:
         if (moved := pages.find_redirect(slug)) is None:
             if deleted := pages.get_any_page(slug):
-                return deleted_page(deleted)
+                return section_of_deleted_page(deleted)
             return no_section("There is no page at this address, so no section to edit.")
         if request.method == "GET":
             return redirect(url_for("pages.edit", slug=moved.slug, section=requested), 301)
@@ -232,6 +232,16 @@ def edit_section(slug: str, page: Page | None, requested: str):
     if not form.validate_on_submit():
         return section_editor(page, form, found), form_status(form)
     return save_section(page, form, base, found)
+
+
+def section_of_deleted_page(page: Page):
+    """The 404 of a deleted page; a save to it keeps the text that was sent (409)."""
+    if request.method == "GET":
+        return deleted_page(page)
+    form = SectionForm()
+    form.body.errors = [f"“{page.title}” was deleted while you were editing, so nothing was "
+                        "saved; your text is kept below."]
+    return section_editor(page, form, None), 409
 
 
 def preview_section(page: Page, form: SectionForm, found: sections.Section):
