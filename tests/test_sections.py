@@ -6,7 +6,7 @@ import pytest
 
 from tests.helpers import PASSWORD, csrf_token, save_page, submit, textarea
 from tests.test_conflicts import revision_bodies
-from wiki.services import sections
+from wiki.services import rendering, sections
 
 # --- the service: sections of a text --------------------------------------------------------
 
@@ -116,15 +116,32 @@ def test_a_replacement_without_its_heading_has_no_anchor():
 
 
 def test_edit_links_go_beside_each_sections_heading_only():
-    body = "# One\n\n> ## Quoted\n\n## Two & more\n"
-    html = ('<h1 id="h-one">One</h1><blockquote><h2 id="h-quoted">Quoted</h2></blockquote>'
-            '<h2 id="h-two-more">Two &amp; more</h2>')
-    linked = sections.with_edit_links(html, body, lambda number: f"/edit/p?section={number}")
+    body = "# One\n\n> ## Quoted\n\n## Two & \"more\"\n"
+    html = rendering.render(body).html
+    linked = sections.with_edit_links(html, lambda number: f"/edit/p?section={number}")
     assert linked.count('class="section-edit"') == 2
-    assert ('<div class="section-heading"><h2 id="h-two-more">Two &amp; more</h2><a '
+    assert ('<div class="section-heading"><h2 id="h-two-more">Two &amp; "more"</h2><a '
             'class="section-edit" href="/edit/p?section=2" aria-label="Edit section: Two &amp; '
-            'more">edit</a></div>') in linked
-    assert '<h2 id="h-quoted">Quoted</h2></blockquote>' in linked
+            '&quot;more&quot;">edit</a></div>') in linked
+    assert '<h2 id="h-quoted">Quoted</h2>\n</blockquote>' in linked
+
+
+def test_the_links_in_the_html_number_the_sections_as_the_text_does():
+    """The page view finds sections in the stored HTML (no parsing), the editor in the text:
+    link N must open the section of the heading it stands beside."""
+    body = LONG_PAGE + (
+        "\n- ## In a list\n\nText with a note.[^1]\n\n[^1]: # In a footnote\n\n"
+        "## `code` and *emphasis*\n\n| a |\n|---|\n| b |\n\n### Deeper\n\n# Setup\n")
+    html = rendering.render(body).html
+    assert '<nav class="toc"' in html  # its headings and list items are no sections either
+    linked = sections.with_edit_links(html, lambda number: f"/edit/p?section={number}")
+    beside = re.findall(r'<div class="section-heading"><h[1-6] id="([^"]+)">(?:(?!</h).)*'
+                        r'</h[1-6]><a class="section-edit" href="/edit/p\?section=(\d+)"',
+                        linked, re.S)
+    expected = [(found.anchor, str(found.number)) for found in sections.sections(body)]
+    assert beside == expected
+    assert [anchor for anchor, _ in expected][-3:] == ["h-code-and-emphasis", "h-deeper",
+                                                      "h-setup-2"]
 
 
 # --- over HTTP --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 next heading of the same or a higher level. Pure functions of the text; headings are found
 by the renderer's own parser, so section N is the N-th heading a reader sees."""
 
+import html as html_entities
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,27 +94,37 @@ def replace_section(body: str, number: int, text: str) -> tuple[str, str | None]
     return new_body, starting.anchor if starting and text.strip() else None
 
 
-# An opening heading tag as the sanitiser writes it, with the id the renderer gave it.
-_HEADING = re.compile(r'<h([1-6]) id="([^"]+)">.*?</h\1>', re.S)
+# In rendered HTML as the sanitiser writes it (well formed, attributes in order, text
+# escaped): the blocks that can hold a heading which is not a section's (a quote, a list
+# item, the footnotes), and the headings, with the ids the renderer gave them.
+_BLOCK_OR_HEADING = re.compile(
+    r'<(/?)(blockquote|li|section)\b[^>]*>|<h([1-6]) id="([^"]+)">(.*?)</h\3>', re.S)
+_TAG = re.compile(r"<[^>]*>")
 
 
-def with_edit_links(html: str, body: str, edit_url: Callable[[int], str]) -> str:
-    """Rendered *html* of *body* with a link beside each section's heading to edit the
-    section at ``edit_url(number)``.
+def with_edit_links(html: str, edit_url: Callable[[int], str]) -> str:
+    """Rendered *html* with a link beside each section's heading to edit the section at
+    ``edit_url(number)``.
 
-    The headings and the link sit in a ``div.section-heading``; the link's accessible name
-    says which section it edits, the heading's own name stays its text.
+    Read from the HTML alone, so that showing a page never parses its Markdown: section N is
+    the N-th heading outside any quote, list or footnote, as :func:`sections` counts. The
+    heading and its link sit in a ``div.section-heading``; the link's accessible name says
+    which section it edits, and the heading's own name stays its text.
     """
-    by_anchor = {found.anchor: found for found in sections(body)}
-    if not by_anchor:
-        return html
+    depth = number = 0
 
-    def add_link(match: re.Match) -> str:
-        found = by_anchor.get(match.group(2))
-        if found is None:
+    def visit(match: re.Match) -> str:
+        nonlocal depth, number
+        closing, block, _level, _anchor, inner = match.groups()
+        if block:
+            depth += -1 if closing else 1
             return match.group(0)
-        label = escapeHtml(f"Edit section: {found.heading}")
+        if depth:
+            return match.group(0)
+        number += 1
+        heading = html_entities.unescape(_TAG.sub("", inner))
+        label = escapeHtml(f"Edit section: {heading}")
         return (f'<div class="section-heading">{match.group(0)}<a class="section-edit" '
-                f'href="{escapeHtml(edit_url(found.number))}" aria-label="{label}">edit</a></div>')
+                f'href="{escapeHtml(edit_url(number))}" aria-label="{label}">edit</a></div>')
 
-    return _HEADING.sub(add_link, html)
+    return _BLOCK_OR_HEADING.sub(visit, html)

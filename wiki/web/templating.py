@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, request, url_for
 
-from wiki.models import Page, Revision, as_utc
+from wiki.models import Page, as_utc
 from wiki.permissions import can
 from wiki.services import sections
 from wiki.services.rendering import under_root
@@ -42,11 +42,11 @@ def under_script_root(html: str) -> str:
     return under_root(html, request.script_root)
 
 
-def section_edit_links(html: str, page: Page, revision: Revision) -> str:
-    """Rendered *html* of *revision* with a link beside each heading to edit its section
-    (for those the template found may edit the page)."""
+def section_edit_links(html: str, page: Page) -> str:
+    """The current revision's rendered *html* with a link beside each heading to edit its
+    section (for those the template found may edit the page)."""
     return sections.with_edit_links(
-        html, revision.body, lambda number: url_for("pages.edit", slug=page.slug, section=number))
+        html, lambda number: url_for("pages.edit", slug=page.slug, section=number))
 
 
 def isotime(moment: datetime) -> str:
