@@ -372,9 +372,19 @@ def generate(size: int, seed: int = 8) -> Manifest:
     shutil.rmtree(folder, ignore_errors=True)
     instance = folder / "instance"
     instance.mkdir(parents=True)
+    manifest = fill(instance, size, seed)
+    _checkpoint(instance / "wiki.sqlite")
+    (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1))
+    return manifest
+
+
+def fill(instance: Path, size: int, seed: int = 8, database_url: str | None = None
+         ) -> Manifest:
+    """Write a wiki of *size* pages into the instance's SQLite file, or into the empty
+    database at *database_url* (the review bench on PostgreSQL)."""
     rng = random.Random(seed)
     plan = make_plan(size, rng)
-    app = create_app({"INSTANCE_PATH": str(instance)})
+    app = create_app({"INSTANCE_PATH": str(instance), "DATABASE_URL": database_url})
     started = time.perf_counter()
     with app.app_context():
         upgrade()
@@ -383,8 +393,7 @@ def generate(size: int, seed: int = 8) -> Manifest:
         _write_pages(plan, Author(rng, plan), authors, Progress(size, plan.saves))
         db.session.remove()
         db.engine.dispose()
-    _checkpoint(instance / "wiki.sqlite")
-    manifest = Manifest(
+    return Manifest(
         version=GENERATOR_VERSION, pages=size, saves=plan.saves,
         seconds=round(time.perf_counter() - started, 1),
         history_slug=slugify(HISTORY_TITLE), history_revisions=HISTORY_REVISIONS,
@@ -392,8 +401,6 @@ def generate(size: int, seed: int = 8) -> Manifest:
         title_prefixes=[title[: rng.randint(3, 6)].lower() for title in
                         rng.sample(plan.titles, min(SAMPLE_SIZE, size))],
     )
-    (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1))
-    return manifest
 
 
 def _create_accounts() -> list:
