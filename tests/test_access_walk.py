@@ -16,7 +16,9 @@ answers ``plugh``) and the id of no card for the missing page.
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 
 import pytest
 from sqlalchemy import select
@@ -219,3 +221,37 @@ def test_the_open_page_is_as_it_always_was(walked_wiki):
     assert client.get(f"/wiki/{OPEN}").status_code == 200
     assert client.get(f"/edit/{OPEN}").status_code == 200
     assert client.get(f"/history/{OPEN}").status_code == 200
+
+
+@pytest.mark.parametrize("role", HIDDEN_FROM)
+def test_feeds_of_a_hidden_page_or_tag_answer_as_missing_ones(walked_wiki, role):
+    client = client_of(walked_wiki, role)
+    hidden = client.get(f"/recent.atom?page={HIDDEN}")
+    missing = client.get(f"/recent.atom?page={MISSING}")
+    assert hidden.status_code == missing.status_code
+    assert hidden.get_data(as_text=True).replace(HIDDEN, MISSING) == missing.get_data(
+        as_text=True)
+    assert not leaks(hidden.get_data(as_text=True) + str(hidden.headers))
+    tagged, untagged = client.get("/recent.atom?tag=plughtag"), client.get("/recent.atom?tag=zz")
+    assert tagged.status_code == untagged.status_code
+    if role != "anonymous":  # visitors may read nothing here: both send them to sign in
+        assert tagged.status_code == 200
+        strip = re.compile(r"<(updated|id)>[^<]*</\1>")
+        assert strip.sub("", tagged.get_data(as_text=True)).replace("plughtag", "zz") == \
+            strip.sub("", untagged.get_data(as_text=True))
+    shared = client.get("/recent.atom?tag=shared").get_data(as_text=True)
+    assert not leaks(shared) and "garden" in shared
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_administrators_export_and_they_get_every_page(walked_wiki, role):
+    """The archive is every page, so only those who see every page may take it."""
+    client = client_of(walked_wiki, role)
+    response = client.get("/export.zip")
+    if role == "admin":
+        assert response.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+            assert any("xyzzytitle-plans" in name for name in archive.namelist())
+    else:
+        assert response.status_code == (302 if role == "anonymous" else 403)
+        assert not leaks(response.get_data(as_text=True))
