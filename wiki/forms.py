@@ -113,6 +113,20 @@ class PageForm(FlaskForm):
     submit = SubmitField("Save")
 
 
+class SectionForm(FlaskForm):
+    """One section of a page: its text only; the page keeps its title and tags."""
+
+    body = TextAreaField("Text of this section (Markdown)")
+    summary = StringField(
+        "Edit summary", validators=[Optional(), Length(max=255)],
+        description="Briefly, what did you change?",
+    )
+    minor = BooleanField("Minor edit")
+    base_revision = HiddenField()
+    preview = SubmitField("Preview")
+    submit = SubmitField("Save")
+
+
 class ConfirmForm(FlaskForm):
     """A button that does one thing, with its CSRF token (delete, revert, logout...)."""
 

@@ -563,12 +563,12 @@
 
   function setUpEditor(form) {
     const fields = form.elements;
-    const title = fields.namedItem('title');
+    const title = fields.namedItem('title'); // none when editing one section
     const body = fields.namedItem('body');
     const base = fields.namedItem('base_revision');
     const saveButton = fields.namedItem('submit');
     const serverPreviewButton = fields.namedItem('preview');
-    if (!title || !body || !saveButton) return;
+    if (!body || !saveButton) return;
 
     const storageKey = draftStorageKey(form);
     const tracked = ['title', 'body', 'summary', 'tags']
@@ -588,8 +588,8 @@
 
     function storeDraft() {
       if (isDirty()) {
-        const draft = { title: title.value, body: body.value, base: base ? base.value : '',
-          savedAt: Date.now() };
+        const draft = { title: title ? title.value : '', body: body.value,
+          base: base ? base.value : '', savedAt: Date.now() };
         writeItem('localStorage', storageKey, JSON.stringify(draft));
       } else if (!offered) {
         removeItem('localStorage', storageKey);
@@ -599,7 +599,7 @@
     const storeDraftSoon = debounce(storeDraft, DRAFT_DELAY_MS);
 
     function restore(draft) {
-      title.value = draft.title;
+      if (title) title.value = draft.title;
       body.value = draft.body;
       if (base && draft.base) base.value = draft.base; // an old base lets the server merge
       offered = null;
@@ -616,7 +616,9 @@
 
     function offerEarlierDraft() {
       const draft = readDraft(storageKey);
-      if (!draft || (draft.title === title.value && draft.body === body.value)) return;
+      if (!draft || (draft.title === (title ? title.value : '') && draft.body === body.value)) {
+        return;
+      }
       offered = draft;
       form.prepend(draftOffer(draft, () => restore(draft), discard));
     }

@@ -22,6 +22,8 @@ SCREENS = {
     "home": ("/", True),
     "page": ("/wiki/{sample}", True),
     "editor": ("/edit/{sample}", True),
+    "page-with-sections": ("/wiki/what-is-wsgi", True),
+    "section-editor": ("/edit/what-is-wsgi?section=1", True),  # a shipped note's "###"
     "history": ("/history/{sample}", True),
     "diff": ("/diff/{sample}?from=1&to=2", True),
     "search": ("/search?q=flask", True),
@@ -66,6 +68,10 @@ def test_no_serious_accessibility_problem(screen, scheme, new_context, admin, sa
     page.goto(path.format(sample=sample_page))
     if screen == "editor":
         expect(show_live_preview(page).locator(".highlight")).to_be_visible()
+    if screen == "page-with-sections":
+        expect(page.locator(".section-edit").first).to_be_visible()
+    if screen == "section-editor":
+        expect(show_live_preview(page).get_by_role("heading", level=3)).to_be_visible()
     problems = blocking_violations(axe, page)
     assert not problems, f"axe on {screen} ({scheme}):\n{problems}"
     if (screen, scheme) in SCREENSHOTS:

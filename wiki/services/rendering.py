@@ -134,6 +134,27 @@ def has_diagram(html: str) -> bool:
     """Whether rendered *html* holds a diagram, which the browser draws (static/js/diagrams.js)."""
     return rules.DIAGRAM_OPENING in html
 
+@dataclass(frozen=True)
+class PlacedHeading:
+    """A heading at the top of the document (not in a quote, list or footnote), and where
+    its lines are: *start* is its first line (0-based), *end* the line after its last."""
+
+    heading: Heading
+    start: int
+    end: int
+
+
+def top_level_headings(markdown: str) -> tuple[PlacedHeading, ...]:
+    """The headings of *markdown* that stand at its top, in order, as the renderer finds them
+    (ATX or setext, never a ``#`` line in code) and with the ids it gives them."""
+    tokens = _MD.parse(markdown, {})
+    return tuple(
+        PlacedHeading(Heading(int(token.tag[1]), inline_text(inline.children or ()),
+                              str(token.attrGet("id"))), *token.map)
+        for token, inline in zip(tokens, tokens[1:], strict=False)
+        if token.type == "heading_open" and token.level == 0 and token.map
+    )
+
 
 def rewrite_wikilinks(markdown: str, old_slug: str, new_title: str) -> str:
     """Point every ``[[...]]`` link to *old_slug* at *new_title*, keeping labels.

@@ -5,10 +5,10 @@ from dataclasses import replace
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from wiki.forms import ConfirmForm, PageForm, RenameForm, checks_its_own_csrf_token
-from wiki.models import Page
+from wiki.forms import ConfirmForm, PageForm, RenameForm, SectionForm, checks_its_own_csrf_token
+from wiki.models import Page, Revision
 from wiki.permissions import Action, can
-from wiki.services import diffing, links, pages, reading, rendering
+from wiki.services import diffing, links, page_templates, pages, reading, rendering, sections
 from wiki.services.slugs import slugify
 from wiki.views import form_status
 from wiki.web import caching, security
@@ -107,7 +107,30 @@ def suggested_title(slug: str) -> str:
 def new():
     require(Action.CREATE)
     form = PageForm(title=request.args.get("title", ""))
-    return edit_form(None, form)
+    if request.method == "POST":
+        return edit_form(None, form)
+    started_from = None
+    if "template" in request.args:
+        started_from = start_from_template(form, request.args["template"])
+    offered = [page for page in page_templates.templates() if can(current_user, "read", page)]
+    return render_template("pages/edit.html", form=form, page=None, slug=None,
+                           templates=offered, started_from=started_from)
+
+
+def start_from_template(form: PageForm, slug: str) -> Page | None:
+    """Fill the new page's *form* with the text and tags of the template at *slug*; say so
+    if there is none there (the editor opens empty all the same)."""
+    try:
+        template = page_templates.template(slug)
+    except page_templates.NotATemplate:
+        template = None
+    if template is None or not can(current_user, "read", template.page):
+        flash(f"There is no template “{slug}”: only pages tagged “{page_templates.TEMPLATE_TAG}” "
+              "are templates. The editor starts empty.", "warning")
+        return None
+    form.body.data = template.body
+    form.tags.data = ", ".join(template.tags)
+    return template.page
 
 
 @bp.route("/edit/<path:slug>", methods=["GET", "POST"])
@@ -117,6 +140,8 @@ def edit(slug: str):
     page = pages.get_page(slug)
     # Rules decide by address, so a hidden page and a missing one are refused alike.
     require(Action.EDIT if page else Action.CREATE, page or slug)
+    if "section" in request.args:
+        return edit_section(slug, page, request.args["section"])
     if page is None and (moved := visible_redirect(slug)):
         if request.method == "POST":
             return edit_renamed(slug, moved)
@@ -191,6 +216,105 @@ def page_edit(slug: str | None, form: PageForm, base_revision: int | None) -> pa
         slug, form.title.data, form.body.data or "", summary=form.summary.data or "",
         tags=form.tags.data or "", base_revision=base_revision, minor=form.minor.data,
     )
+
+
+def edit_section(slug: str, page: Page | None, requested: str):
+    """The editor of one section of *page* (``?section=N``). Saving puts the section back
+    into the revision it was taken from, and saves that through the usual merge with what
+    was saved meanwhile, so edits of different sections both land."""
+    if page is None:
+        if (moved := pages.find_redirect(slug)) is None:
+            if deleted := pages.get_any_page(slug):
+                return section_of_deleted_page(deleted)
+            return no_section("There is no page at this address, so no section to edit.")
+        if request.method == "GET":
+            return redirect(url_for("pages.edit", slug=moved.slug, section=requested), 301)
+        require(Action.EDIT, moved)  # a save sent to the address before a rename
+        page = moved
+    number = whole_number(requested) or 0
+    if request.method == "GET":
+        body = page.current_revision.body
+        try:
+            found = sections.section(body, number)
+        except sections.NoSuchSection as error:
+            return no_section(f"There is no section “{requested}” to edit: {error}.")
+        form = SectionForm(body=body[found.start:found.end],
+                           base_revision=str(page.revision_number))
+        return section_editor(page, form, found)
+    form = SectionForm()
+    base = pages.get_revision(page, whole_number(form.base_revision.data) or 0)
+    if base is None:
+        form.body.errors = ["This editor's revision number is damaged, so nothing was saved. "
+                            "Your text is below: check it against the page, then save again."]
+        form.base_revision.data = str(page.revision_number)
+        return section_editor(page, form, None), 422
+    try:
+        found = sections.section(base.body, number)
+    except sections.NoSuchSection as error:
+        form.body.errors = [f"There is no section “{requested}” to edit: {error}. Nothing was "
+                            "saved; your text is below."]
+        return section_editor(page, form, None), 422
+    if form.preview.data:
+        return preview_section(page, form, found)
+    if not form.validate_on_submit():
+        return section_editor(page, form, found), form_status(form)
+    return save_section(page, form, base, found)
+
+
+def section_of_deleted_page(page: Page):
+    """The 404 of a deleted page; a save to it keeps the text that was sent (409)."""
+    if request.method == "GET":
+        return deleted_page(page)
+    form = SectionForm()
+    form.body.errors = [f"“{page.title}” was deleted while you were editing, so nothing was "
+                        "saved; your text is kept below."]
+    return section_editor(page, form, None), 409
+
+
+def preview_section(page: Page, form: SectionForm, found: sections.Section):
+    """The section editor with the section's text rendered under it (without JavaScript)."""
+    try:
+        preview = links.preview(pages.normalise_body(form.body.data or ""), page.slug)
+    except links.TooLongToPreview as error:
+        form.body.errors = [error.message]
+        return section_editor(page, form, found), 422
+    return section_editor(page, form, found, preview=preview)
+
+
+def save_section(page: Page, form: SectionForm, base: Revision, found: sections.Section):
+    """Save *page* with section *found* of revision *base* replaced by the form's text;
+    redirect to the section, or show a conflict in the whole page's editor."""
+    body, anchor = sections.replace_section(base.body, found.number, form.body.data or "")
+    edit = pages.PageEdit(page.slug, page.title, body, summary=form.summary.data or "",
+                          tags=None, base_revision=base.number, minor=form.minor.data)
+    try:
+        result = pages.save(edit, current_user)
+    except pages.PageError as error:
+        form.body.errors.append(error.message)
+        status = 409 if isinstance(error, pages.PageDeleted | pages.UnknownBase) else 422
+        return section_editor(page, form, found), status
+    except pages.EditConflict as conflict:
+        # The section's number may mean another section now: the whole page is edited
+        # instead, holding the user's section where it was.
+        whole = PageForm(formdata=None, title=page.title, body=body, summary=edit.summary,
+                         tags=", ".join(tag.name for tag in page.tags), minor=edit.minor,
+                         base_revision=str(conflict.current.number))
+        their_change = diffing.diff_texts(conflict.base_body, conflict.current.body)
+        return render_template("pages/edit.html", form=whole, page=conflict.page,
+                               slug=page.slug, conflict=conflict, their_change=their_change,
+                               from_section=found), 409
+    message, category = SAVE_MESSAGES[result.outcome]
+    flash(message.format(merged_with=result.merged_with), category)
+    return redirect(url_for("pages.view", slug=result.page.slug, _anchor=anchor), 303)
+
+
+def section_editor(page: Page, form: SectionForm, found: sections.Section | None, **context):
+    return render_template("pages/edit.html", form=form, page=page, slug=page.slug,
+                           section=found, **context)
+
+
+def no_section(message: str):
+    return render_template("errors/404.html", message=message), 404
 
 
 def refuse_base_revision(slug: str | None, form: PageForm, page: Page | None):

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, url_for
 
-from wiki.models import as_utc
+from wiki.models import Page, as_utc
 from wiki.permissions import can
-from wiki.services import access
+from wiki.services import access, sections
 from wiki.services.rendering import has_diagram, under_root
 from wiki.services.slugs import slugify
 from wiki.services.text import counted
@@ -21,7 +21,7 @@ def init_app(app: Flask) -> None:
                                  who_may=who_may, has_diagram=has_diagram)
     app.jinja_env.filters.update(isotime=isotime, exacttime=exacttime, ago=ago, from_now=from_now,
                                  counted=counted, under_script_root=under_script_root,
-                                 slug=slugify)
+                                 slug=slugify, section_edit_links=section_edit_links)
     app.url_defaults(fingerprint_static)
 
 
@@ -58,6 +58,12 @@ def who_may(slug: str) -> str:
     edit = "admin" if rule and rule.edit_rank == access.ADMIN_RANK else "editor"
     said = f"Who can see this page: {READERS[read]}; who can edit it: {READERS[edit]}"
     return f"{said} (access rule {rule.pattern})." if rule else f"{said} (no access rule)."
+
+def section_edit_links(html: str, page: Page) -> str:
+    """The current revision's rendered *html* with a link beside each heading to edit its
+    section (for those the template found may edit the page)."""
+    return sections.with_edit_links(
+        html, lambda number: url_for("pages.edit", slug=page.slug, section=number))
 
 
 def isotime(moment: datetime) -> str:

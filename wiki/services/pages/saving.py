@@ -54,7 +54,7 @@ class PageEdit:
     title: str
     body: str
     summary: str = ""
-    tags: str | Sequence[str] = ()  # "a, b" as typed, or names
+    tags: str | Sequence[str] | None = ()  # "a, b" as typed, or names; None: keep the page's
     base_revision: int | None = None  # the revision the editor started from
     minor: bool = False
     when: datetime | None = None  # None: now
@@ -126,11 +126,12 @@ def save(edit: PageEdit, author: User | None) -> SaveResult:
     :raises UnknownBase: the base revision is ahead of the page.
     :raises EditConflict: the page changed meanwhile and the changes overlap.
     """
-    check_one_line_fields(edit.title, edit.summary, edit.tags)
+    check_one_line_fields(edit.title, edit.summary, edit.tags or ())
     edit = replace(edit, title=edit.title.strip(), body=normalise_body(edit.body),
-                   summary=edit.summary.strip(), tags=normalise_tags(edit.tags),
+                   summary=edit.summary.strip(),
+                   tags=None if edit.tags is None else normalise_tags(edit.tags),
                    when=edit.when or utcnow())
-    check_content(edit.title, edit.body, edit.tags)
+    check_content(edit.title, edit.body, edit.tags or ())
     prepared = Prepared.rendering(edit.body, slug=edit.slug or slugify(edit.title))
     return write(lambda session: _save(session, edit, author, prepared=prepared),
                  f"save {edit.slug or edit.title!r}")
@@ -187,12 +188,12 @@ def _save(session: Session, edit: PageEdit, author: User | None, *, restore: boo
         if merge.conflicted:
             raise EditConflict(page, base_body, current)
         edit, merged_with = replace(edit, body=merge.text), page.revision_number
-    retagged = _set_tags(session, page, edit.tags)
+    retagged = edit.tags is not None and _set_tags(session, page, edit.tags)
     if not page.deleted and edit.body == current.body and edit.title == page.title:
         if not retagged:
             return SaveResult(page, Outcome.UNCHANGED)
         search.index_page(session, page, prepared.render(session, page, edit.body).text,
-                          sorted(edit.tags))
+                          sorted(edit.tags or ()))
         return SaveResult(page, Outcome.RETAGGED)
     revision = add_revision(session, page, edit, author, prepared=prepared)
     if page.deleted:
@@ -252,7 +253,7 @@ def _create(session: Session, edit: PageEdit, author: User | None,
     session.execute(delete_rows(Redirect).where(Redirect.old_slug == edit.slug))
     session.add(page)
     session.flush()
-    _set_tags(session, page, edit.tags)
+    _set_tags(session, page, edit.tags or ())
     first = replace(edit, summary=edit.summary or "Created", minor=False)
     revision = add_revision(session, page, first, author, prepared=prepared)
     links.relink_pages_linking_to(session, {page.slug}, exclude_page_id=page.id)
