@@ -43,7 +43,8 @@ ARGUMENTS = {"name": "notes.pdf", "tag": "shared", "token": "any-token", "number
 # Query strings tried on every GET without a slug (lists, search, feeds, JSON), then the few
 # that pages take. None names the hidden page's markers: only words that find it.
 LIST_QUERIES = ["", "?q=secretword", "?q=xyzzytitle", f"?q={HIDDEN}", "?q=tag:shared",
-                "?q=pla", "?show=wanted", "?show=orphans"]
+                "?q=pla", "?show=wanted", "?show=orphans", "?tag=template",
+                f"?page={HIDDEN}&template={HIDDEN}&under={HIDDEN}"]
 PAGE_QUERIES = ["", "?rev=1", "?from=1&to=2",
                 "?page={slug}&tag=shared&template={slug}&under={slug}"]
 # POST routes without a page in their address: sign-in and accounts (tests/test_security.py),
@@ -61,8 +62,8 @@ POSTS_WALKED_ELSEWHERE = {
 
 @pytest.fixture
 def walked_wiki(app, users):
-    """Three pages and their surroundings: each linked, tagged, with two revisions and a
-    file, the hidden one under an open parent page."""
+    """Three pages and their surroundings: each linked, tagged, with two revisions, a
+    file and a review card, the hidden one (also a page template) under an open parent."""
     with app.app_context():
         editor = db.session.get(User, users["editor"].id)
         admin = db.session.get(User, users["admin"].id)
@@ -82,7 +83,7 @@ def walked_wiki(app, users):
         pages.save(pages.PageEdit(None, "Private", "The private area's door."), editor)
         page(f"Private/{TITLE_MARKER} Plans", "plughbody secretword plughbody. See [[Garden]] "
              "and [[Plughwanted]].", "plughbody secretword plughbody two. See [[Garden]].",
-             tags="shared, plughtag", card="Plughquestion :: plughanswer")
+             tags="shared, plughtag, template", card="Plughquestion :: plughanswer")
         page("Handbook", "Read this first.", "Read this first, twice.")
         page("Garden", f"Open text, see [[{HIDDEN}|the other page]].",
              f"Open text again, see [[{HIDDEN}|the other page]].")
