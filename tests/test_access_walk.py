@@ -230,8 +230,9 @@ def test_feeds_of_a_hidden_page_or_tag_answer_as_missing_ones(walked_wiki, role)
     hidden = client.get(f"/recent.atom?page={HIDDEN}")
     missing = client.get(f"/recent.atom?page={MISSING}")
     assert hidden.status_code == missing.status_code
-    assert hidden.get_data(as_text=True).replace(HIDDEN, MISSING) == missing.get_data(
-        as_text=True)
+    signed = re.compile(r"[\w-]{20,}\.[\w-]{6}\.[\w-]{20,}")  # CSRF tokens: timestamped
+    assert signed.sub("", hidden.get_data(as_text=True).replace(HIDDEN, MISSING)) == \
+        signed.sub("", missing.get_data(as_text=True))
     assert not leaks(hidden.get_data(as_text=True) + str(hidden.headers))
     tagged, untagged = client.get("/recent.atom?tag=plughtag"), client.get("/recent.atom?tag=zz")
     assert tagged.status_code == untagged.status_code
