@@ -10,18 +10,23 @@ same rule gets (no 403 against 404, no red against blue).
 The walk finds the routes in ``app.url_map``: a route added later is walked as well, and one
 whose arguments the walk cannot fill fails :func:`test_every_route_can_be_walked` until its
 argument gets a value in ``ARGUMENTS`` (or its POST a line in ``POSTS_WALKED_ELSEWHERE``).
+A review card's routes are walked like a page's, with a card of each page (the hidden page's
+answers ``plugh``) and the id of no card for the missing page.
 """
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 
 import pytest
+from sqlalchemy import select
 
 from tests.helpers import PASSWORD, csrf_token, submit
 from wiki.extensions import db
-from wiki.models import User
-from wiki.services import access, attachments, pages
+from wiki.models import ApiToken, Card, Page, User
+from wiki.services import access, attachments, pages, tokens
 
 TITLE_MARKER = "XyzzyTitle"
 TEXT_MARKER = re.compile("plugh", re.IGNORECASE)
@@ -30,19 +35,23 @@ MISSING = "private/nothing-here"  # no page, under the same rule: what HIDDEN mu
 READ_ONLY = "handbook"  # read by anyone, edited by admins only
 OPEN = "garden"  # no rule
 ROLES = ("anonymous", "reader", "editor", "admin")
+PER_PAGE_ARGUMENTS = {"slug", "card_id"}  # walked for each page above
 HIDDEN_FROM = ("anonymous", "reader", "editor")
 
 # A value for each argument a route may take; {slug} routes are walked for every page above.
-ARGUMENTS = {"name": "notes.pdf", "tag": "shared", "token": "any-token"}
+ARGUMENTS = {"name": "notes.pdf", "tag": "shared", "token": "any-token", "number": 1}
 # Query strings tried on every GET without a slug (lists, search, feeds, JSON), then the few
 # that pages take. None names the hidden page's markers: only words that find it.
 LIST_QUERIES = ["", "?q=secretword", "?q=xyzzytitle", f"?q={HIDDEN}", "?q=tag:shared",
-                "?q=pla", "?show=wanted", "?show=orphans"]
+                "?q=pla", "?show=wanted", "?show=orphans", "?tag=template",
+                f"?page={HIDDEN}&template={HIDDEN}&under={HIDDEN}"]
 PAGE_QUERIES = ["", "?rev=1", "?from=1&to=2",
                 "?page={slug}&tag=shared&template={slug}&under={slug}"]
 # POST routes without a page in their address: sign-in and accounts (tests/test_security.py),
-# administration, a new page's address and the live preview (tests/test_access.py).
+# administration, a new page's address and the live preview (tests/test_access.py), one's
+# own API tokens (tests/test_security.py, tests/test_api.py).
 POSTS_WALKED_ELSEWHERE = {
+    "tokens.tokens_page", "tokens.revoke",
     "pages.new",
     "account.login", "account.logout", "account.register", "account.account",
     "account.first_account", "admin.users", "admin.change_role", "admin.set_password",
@@ -53,18 +62,18 @@ POSTS_WALKED_ELSEWHERE = {
 
 @pytest.fixture
 def walked_wiki(app, users):
-    """Three pages and their surroundings: each linked, tagged, with two revisions and a
-    file, the hidden one under an open parent page."""
+    """Three pages and their surroundings: each linked, tagged, with two revisions, a
+    file and a review card, the hidden one (also a page template) under an open parent."""
     with app.app_context():
         editor = db.session.get(User, users["editor"].id)
         admin = db.session.get(User, users["admin"].id)
         access.add_rule("private/**", "admin", "admin", admin)
         access.add_rule(READ_ONLY, "anyone", "admin", admin)
 
-        def page(title, first, second, tags="shared"):
+        def page(title, first, second, tags="shared", card="What is read here :: the text"):
             created = pages.save(pages.PageEdit(None, title, first, tags=tags), editor).page
-            pages.save(pages.PageEdit(created.slug, title, second, summary="second", tags=tags,
-                                      base_revision=1), editor)
+            pages.save(pages.PageEdit(created.slug, title, f"{second}\n\n{card}\n",
+                                      summary="second", tags=tags, base_revision=1), editor)
             attachments.upload(pages.get_page(created.slug),
                                [attachments.Upload("notes.pdf", f"%PDF-1.4 {title}".encode())],
                                editor)
@@ -74,10 +83,11 @@ def walked_wiki(app, users):
         pages.save(pages.PageEdit(None, "Private", "The private area's door."), editor)
         page(f"Private/{TITLE_MARKER} Plans", "plughbody secretword plughbody. See [[Garden]] "
              "and [[Plughwanted]].", "plughbody secretword plughbody two. See [[Garden]].",
-             tags="shared, plughtag")
+             tags="shared, plughtag, template", card="Plughquestion :: plughanswer")
         page("Handbook", "Read this first.", "Read this first, twice.")
         page("Garden", f"Open text, see [[{HIDDEN}|the other page]].",
              f"Open text again, see [[{HIDDEN}|the other page]].")
+        tokens.create_token(editor, "Walking", tokens.Scope.WRITE, 30)
     return app
 
 
@@ -96,7 +106,12 @@ def fill(rule, slug: str, ids: dict[str, int]) -> str | None:
     """The rule's path with its arguments filled, or None when one has no value."""
     values = {}
     for argument in rule.arguments:
-        value = slug if argument == "slug" else ARGUMENTS.get(argument, ids.get(argument))
+        if argument == "slug":
+            value = slug
+        elif argument == "card_id":
+            value = ids["cards"].get(slug)
+        else:
+            value = ARGUMENTS.get(argument, ids.get(argument))
         if value is None:
             return None
         values[argument] = value
@@ -106,10 +121,13 @@ def fill(rule, slug: str, ids: dict[str, int]) -> str | None:
     return path
 
 
-def argument_ids(app, users) -> dict[str, int]:
+def argument_ids(app, users) -> dict:
     with app.app_context():
+        cards = dict(db.session.execute(select(Page.slug, Card.id).join(Card.page)).all())
         return {"user_id": users["reader"].id,
-                "rule_id": access.load_rules(db.session).rules[0].id}
+                "rule_id": access.load_rules(db.session).rules[0].id,
+                "token_id": db.session.scalar(select(ApiToken.id)),
+                "cards": cards | {MISSING: max(cards.values()) + 1000}}
 
 
 def test_every_route_can_be_walked(walked_wiki, users):
@@ -117,7 +135,7 @@ def test_every_route_can_be_walked(walked_wiki, users):
     unwalkable = [rule.rule for rule in routes(walked_wiki) if fill(rule, OPEN, ids) is None]
     assert unwalkable == [], "give these routes' arguments a value in ARGUMENTS"
     unposted = [rule.endpoint for rule in routes(walked_wiki)
-                if "POST" in rule.methods and "slug" not in rule.arguments
+                if "POST" in rule.methods and not PER_PAGE_ARGUMENTS & rule.arguments
                 and rule.endpoint not in POSTS_WALKED_ELSEWHERE]
     assert unposted == [], "walk these POST routes here, or say where in POSTS_WALKED_ELSEWHERE"
 
@@ -145,7 +163,8 @@ def test_no_answer_shows_a_hidden_page_to_those_it_is_hidden_from(walked_wiki, u
     problems = []
     seen: dict[tuple[str, str, str], int] = {}  # (method, route, query) → status, per page
     for rule in routes(app):
-        slugs = [HIDDEN, MISSING, READ_ONLY, OPEN] if "slug" in rule.arguments else [None]
+        slugs = ([HIDDEN, MISSING, READ_ONLY, OPEN] if PER_PAGE_ARGUMENTS & rule.arguments
+                 else [None])
         for slug in slugs:
             path = fill(rule, slug or OPEN, ids)
             assert path is not None, f"{rule.rule}: see test_every_route_can_be_walked"
@@ -203,3 +222,38 @@ def test_the_open_page_is_as_it_always_was(walked_wiki):
     assert client.get(f"/wiki/{OPEN}").status_code == 200
     assert client.get(f"/edit/{OPEN}").status_code == 200
     assert client.get(f"/history/{OPEN}").status_code == 200
+
+
+@pytest.mark.parametrize("role", HIDDEN_FROM)
+def test_feeds_of_a_hidden_page_or_tag_answer_as_missing_ones(walked_wiki, role):
+    client = client_of(walked_wiki, role)
+    hidden = client.get(f"/recent.atom?page={HIDDEN}")
+    missing = client.get(f"/recent.atom?page={MISSING}")
+    assert hidden.status_code == missing.status_code
+    signed = re.compile(r"[\w-]{20,}\.[\w-]{6}\.[\w-]{20,}")  # CSRF tokens: timestamped
+    assert signed.sub("", hidden.get_data(as_text=True).replace(HIDDEN, MISSING)) == \
+        signed.sub("", missing.get_data(as_text=True))
+    assert not leaks(hidden.get_data(as_text=True) + str(hidden.headers))
+    tagged, untagged = client.get("/recent.atom?tag=plughtag"), client.get("/recent.atom?tag=zz")
+    assert tagged.status_code == untagged.status_code
+    if role != "anonymous":  # visitors may read nothing here: both send them to sign in
+        assert tagged.status_code == 200
+        strip = re.compile(r"<(updated|id)>[^<]*</\1>")
+        assert strip.sub("", tagged.get_data(as_text=True)).replace("plughtag", "zz") == \
+            strip.sub("", untagged.get_data(as_text=True))
+    shared = client.get("/recent.atom?tag=shared").get_data(as_text=True)
+    assert not leaks(shared) and "garden" in shared
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_administrators_export_and_they_get_every_page(walked_wiki, role):
+    """The archive is every page, so only those who see every page may take it."""
+    client = client_of(walked_wiki, role)
+    response = client.get("/export.zip")
+    if role == "admin":
+        assert response.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+            assert any("xyzzytitle-plans" in name for name in archive.namelist())
+    else:
+        assert response.status_code == (302 if role == "anonymous" else 403)
+        assert not leaks(response.get_data(as_text=True))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.helpers import csrf_token, submit
 from wiki.extensions import db
 from wiki.models import Card, CardSchedule, ReviewLog, User
-from wiki.services import cards, pages
+from wiki.services import access, cards, pages
 from wiki.services.cards import BASIC, BLANK, CLOZE, Found, extract
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -351,3 +351,32 @@ def test_reindexing_finds_the_cards_of_pages_saved_before_cards(app, editor_user
     db.session.commit()
     assert runner.invoke(args=["pages", "reindex"]).exit_code == 0
     assert list(card_ids()) == ["Old question"]
+
+
+def test_cards_of_a_page_hidden_from_the_reader_are_never_shown_offered_or_counted(
+        reader, deck, app, users):
+    """Graded while the page was open, then hidden by an access rule: its card is gone from
+    the queue, the stats (counts, retention, chart) and ?under= as if it never existed."""
+    with app.app_context():
+        user = db.session.get(User, users["reader"].id)
+        cards.grade(user, deck["Other question"], 3, now=datetime.now(UTC) - timedelta(days=2))
+        admin = db.session.get(User, users["admin"].id)
+        access.add_rule("other", "editor", "editor", admin)
+    stats = reader.get("/review/stats").get_data(as_text=True)
+    assert "<dt>New</dt><dd>2</dd>" in stats and "<dt>Learning</dt><dd>0</dd>" in stats
+    assert "0 reviews in the last 91 days" in stats and 'class="chart__bar"' not in stats
+    assert "<dt>Due today</dt><dd>0</dd>" in stats
+    under = reader.get("/review?under=other").get_data(as_text=True)
+    assert "Nothing to review" in under and "Other question" not in under
+    assert "other answer" not in under and "review?under=other" not in under.split(
+        "Nothing to review", 1)[1]
+    assert reader.get(f"/review/{deck['Other question']}?show=1").status_code == 404
+    signed = re.compile(r"[\w-]{20,}\.[\w-]{6}\.[\w-]{20,}")  # CSRF tokens: timestamped
+    assert signed.sub("", reader.get(f"/review/{deck['Other question']}").get_data(
+        as_text=True)) == signed.sub("", reader.get("/review/99999999").get_data(as_text=True))
+    for card_id in (deck["Capital of France"], deck["Sub question"]):
+        html = reader.get(f"/review/{card_id}?show=1").get_data(as_text=True)
+        reader.post(f"/review/{card_id}", data={"csrf_token": csrf_token(html), "rating": "4"})
+    done = reader.get("/review").get_data(as_text=True)
+    assert "Nothing to review now" in done and "Other question" not in done
+    assert 'href="/review?under=other"' not in done and 'href="/wiki/other"' not in done

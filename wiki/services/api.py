@@ -20,6 +20,7 @@ from wiki.extensions import db
 from wiki.models import Page, Revision, Tag, User, as_utc, page_tags
 from wiki.services import diffing, links, pages, search
 from wiki.services import history as page_history
+from wiki.services.access import EVERYTHING, Visibility
 from wiki.services.paging import Window, window
 from wiki.services.slugs import HOME, slugify
 
@@ -62,10 +63,11 @@ def timestamp(moment: datetime | None) -> str | None:
 # --- reading --------------------------------------------------------------------------
 
 
-def page_list_query(tag: str = "", prefix: str = ""):
-    """Live pages A–Z, those tagged *tag* and whose address starts with *prefix* only."""
+def page_list_query(tag: str = "", prefix: str = "", visible: Visibility = EVERYTHING):
+    """Live pages A–Z (that *visible* shows), those tagged *tag* and whose address starts
+    with *prefix* only."""
     query = (select(Page).options(selectinload(Page.tags))
-             .where(Page.deleted.is_(False)).order_by(Page.slug))
+             .where(Page.deleted.is_(False), visible.slug_condition()).order_by(Page.slug))
     if tag:
         query = query.where(Page.id.in_(
             select(page_tags.c.page_id).join(Tag, Tag.id == page_tags.c.tag_id)
@@ -75,8 +77,10 @@ def page_list_query(tag: str = "", prefix: str = ""):
     return query
 
 
-def page_list(number: int, per_page: int, *, tag: str = "", prefix: str = "") -> Window:
-    return window(page_list_query(tag, prefix), number, min(max(per_page, 1), MAX_PER_PAGE))
+def page_list(number: int, per_page: int, *, tag: str = "", prefix: str = "",
+              visible: Visibility = EVERYTHING) -> Window:
+    return window(page_list_query(tag, prefix, visible), number,
+                  min(max(per_page, 1), MAX_PER_PAGE))
 
 
 def page_summary(page: Page) -> dict[str, Any]:
@@ -118,17 +122,20 @@ def diff(old: Revision | None, new: Revision) -> dict[str, Any]:
                                        f"revision {old_number}", f"revision {new.number}")}
 
 
-def search_results(query: str, number: int, per_page: int) -> dict[str, Any]:
-    """Ranked hits for *query*; snippets are safe HTML, matches in ``<mark>``."""
-    results = search.search(query, number, min(max(per_page, 1), MAX_PER_PAGE))
+def search_results(query: str, number: int, per_page: int,
+                   visible: Visibility = EVERYTHING) -> dict[str, Any]:
+    """Ranked hits for *query* among the pages *visible* shows; snippets are safe HTML,
+    matches in ``<mark>``."""
+    results = search.search(query, number, min(max(per_page, 1), MAX_PER_PAGE), visible)
     return {"query": query, "total": results.total, "page": results.page,
             "has_next": results.has_next,
             "results": [{"slug": hit.slug, "title": hit.title, "tags": list(hit.tags),
                          "snippet": str(hit.snippet)} for hit in results.hits]}
 
 
-def backlinks(slug: str, number: int, per_page: int) -> Window:
-    return links.backlinks(slug, number, min(max(per_page, 1), MAX_PER_PAGE))
+def backlinks(slug: str, number: int, per_page: int,
+              visible: Visibility = EVERYTHING) -> Window:
+    return links.backlinks(slug, number, min(max(per_page, 1), MAX_PER_PAGE), visible)
 
 
 # --- writing ----------------------------------------------------------------------------

@@ -5,6 +5,10 @@ session.
 Every answer is JSON, every error an RFC 9457 problem document (``wiki/errors.py``). A
 token call needs no CSRF token; a session's writes do (``X-CSRFToken``), as forms do. The
 routes and ``wiki/web/openapi.py`` describe each other: a test fails when they disagree.
+
+The one policy holds here as on the pages, for the caller (the token's user): a page the
+access rules hide reads as a missing one, lists and search are filtered in their queries, and
+links to hidden pages show as links to missing ones.
 """
 
 from flask import Blueprint, jsonify, render_template, request, url_for
@@ -15,8 +19,9 @@ from wiki.errors import problem
 from wiki.extensions import csrf, limiter
 from wiki.forms import checks_its_own_csrf_token
 from wiki.models import Page
-from wiki.permissions import Action
-from wiki.services import api, pages, rendering
+from wiki.permissions import Action, can, visibility
+from wiki.services import api, links, pages, rendering
+from wiki.services.access import Visibility
 from wiki.web import bearer, openapi
 from wiki.web.arguments import DATABASE_INT_MAX, int_argument, whole_number
 from wiki.web.pagination import requested_page
@@ -55,10 +60,16 @@ def per_page() -> int:
     return whole_number(request.args.get("per_page")) or PER_PAGE
 
 
+def visible() -> Visibility:
+    """What the caller (a token's user, else the session's) may see."""
+    return visibility(bearer.caller().user)
+
+
 def live_page_or_404(slug: str) -> Page:
-    """:raises NotFound: no live page at *slug*."""
+    """:raises NotFound: no live page at *slug*, or one the access rules hide from the
+    caller (the same answer: a hidden page is not told apart from a missing one)."""
     page = pages.get_page(slug)
-    if page is None:
+    if page is None or not can(bearer.caller().user, Action.READ, page):
         raise NotFound(f"There is no page at “{slug}”.")
     return page
 
@@ -79,15 +90,17 @@ def listing(key: str, items: list, window, endpoint: str, **values):
 
 
 def shown(document: dict) -> dict:
-    """*document* with its HTML's site links under the path the app is served from."""
-    return document | {"html": rendering.under_root(document["html"], request.script_root)}
+    """*document* with its HTML as the caller sees it: links to pages hidden from them
+    shown as missing, site links under the path the app is served from."""
+    html = links.as_seen(document["html"], visible())
+    return document | {"html": rendering.under_root(html, request.script_root)}
 
 
 @bp.get(f"{API}/pages")
 def page_list():
     bearer.require(Action.READ)
     window = api.page_list(requested_page(), per_page(), tag=request.args.get("tag", ""),
-                           prefix=request.args.get("prefix", ""))
+                           prefix=request.args.get("prefix", ""), visible=visible())
     return listing("pages", [api.page_summary(page) for page in window.items], window,
                    "api_v1.page_list")
 
@@ -101,7 +114,8 @@ class PageResource(MethodView):
 
     def put(self, slug: str):
         page = pages.get_page(slug)
-        bearer.require(Action.EDIT if page else Action.CREATE, page)
+        # Rules decide by address, so a hidden page and a missing one are refused alike.
+        bearer.require(Action.EDIT if page else Action.CREATE, page or slug)
         document = request.get_json()  # 400 for broken JSON, 415 for another type
         try:
             result = api.save_page(slug, document, bearer.caller().user)
@@ -143,7 +157,7 @@ bp.add_url_rule(f"{API}/pages/<path:slug>", view_func=page_view)
 
 @bp.get(f"{API}/pages/<path:slug>/history")
 def history(slug: str):
-    bearer.require(Action.READ)
+    bearer.require(Action.READ_HISTORY)
     page = live_page_or_404(slug)
     window = api.history(page, requested_page(), per_page())
     return listing("revisions", [api.revision_summary(revision) for revision in window.items],
@@ -152,7 +166,7 @@ def history(slug: str):
 
 @bp.get(f"{API}/pages/<path:slug>/revisions/{REVISION}")
 def revision(slug: str, number: int):
-    bearer.require(Action.READ)
+    bearer.require(Action.READ_HISTORY)
     page = live_page_or_404(slug)
     return jsonify(shown(api.page_document(page, revision_or_404(page, number))))
 
@@ -160,7 +174,7 @@ def revision(slug: str, number: int):
 @bp.get(f"{API}/pages/<path:slug>/diff")
 def diff(slug: str):
     """``?from=A&to=B``: *to* defaults to the current revision, *from* to the one before."""
-    bearer.require(Action.READ)
+    bearer.require(Action.READ_HISTORY)
     page = live_page_or_404(slug)
     to_number = int_argument("to", page.revision_number)
     from_number = int_argument("from", (to_number or 1) - 1)
@@ -173,8 +187,9 @@ def diff(slug: str):
 
 @bp.get(f"{API}/pages/<path:slug>/backlinks")
 def backlinks(slug: str):
+    """Works for a missing page too (who wants it?), and so for a hidden one, alike."""
     bearer.require(Action.READ)
-    window = api.backlinks(slug, requested_page(), per_page())
+    window = api.backlinks(slug, requested_page(), per_page(), visible())
     return listing("pages", [api.page_summary(page) for page in window.items], window,
                    "api_v1.backlinks", slug=slug)
 
@@ -185,7 +200,7 @@ def search():
     query = request.args.get("q", "").strip()
     if not query:
         raise BadRequest("Say what to search for: ?q=words.")
-    return jsonify(api.search_results(query, requested_page(), per_page()))
+    return jsonify(api.search_results(query, requested_page(), per_page(), visible()))
 
 
 @bp.get(f"{API}/openapi.json")

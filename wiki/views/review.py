@@ -77,7 +77,7 @@ def grade(card_id: int):
 @bp.get("/review/stats")
 def stats():
     require(Action.REVIEW)
-    return render_template("review/stats.html", stats=cards.stats(current_user))
+    return render_template("review/stats.html", stats=cards.stats(current_user, visible=visible()))
 
 
 def show(card: Card, scope: cards.Scope, *, answer_shown: bool, form: GradeForm | None = None,

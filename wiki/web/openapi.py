@@ -37,7 +37,8 @@ PER_PAGE = {"name": "per_page", "in": "query",
 COMMON_ERRORS = {
     "401": problem("A bad, revoked or expired token; or no token where the call needs an "
                    "account (`WWW-Authenticate: Bearer`)."),
-    "403": problem("The user's role, or a read-only token, does not allow this."),
+    "403": problem("The user's role, an access rule, or a read-only token, does not allow "
+                   "this (history needs the role WIKI_HISTORY_VISIBLE_TO names)."),
     "429": problem("Too many calls with this token lately (`Retry-After` says when to try "
                    "again)."),
 }
@@ -142,10 +143,11 @@ def listing_of(key: str, item: str) -> dict[str, Any]:
 
 
 def paths() -> dict[str, Any]:
-    missing = problem("No such page (or revision).")
+    missing = problem("No such page (or revision), or one the access rules hide from the "
+                      "token's user: the two answers are the same.")
     return {
         f"{API}/pages": {"get": operation(
-            "List pages", "Live pages A–Z by address.",
+            "List pages", "Live pages A–Z by address (those the token's user may read).",
             {"200": json_body(listing_of("pages", "PageSummary"), "A page of the list.")},
             parameters=[
                 {"name": "tag", "in": "query", "schema": {"type": "string"},
