@@ -3,6 +3,8 @@
 import re
 
 from tests.helpers import csrf_token, save_page, textarea
+from wiki.services import page_templates
+from wiki.services.access import Rule, Rules, Visibility
 
 MEETING = "## Attendees\n\n## Agenda\n\n## Decisions\n"
 
@@ -64,3 +66,15 @@ def test_the_template_links_work_without_javascript_for_readers_too(app, editor)
     save_page(editor, "meeting-notes", "Meeting notes", MEETING, tags="template")
     visitor = app.test_client()
     assert visitor.get("/new?template=meeting-notes").status_code in (302, 401, 403)
+
+
+def test_hidden_templates_never_push_visible_ones_off_the_list(app, editor):
+    """The list is cut after the access rules are applied, in the query: templates the reader
+    may not see (here the first ones A–Z) leave room for those they may."""
+    save_page(editor, "a-private/plan", "A-private/Plan", MEETING, tags="template")
+    save_page(editor, "meeting-notes", "Meeting notes", MEETING, tags="template")
+    hidden = Visibility(Rules.of([Rule("a-private/**", "admin", "admin")]), rank=2)
+    with app.app_context():
+        assert [page.slug for page in page_templates.templates(hidden, limit=1)] \
+            == ["meeting-notes"]
+        assert [page.slug for page in page_templates.templates(limit=1)] == ["a-private/plan"]

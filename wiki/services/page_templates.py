@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from wiki.extensions import db
 from wiki.models import Page
+from wiki.services.access import EVERYTHING, Visibility
 from wiki.services.pages import get_page
 from wiki.services.tags import tagged_pages_query
 
@@ -22,9 +23,10 @@ class NotATemplate(LookupError):
     """The slug names no page tagged ``template``."""
 
 
-def templates(limit: int = TEMPLATES_OFFERED) -> list[Page]:
-    """The live pages tagged ``template``, A–Z by address, at most *limit*."""
-    return list(db.session.scalars(tagged_pages_query(TEMPLATE_TAG).limit(limit)))
+def templates(visible: Visibility = EVERYTHING, limit: int = TEMPLATES_OFFERED) -> list[Page]:
+    """The live pages tagged ``template`` that *visible* shows, A–Z by address, at most
+    *limit*."""
+    return list(db.session.scalars(tagged_pages_query(TEMPLATE_TAG, visible).limit(limit)))
 
 
 def template(slug: str) -> Template:

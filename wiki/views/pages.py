@@ -112,7 +112,7 @@ def new():
     started_from = None
     if "template" in request.args:
         started_from = start_from_template(form, request.args["template"])
-    offered = [page for page in page_templates.templates() if can(current_user, "read", page)]
+    offered = page_templates.templates(visible())
     return render_template("pages/edit.html", form=form, page=None, slug=None,
                            templates=offered, started_from=started_from)
 
