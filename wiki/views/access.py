@@ -1,31 +1,20 @@
 """Access rules: which roles may read and edit which pages. Administrators only."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import current_user, fresh_login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from wiki.forms import AccessRuleForm, ConfirmForm, RuleRolesForm, checks_its_own_csrf_token
-from wiki.permissions import Action
 from wiki.services import access
 from wiki.views import FORM_REFUSED, form_status
-from wiki.web.access import require
+from wiki.web.access import require_fresh_admin
 from wiki.web.arguments import DATABASE_INT_MAX
 
 bp = Blueprint("access", __name__, url_prefix="/admin/access")
 
 RULE = f"/<int(max={DATABASE_INT_MAX}):rule_id>"
 LOG_SHOWN = 50
-
-
-@bp.before_request
-@fresh_login_required
-def require_fresh_admin() -> None:
-    """Guard every page here as the user administration is guarded.
-
-    :raises: a redirect to the login page for anonymous users and remembered (not fresh)
-        sessions, ``403 Forbidden`` for everyone else who is not an administrator.
-    """
-    require(Action.MANAGE_USERS)
+bp.before_request(require_fresh_admin)  # every page here: a fresh administrator
 
 
 @bp.route("", methods=["GET", "POST"])

@@ -3,7 +3,6 @@
 from collections.abc import Callable
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import fresh_login_required
 from flask_wtf import FlaskForm
 
 from wiki.forms import (
@@ -14,10 +13,9 @@ from wiki.forms import (
     checks_its_own_csrf_token,
 )
 from wiki.models import Role, User
-from wiki.permissions import Action
 from wiki.services import accounts
 from wiki.views import FORM_REFUSED, form_status
-from wiki.web.access import require
+from wiki.web.access import require_fresh_admin
 from wiki.web.arguments import DATABASE_INT_MAX
 from wiki.web.loaders import get_user_or_404
 
@@ -25,17 +23,7 @@ from wiki.web.loaders import get_user_or_404
 USER = f"/users/<int(max={DATABASE_INT_MAX}):user_id>"
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-@bp.before_request
-@fresh_login_required
-def require_fresh_admin() -> None:
-    """Guard every admin page: an administrator who signed in with a password just now.
-
-    :raises: a redirect to the login page for anonymous users and remembered (not fresh)
-        sessions, ``403 Forbidden`` for everyone else who is not an administrator.
-    """
-    require(Action.MANAGE_USERS)
+bp.before_request(require_fresh_admin)  # every page here: a fresh administrator
 
 
 @bp.route("/users", methods=["GET", "POST"])

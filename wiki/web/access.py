@@ -2,7 +2,7 @@
 the way the client can use it (the login page, a 401 under ``/api/``, or a 403)."""
 
 from flask import abort
-from flask_login import current_user
+from flask_login import current_user, fresh_login_required
 
 from wiki.errors import wants_json
 from wiki.extensions import login_manager
@@ -23,6 +23,17 @@ def require(action: Action | str, page: Page | None = None) -> None:
     if not current_user.is_authenticated:
         abort(401 if wants_json() else login_manager.unauthorized())
     abort(403)
+
+
+@fresh_login_required
+def require_fresh_admin() -> None:
+    """Guard administration pages (a blueprint's ``before_request``): an administrator who
+    signed in with a password just now.
+
+    :raises: a redirect to the login page for anonymous users and remembered (not fresh)
+        sessions, ``403 Forbidden`` for everyone else who is not an administrator.
+    """
+    require(Action.MANAGE_USERS)
 
 
 def visible() -> Visibility:
