@@ -34,7 +34,9 @@ from tests.e2e.steps import (  # noqa: E402
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-expect.set_options(timeout=5_000)
+# How long to wait for what a step brings about; never a measure of speed. The machine that
+# runs the suite is shared: a save may wait behind other work (the suite's other worker too).
+expect.set_options(timeout=15_000)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def new_context(browser, server):
         state = str(account.state) if account else None
         context = browser.new_context(base_url=server.url, storage_state=state,
                                       **{**BASE_OPTIONS, **options})
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(20_000)
         opened.append(context)
         return context
 
