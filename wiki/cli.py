@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from wiki.extensions import db
 from wiki.models import Page, Role
-from wiki.services import accounts, backup, exporting, importing
+from wiki.services import accounts, archives, backup, exporting, importing
 from wiki.services.pages import reindexing
 from wiki.services.text import counted
 
@@ -150,8 +150,8 @@ def import_command(path: Path, split_sections: bool) -> None:
     if path.is_file() and (path.suffix.lower() == ".zip" or zipfile.is_zipfile(path)):
         with tempfile.TemporaryDirectory(prefix="wiki-import-") as unpacked:
             try:
-                importing.extract_archive(path, Path(unpacked))
-            except importing.ArchiveRefused as error:
+                archives.extract_archive(path, Path(unpacked))
+            except archives.ArchiveRefused as error:
                 raise click.ClickException(f"Nothing imported from {path}: {error}.") from error
             _import_folder(Path(unpacked), split_sections, report)
             _show_import(report, lambda text: text.replace(unpacked, str(path)))
