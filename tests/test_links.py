@@ -87,7 +87,7 @@ def test_table_of_contents_on_pages_with_three_headings(editor):
     assert 'class="toc"' not in editor.get("/wiki/short").get_data(as_text=True)
     save_page(editor, "long", "Long", "## One\n\n## Two\n\n### Two and a half\n")
     html = editor.get("/wiki/long").get_data(as_text=True)
-    toc = re.search(r'<nav class="toc".*?</nav>', html, re.S).group(0)
+    toc = re.search(r'<details class="toc".*?</details>', html, re.S).group(0)
     assert re.findall(r'href="#([^"]+)"', toc) == ["h-one", "h-two", "h-two-and-a-half"]
     for anchor in ("h-one", "h-two", "h-two-and-a-half"):
         assert f'id="{anchor}"' in html

@@ -44,3 +44,12 @@ def test_a_diff_of_one_line_says_one_line(editor):
     save_page(editor, "solo", "Solo", "first line\nsecond line\n")
     html = editor.get("/diff/solo?from=1&to=2").get_data(as_text=True)
     assert "1 line added and 0 removed" in html
+
+
+def test_pages_link_a_png_icon_for_browsers_without_svg_icons(client):
+    html = client.get("/help/shortcuts").get_data(as_text=True)
+    link = re.search(r'<link rel="icon" href="([^"]+)" type="image/png" sizes="32x32">', html)
+    assert link, "the layout links no PNG icon"
+    with client.get(link[1]) as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/png"
+        assert icon.data.startswith(b"\x89PNG\r\n\x1a\n")
