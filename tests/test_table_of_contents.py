@@ -98,20 +98,31 @@ FLAT = ('<nav class="toc" aria-label="Contents"><h2 class="toc__title">Contents<
         '<li class="toc__level-1"><a href="#h-deploy">Deploy</a></li></ol></nav>\n')
 
 
-def test_pages_stored_with_flat_contents_show_them_nested(app, editor):
-    save_page(editor, "setup", "Setup", OUTLINE)
-    with app.app_context():  # as if saved before the contents were nested
+def current_html(app, slug: str, html: str | None = None) -> str:
+    """The stored HTML of *slug*'s current revision; replaced by *html* when given."""
+    with app.app_context():
         revision = db.session.scalar(
             select(Revision).join(Page, Page.current_revision_id == Revision.id)
-            .where(Page.slug == "setup"))
-        revision.html = FLAT + revision.html.split("</nav>\n", 1)[1]
-        db.session.commit()
+            .where(Page.slug == slug))
+        if html is not None:
+            revision.html = html
+            db.session.commit()
+        return revision.html
+
+
+def test_pages_stored_with_flat_contents_show_them_nested(app, editor, runner):
+    save_page(editor, "setup", "Setup", OUTLINE)
+    nested = current_html(app, "setup")
+    current_html(app, "setup", FLAT + nested.split("</nav>\n", 1)[1])  # as stored before
     page = editor.get("/wiki/setup").get_data(as_text=True)
     folded = re.search(r'<details class="toc" data-toc>\s*<summary class="toc__title">Contents'
                        r'</summary>\s*<nav aria-label="Contents">(.*?)</nav>\s*</details>',
                        page, re.S)
     assert folded, "no contents folded behind one line"
     assert outline(folded[1]) == EXPECTED
+
+    assert runner.invoke(args=["pages", "reindex"]).exit_code == 0
+    assert current_html(app, "setup") == nested  # the stored contents nested too
 
 
 def test_the_page_shows_its_contents_folded_in_a_side_column_and_loads_their_script(editor):

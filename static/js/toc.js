@@ -1,7 +1,7 @@
 /*
  * Notebook wiki: a page's table of contents (templates/pages/view.html). Without this file
  * the contents are a <details> the reader opens; on wide screens the stylesheet shows them
- * beside the text anyway.
+ * beside the text anyway (and, once this file runs, leaves their summary to fold them).
  *
  *   - where there is room beside the text, the contents open (narrow screens keep them
  *     folded behind their one line, so the text starts on the first screen);
@@ -24,6 +24,7 @@
     return document.getElementById(decodeURIComponent(link.hash.slice(1)));
   });
 
+  contents.classList.add('toc--scripted'); // its summary folds it, even beside the text
   const wide = window.matchMedia(WIDE_SCREEN);
   function openWhenWide() {
     if (wide.matches) {

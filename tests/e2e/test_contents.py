@@ -115,3 +115,12 @@ def test_the_contents_pass_axe_open_folded_and_marked(new_context, admin, guide,
     expect(page.locator("[aria-current=location]")).to_have_text("Configure")
     problems = blocking_violations(Axe(), page)
     assert not problems, f"axe on the contents at {width} px ({scheme}):\n{problems}"
+
+
+def test_beside_the_text_the_summary_folds_the_contents_away(new_context, admin, guide):
+    page = open_guide(new_context, admin, guide, 1280)
+    link = page.get_by_role("navigation", name="Contents").get_by_role("link", name="Deploy",
+                                                                        exact=True)
+    expect(link).to_be_visible()
+    page.locator(".page-toc summary").click()
+    expect(link).to_be_hidden()
