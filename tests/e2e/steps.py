@@ -97,6 +97,17 @@ def wait_for_draft(page: Page, key: str, containing: str = "") -> None:
     page.wait_for_function(f"key => ({DRAFT})(key)?.includes({containing!r})", arg=key)
 
 
+# --- the header --------------------------------------------------------------------------------
+
+
+def site_link(page: Page, name: str):
+    """The site's link *name*; on a phone it sits behind "Menu", which is opened first."""
+    menu = page.locator("summary", has_text="Menu")
+    if menu.is_visible() and not menu.evaluate("summary => summary.parentElement.open"):
+        menu.click()
+    return page.get_by_role("navigation", name="Site").get_by_role("link", name=name)
+
+
 # --- pages ---------------------------------------------------------------------------------------
 
 
@@ -148,7 +159,7 @@ def core_journey(page: Page, name: str, at: Callable[[Page, str], None]) -> tupl
     source_slug, target_slug = slugify(source), slugify(target)
 
     page.goto("/")
-    page.get_by_role("link", name="New page").click()
+    site_link(page, "New page").click()
     expect(page).to_have_url(url_path("/new"))
     at(page, "new page")
     page.get_by_label("Title", exact=True).fill(source)
