@@ -5,7 +5,8 @@
 # make serve — run it under Gunicorn at http://127.0.0.1:8000 (PORT and HOST as for run;
 #              else WIKI_BIND, see gunicorn.conf.py)
 # make bench — measure it at 1,000 and 10,000 pages (BENCH_LARGE=1: 100,000 too); see bench/
-# make screenshots — retake the README's screenshots (docs/screenshots) with the browser tests
+# make screenshots — retake the README's screenshots (docs/screenshots) with the browser tests:
+#                    the main screens at 1280 and 360 px, light and dark (test_responsive.py)
 # make mermaid — vendor Mermaid MERMAID_VERSION from npm into static/vendor/mermaid (needs npm;
 #                the files are committed, so running, testing and CI never do)
 VENV   := .venv

@@ -53,7 +53,8 @@ class WikiServer:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> WikiServer:
     instance = tmp_path_factory.mktemp("e2e-instance")
-    env = servers.wiki_environment(instance)
+    # Registration open, so its form is one of the screens the browser tests see.
+    env = servers.wiki_environment(instance, REGISTRATION="open")
     printed = servers.flask(env, "init")
     setup_path = re.search(r"http://127\.0\.0\.1:5000(/setup/\S+)", printed).group(1)
     port = servers.free_port()

@@ -1,4 +1,5 @@
-"""axe-core finds no serious or critical problem on the main screens, in light and dark."""
+"""axe-core finds no serious or critical problem on the main screens, in light and dark, on
+a desktop and on a phone."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -27,13 +28,20 @@ SCREENS = {
     "history": ("/history/{sample}", True),
     "diff": ("/diff/{sample}?from=1&to=2", True),
     "search": ("/search?q=flask", True),
+    "recent-changes": ("/recent", True),
+    "all-pages": ("/pages", True),
+    "tags": ("/tags", True),
     "login": ("/login", False),
     "not-found": ("/wiki/no-such-page", True),
     "shortcuts": ("/help/shortcuts", False),
     "writing": ("/help/writing", False),
 }
 SCREENSHOTS = {("home", "light"): "home", ("page", "light"): "page",
-               ("page", "dark"): "dark-mode", ("editor", "dark"): "dark-editor"}
+               ("page", "dark"): "dark-mode", ("editor", "dark"): "dark-editor"}  # at 1280 px
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2}
+WIDTHS = {1280: DESKTOP, 360: PHONE}
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +68,14 @@ class AxeReport:
         return "\n".join(lines)
 
 
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("screen", SCREENS)
-def test_no_serious_accessibility_problem(screen, scheme, new_context, admin, sample_page, axe):
+def test_no_serious_accessibility_problem(screen, scheme, width, new_context, admin, sample_page,
+                                          axe):
     path, signed_in = SCREENS[screen]
-    page = new_context(admin if signed_in else None, color_scheme=scheme).new_page()
+    page = new_context(admin if signed_in else None, color_scheme=scheme,
+                       **WIDTHS[width]).new_page()
     page.goto(path.format(sample=sample_page))
     if screen == "editor":
         expect(show_live_preview(page).locator(".highlight")).to_be_visible()
@@ -73,8 +84,8 @@ def test_no_serious_accessibility_problem(screen, scheme, new_context, admin, sa
     if screen == "section-editor":
         expect(show_live_preview(page).get_by_role("heading", level=3)).to_be_visible()
     problems = blocking_violations(axe, page)
-    assert not problems, f"axe on {screen} ({scheme}):\n{problems}"
-    if (screen, scheme) in SCREENSHOTS:
+    assert not problems, f"axe on {screen} ({scheme}, {width} px):\n{problems}"
+    if width == 1280 and (screen, scheme) in SCREENSHOTS:
         screenshot(page, SCREENSHOTS[screen, scheme])
 
 
