@@ -128,8 +128,8 @@ def schemas() -> dict[str, Any]:
             "type": "object",
             "properties": {"query": string, "total": integer,
                            "more": {"type": "boolean", "description":
-                                    "More pages than `total` match (it stops at 1,000); "
-                                    "the hits are then the best of the likeliest."},
+                                    "More pages than `total` match (counting stops at "
+                                    "1,000); the hits are then ranked among candidates."},
                            "page": integer, "has_next": {"type": "boolean"},
                            "results": {"type": "array", "items": {"type": "object", "properties": {
                                "slug": string, "title": string, "tags": tags,

@@ -56,8 +56,9 @@ _LETTERS = re.compile(r"[^\W_]+")
 
 class PostgresSearch(SearchBackend):
     """The ``page_search`` table: a row per live page, its own copy of the title, tags and
-    text, and a generated ``tsvector`` of them weighted title A, tags B, text C. Each query
-    term becomes a ``tsquery`` built by PostgreSQL's own functions from a bound value."""
+    text, and a generated ``tsvector`` of them weighted title A, tags B, text C (and one of
+    the title and tags alone, ``heading``, migration 0013). Each query term becomes a
+    ``tsquery`` built by PostgreSQL's own functions from a bound value."""
 
     def index_page(self, session, page_id, title, text, tags) -> None:
         row = {"title": _pg_stored(title), "tags": _pg_stored(" ".join(tags)),

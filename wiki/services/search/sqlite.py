@@ -1,4 +1,4 @@
-"""The SQLite backend: FTS5 tables (migrations 0002 and 0006), ranked by bm25."""
+"""The SQLite backend: FTS5 tables (migrations 0002, 0006 and 0013), ranked by bm25."""
 
 from __future__ import annotations
 
