@@ -3,14 +3,14 @@ save, and quick-jump titles. Through HTTP as people use it, and the service unde
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from tests import databases
 from tests.helpers import PASSWORD, save_page, submit
 from wiki import create_app
 from wiki.extensions import db
 from wiki.models import Page, Role, User
-from wiki.services import pages, search
+from wiki.services import access, api, pages, search
 from wiki.services.search.query import MAX_TERMS
 
 
@@ -202,6 +202,142 @@ def test_service_pages_never_overlap(editor, app):
     assert len(slugs) == 7 == len(set(slugs)) == chunks[0].total
     assert [chunk.pages for chunk in chunks] == [3, 3, 3]
     assert not chunks[2].has_next and chunks[2].has_prev
+
+
+# --- a common word: the work is bounded ---------------------------------------------------------
+
+BOUNDED = {"SEARCH_COUNTED": 10, "SEARCH_CANDIDATES": 4}  # the 1,000 and 500 of a real wiki
+
+
+def save_entries(app, count: int, body: str, start: int = 0) -> None:
+    with app.app_context():
+        for number in range(start, start + count):
+            pages.save(pages.PageEdit(None, f"Entry {number:03}", body), None)
+
+
+def ranking_work(app, query: str) -> int:
+    """How much ranking one search does: on SQLite, the virtual machine instructions it
+    runs (every row read from the index, counted, sorted or ranked takes some); on
+    PostgreSQL, the rows that reach a sort by ``ts_rank`` (each re-read and ranked)."""
+    with app.app_context():
+        if databases.on_postgresql():
+            return _rows_ranked_on_postgresql(query)
+        steps = [0]
+
+        def count_step() -> int:
+            steps[0] += 1
+            return 0
+
+        connection = db.session.connection().connection.driver_connection
+        connection.set_progress_handler(count_step, 1)
+        try:
+            search.search(query)
+        finally:
+            connection.set_progress_handler(None, 1)
+        return steps[0]
+
+
+def _rows_ranked_on_postgresql(query: str) -> int:
+    statements = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "ts_rank" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        search.search(query)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    ranked = 0
+    connection = db.session.connection().connection.driver_connection
+    for statement, parameters in statements:
+        (plan,) = connection.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement,
+                                     parameters).fetchone()[0]
+        ranked += _sorted_by_rank(plan["Plan"])
+    return ranked
+
+
+def _sorted_by_rank(node: dict) -> int:
+    rows = 0
+    if node["Node Type"] in ("Sort", "Incremental Sort") and any(
+            "ts_rank" in key for key in node.get("Sort Key", ())):
+        rows += sum(child["Actual Rows"] * child["Actual Loops"] for child in node["Plans"])
+    return rows + sum(_sorted_by_rank(child) for child in node.get("Plans", ()))
+
+
+def test_a_common_word_ranks_a_bounded_number_of_matches(make_app):
+    """Ranking every match made a common word slow: from n matches to 4n, past the count,
+    the work must not grow with the matches added (it grew by several steps a match)."""
+    app = make_app(**BOUNDED)
+    save_entries(app, 30, "A common word, and another common word.")
+    before = ranking_work(app, "common")
+    save_entries(app, 90, "A common word, and another common word.", start=30)
+    after = ranking_work(app, "common")
+    assert after - before < 90
+
+
+def test_past_the_count_the_results_say_more(make_app):
+    app = make_app(**BOUNDED)
+    save_entries(app, 10, "common")
+    assert "10 results for “common”." in html(app.test_client().get("/search?q=common"))
+    save_entries(app, 1, "common", start=10)
+    page = html(app.test_client().get("/search?q=common"))
+    assert "More than 10 results for “common”." in page
+    assert page.count('class="search-result"') == 10
+    with app.app_context():
+        results = search.search("common", per_page=4)
+        assert (results.total, results.more, results.pages) == (10, True, 3)
+        chunks = [search.search("common", page=n, per_page=4).hits for n in (1, 2, 3, 4)]
+    slugs = [hit.slug for chunk in chunks for hit in chunk]
+    assert len(slugs) == 10 == len(set(slugs)) and chunks[3] == []
+
+
+def test_past_the_count_the_api_says_more(make_app):
+    app = make_app(**BOUNDED)
+    save_entries(app, 11, "common")
+    with app.app_context():
+        found = api.search_results("common", 1, 20)
+    assert (found["total"], found["more"], len(found["results"])) == (10, True, 10)
+
+
+def test_past_the_count_an_old_title_match_still_ranks_first(make_app):
+    """Candidates are the newest matches, but a page with the word in its title or tags is
+    one however old it is, and ranks before those that only mention it."""
+    app = make_app(**BOUNDED)
+    with app.app_context():
+        pages.save(pages.PageEdit(None, "Common ground", "Where notes meet."), None)
+        pages.save(pages.PageEdit(None, "Tagged", "Notes.", tags="common"), None)
+    save_entries(app, 20, "common common common, then something else entirely")
+    found_slugs = found(app, "common")
+    assert found_slugs[:2] == ["common-ground", "tagged"]
+    assert found_slugs[2:6] == ["entry-016", "entry-017", "entry-018", "entry-019"]
+
+
+def test_past_the_count_candidates_rank_by_relevance(make_app):
+    """Among the newest candidates, bm25 / ts_rank still decides: the page saying the word
+    most often, in the shortest text, comes first."""
+    app = make_app(**BOUNDED)
+    save_entries(app, 12, "common, once, among many other words of a longer text")
+    with app.app_context():
+        pages.save(pages.PageEdit(None, "Dense", "common common common"), None)
+        pages.save(pages.PageEdit(None, "Last", "common, once, among many other words "
+                                                "of a longer text"), None)
+    assert found(app, "common")[0] == "dense"
+
+
+def test_past_the_count_hidden_pages_stay_hidden(make_app):
+    app = make_app(**BOUNDED)
+    save_entries(app, 12, "common")
+    hiding = access.Visibility(access.Rules.of([access.Rule("secret/**", "admin", "admin")]),
+                               access.ROLE_RANKS["reader"])
+    with app.app_context():
+        pages.save(pages.PageEdit(None, "Secret", "common"), None)
+        pages.save(pages.PageEdit(None, "Secret/Common", "common"), None)
+        results = search.search("common", per_page=20, visible=hiding)
+        everything = search.search("common", per_page=20)
+    assert results.more and "secret/common" not in {hit.slug for hit in results.hits}
+    assert "secret/common" in {hit.slug for hit in everything.hits}
 
 
 # --- any input at all -------------------------------------------------------------------------

@@ -38,6 +38,13 @@ FILES_DIR = None
 # Pagination.
 PAGE_SIZE = 50
 
+# Search: matches are counted up to SEARCH_COUNTED; past it the results say "more than",
+# and rank the newest SEARCH_CANDIDATES matches with a word of the query in their title or
+# tags, then the newest SEARCH_CANDIDATES of the others (ranking every match of a common
+# word is what makes it slow). Larger: better ranking of common words, slower searches.
+SEARCH_COUNTED = 1_000
+SEARCH_CANDIDATES = 500
+
 # Page views kept by each worker for anonymous readers (see wiki/web/caching.py); 0 keeps none.
 PAGE_CACHE_BYTES = 8 * 1024 * 1024  # about 1,000 pages; a worker's memory grows by twice that
 PAGE_CACHE_SECONDS = 60

@@ -127,8 +127,8 @@ def search_results(query: str, number: int, per_page: int,
     """Ranked hits for *query* among the pages *visible* shows; snippets are safe HTML,
     matches in ``<mark>``."""
     results = search.search(query, number, min(max(per_page, 1), MAX_PER_PAGE), visible)
-    return {"query": query, "total": results.total, "page": results.page,
-            "has_next": results.has_next,
+    return {"query": query, "total": results.total, "more": results.more,
+            "page": results.page, "has_next": results.has_next,
             "results": [{"slug": hit.slug, "title": hit.title, "tags": list(hit.tags),
                          "snippet": str(hit.snippet)} for hit in results.hits]}
 

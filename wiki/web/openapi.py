@@ -126,8 +126,11 @@ def schemas() -> dict[str, Any]:
         },
         "SearchResults": {
             "type": "object",
-            "properties": {"query": string, "total": integer, "page": integer,
-                           "has_next": {"type": "boolean"},
+            "properties": {"query": string, "total": integer,
+                           "more": {"type": "boolean", "description":
+                                    "More pages than `total` match (counting stops at "
+                                    "1,000); the hits are then ranked among candidates."},
+                           "page": integer, "has_next": {"type": "boolean"},
                            "results": {"type": "array", "items": {"type": "object", "properties": {
                                "slug": string, "title": string, "tags": tags,
                                "snippet": {"type": "string", "description":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,7 @@ from wiki.models import Page
 from wiki.services.access import EVERYTHING, Visibility
 from wiki.services.paging import PageNumbers
 from wiki.services.search.backend import (
+    Bounds,
     SearchBackend,
     SearchHit,
     TitleMatch,
@@ -48,11 +50,12 @@ class SearchResults(PageNumbers):
 
     query: str
     hits: list[SearchHit]
-    total: int
+    total: int  # counted up to the setting SEARCH_COUNTED
     page: int
     per_page: int
     exact_title: TitleMatch | None = None  # the page the query names: offer "Go to page"
     parsed: Query = field(default_factory=Query)
+    more: bool = False  # more than *total* pages match; hits come from the best candidates
 
     @property
     def pages(self) -> int:
@@ -88,17 +91,20 @@ def search(query: str, page: int = 1, per_page: int = 20,
 
     Any text is a valid query: what cannot be searched for finds nothing, never an error.
     Hidden pages are left out by the query itself, so counts and pages of hits are right.
+    Past ``SEARCH_COUNTED`` matches the count stops ("more than 1,000") and so do the pages
+    of hits: those are the best of a bounded set of candidates (:class:`Bounds`).
     """
     parsed = parse_query(query)
+    bounds = Bounds(current_app.config["SEARCH_COUNTED"], current_app.config["SEARCH_CANDIDATES"])
     page = min(max(page, 1), MAX_RESULT_PAGE)
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
     hits: list[SearchHit] = []
     total = 0
     if parsed.searchable:
         hits, total = backend().find(db.session, parsed, (page - 1) * per_page, per_page,
-                                     visible)
-    return SearchResults(query, hits, total, page, per_page, exact_title(query, visible),
-                         parsed)
+                                     visible, bounds)
+    return SearchResults(query, hits, min(total, bounds.counted), page, per_page,
+                         exact_title(query, visible), parsed, more=total > bounds.counted)
 
 
 def exact_title(query: str, visible: Visibility = EVERYTHING) -> TitleMatch | None:

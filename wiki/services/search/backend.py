@@ -18,8 +18,23 @@ from wiki.services.slugs import fold
 
 INDEX_TABLE = "page_search"
 TITLES_TABLE = "page_search_titles"  # its name starts like INDEX_TABLE's: see migrations/env.py
+HEADINGS_TABLE = "page_search_headings"  # SQLite: titles and tags alone (migration 0013)
 SNIPPET_TOKENS = 32  # words of a snippet
 _WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """How much of the matches of a common word a search reads (docs/architecture.md,
+    "Search"): matches are counted up to *counted*; past it, the candidates ranked are the
+    newest *candidates* pages with a word of the query in their title or tags, then the
+    newest *candidates* of the others. Settings ``SEARCH_COUNTED``, ``SEARCH_CANDIDATES``."""
+
+    counted: int = 1_000
+    candidates: int = 500
+
+
+DEFAULT_BOUNDS = Bounds()
 
 
 @dataclass(frozen=True)
@@ -69,15 +84,35 @@ class SearchBackend(ABC):
 
     @abstractmethod
     def find(self, session: Session, query: Query, offset: int, limit: int,
-             visible: Visibility = EVERYTHING) -> tuple[list[SearchHit], int]:
+             visible: Visibility = EVERYTHING, bounds: Bounds = DEFAULT_BOUNDS
+             ) -> tuple[list[SearchHit], int]:
         """The hits from *offset* to *offset + limit*, best first, and how many there are,
-        among the pages *visible* shows (a condition of the query, so counts are right)."""
+        among the pages *visible* shows (a condition of the query, so counts are right).
+
+        Matches are counted up to ``bounds.counted + 1``: a larger count means "more than
+        ``bounds.counted``", and the hits are then the best of the candidates."""
 
     def titles_containing(self, key: str):
         """The ids of the live pages whose :func:`title_key` contains *key* (of three
         characters or more), newest page first, as a ``select`` answered from an index;
         None without one."""
         return None
+
+
+def listed(ids: list[int]):
+    """*ids* (a list in order) as a tier of :func:`slice_of_tiers`."""
+    return len(ids), lambda offset, limit: ids[offset:offset + limit]
+
+
+def slice_of_tiers(tiers, offset: int, limit: int) -> list[int]:
+    """The page ids from *offset* to *offset + limit* of *tiers* laid end to end, each tier
+    a pair (how many ids it has, a function of (offset, limit) giving a slice of them)."""
+    ids: list[int] = []
+    for size, ranked in tiers:
+        if offset < size and len(ids) < limit:
+            ids += ranked(offset, min(limit - len(ids), size - offset))
+        offset = max(offset - size, 0)
+    return ids
 
 
 def tag_filter(term: Term, page_id=Page.id):
@@ -109,7 +144,7 @@ class UnindexedSearch(SearchBackend):
     def prune(self, session) -> None:
         pass
 
-    def find(self, session, query, offset, limit, visible=EVERYTHING):
+    def find(self, session, query, offset, limit, visible=EVERYTHING, bounds=DEFAULT_BOUNDS):
         return [], 0
 
 

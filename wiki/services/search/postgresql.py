@@ -4,6 +4,7 @@ Where it differs from SQLite's, and why: docs/architecture.md, "Search"."""
 from __future__ import annotations
 
 import re
+from functools import partial, reduce
 
 import sqlalchemy as sa
 from markupsafe import Markup
@@ -13,13 +14,17 @@ from sqlalchemy.dialects import postgresql
 from wiki.models import Page
 from wiki.services.access import EVERYTHING
 from wiki.services.search.backend import (
+    DEFAULT_BOUNDS,
     INDEX_TABLE,
     MARK_CLOSE,
     MARK_OPEN,
     SNIPPET_TOKENS,
+    Bounds,
     SearchBackend,
     SearchHit,
+    listed,
     marked_html,
+    slice_of_tiers,
     tag_filter,
     title_key,
 )
@@ -29,8 +34,9 @@ _pg_index = sa.table(
     INDEX_TABLE,
     sa.column("page_id", sa.Integer), sa.column("title", sa.Text), sa.column("tags", sa.Text),
     sa.column("body", sa.Text), sa.column("document", postgresql.TSVECTOR),
-    sa.column("title_key", sa.Text),
+    sa.column("title_key", sa.Text), sa.column("heading", postgresql.TSVECTOR),
 )
+_PG_IDS = postgresql.ARRAY(sa.Integer)
 # The text search configuration of migration 0005: english stemming, accents folded where
 # the unaccent extension could be installed.
 _PG_SEARCH = sa.literal_column("'wiki_search'::regconfig")
@@ -50,8 +56,9 @@ _LETTERS = re.compile(r"[^\W_]+")
 
 class PostgresSearch(SearchBackend):
     """The ``page_search`` table: a row per live page, its own copy of the title, tags and
-    text, and a generated ``tsvector`` of them weighted title A, tags B, text C. Each query
-    term becomes a ``tsquery`` built by PostgreSQL's own functions from a bound value."""
+    text, and a generated ``tsvector`` of them weighted title A, tags B, text C (and one of
+    the title and tags alone, ``heading``, migration 0013). Each query term becomes a
+    ``tsquery`` built by PostgreSQL's own functions from a bound value."""
 
     def index_page(self, session, page_id, title, text, tags) -> None:
         row = {"title": _pg_stored(title), "tags": _pg_stored(" ".join(tags)),
@@ -67,40 +74,104 @@ class PostgresSearch(SearchBackend):
         live = select(Page.id).where(Page.deleted.is_(False))
         session.execute(sa.delete(_pg_index).where(_pg_index.c.page_id.not_in(live)))
 
-    def find(self, session, query, offset, limit, visible=EVERYTHING):
-        """Count and rank in the index alone; highlight one page of hits only."""
+    def find(self, session, query, offset, limit, visible=EVERYTHING, bounds=DEFAULT_BOUNDS):
+        """Count and rank in the index alone; highlight one page of hits only.
+
+        One read of the newest matches, up to ``bounds.counted + 1``, both counts them and
+        gives the candidates; ``ts_rank`` then reads the ``tsvector`` of those alone (reading
+        one is what costs: it is stored compressed, apart from the row).
+        """
         wanted = _pg_wanted(query)
         matching = _pg_matching(query, wanted)
         if not visible.hides_nothing:
             matching.append(visible.page_id_condition(_pg_index.c.page_id))
-        total = session.scalar(select(func.count()).select_from(_pg_index).where(*matching))
+        newest = _pg_newest(session, matching, bounds.counted + 1)
         rank = (sa.literal(0.0) if wanted is None
                 else func.ts_rank(_PG_RANK_WEIGHTS, _pg_index.c.document, wanted))
-        ranked = (
-            select(_pg_index.c.page_id, rank.label("rank")).where(*matching)
-            .order_by(rank.desc(), _pg_index.c.page_id).offset(offset).limit(limit)
-            .subquery()
-        )
+        if len(newest) <= bounds.counted:
+            ranked = _pg_ranked(session, rank, newest, offset, limit)
+        else:
+            ranked = _pg_ranked_candidates(session, query, matching, rank, newest, bounds,
+                                           offset, limit)
+        if not ranked:
+            return [], len(newest)
         rows = session.execute(
-            select(Page.slug, Page.title, _pg_index.c.tags, *_pg_highlights(wanted))
-            .select_from(ranked)
-            .join(_pg_index, _pg_index.c.page_id == ranked.c.page_id)
-            .join(Page, Page.id == ranked.c.page_id)
-            .order_by(ranked.c.rank.desc(), ranked.c.page_id)
+            select(Page.id, Page.slug, Page.title, _pg_index.c.tags, *_pg_highlights(wanted))
+            .select_from(_pg_index).join(Page, Page.id == _pg_index.c.page_id)
+            .where(_pg_index.c.page_id == sa.any_(sa.literal(ranked, _PG_IDS)))
         )
+        by_id = {row.id: row for row in rows}
         hits = [
             SearchHit(row.slug, row.title, _pg_marked(row.title_html),
                       tuple(row.tags.replace(_PG_LESS_THAN, "<").split()),
                       _pg_marked(row.snippet if wanted is not None else _lead(row.snippet)))
-            for row in rows
+            for row in (by_id.get(page_id) for page_id in ranked) if row is not None
         ]
-        return hits, total or 0
+        return hits, len(newest)
 
     def titles_containing(self, key):
         # LIKE '%key%', which pg_trgm's GIN index answers (migration 0006); without the
         # extension it reads the table, and the answer is the same.
         contains = _pg_index.c.title_key.contains(key, autoescape=True)
         return select(_pg_index.c.page_id).where(contains).order_by(_pg_index.c.page_id.desc())
+
+
+def _pg_newest(session, conditions: list, most: int) -> list[int]:
+    """The ids of the newest *most* pages meeting *conditions*, newest first."""
+    return list(session.scalars(
+        select(_pg_index.c.page_id).where(*conditions)
+        .order_by(_pg_index.c.page_id.desc()).limit(most)
+    ))
+
+
+def _pg_ranked(session, rank, page_ids: list[int], offset: int, limit: int) -> list[int]:
+    """The ids of *page_ids* (pages known to match) from *offset*, best *rank* first."""
+    if not page_ids:
+        return []
+    return list(session.scalars(
+        select(_pg_index.c.page_id)
+        .where(_pg_index.c.page_id == sa.any_(sa.literal(page_ids, _PG_IDS)))
+        .order_by(rank.desc(), _pg_index.c.page_id).offset(offset).limit(limit)
+    ))
+
+
+def _pg_ranked_candidates(session, query: Query, matching: list, rank, newest: list[int],
+                          bounds: Bounds, offset: int, limit: int) -> list[int]:
+    """The best candidates for a query matching more than ``bounds.counted`` pages, of
+    which *newest* are the newest: those with a word of it in their title or tags, then
+    the newest ``bounds.candidates`` of the others, each kind by rank; then older
+    matches, newest first, to ``bounds.counted`` in all."""
+    headed = _pg_headed(session, query, matching, rank, bounds.candidates)
+    shown = set(headed)
+    others = [page_id for page_id in newest if page_id not in shown]
+    others = others[:max(bounds.counted - len(headed), 0)]
+    return slice_of_tiers(
+        [listed(headed),
+         (len(others[:bounds.candidates]),
+          partial(_pg_ranked, session, rank, others[:bounds.candidates])),
+         listed(others[bounds.candidates:])],
+        offset, limit)
+
+
+def _pg_headed(session, query: Query, matching: list, rank, candidates: int) -> list[int]:
+    """The newest *candidates* pages with a word of *query* in their title or tags (the
+    ``heading`` column's index answers it, reading no text) that match it all, by rank."""
+    words = [_pg_term(term) for term in query.included if term.field != "tag"]
+    if not words:
+        return []
+    heads = _pg_newest(session, [_pg_index.c.heading.bool_op("@@")(reduce(_pg_or, words))],
+                       candidates)
+    if not heads:
+        return []
+    return list(session.scalars(
+        select(_pg_index.c.page_id)
+        .where(_pg_index.c.page_id == sa.any_(sa.literal(heads, _PG_IDS)), *matching)
+        .order_by(rank.desc(), _pg_index.c.page_id)
+    ))
+
+
+def _pg_or(left, right):
+    return left.op("||")(right)
 
 
 def _pg_stored(text: str) -> str:
