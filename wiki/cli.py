@@ -256,8 +256,15 @@ def backup_command(target: Path) -> None:
         info = backup.backup_database(target)
     except backup.BackupError as error:
         _fail(error)
+    carried = f" with {counted(info.files, 'attached file')}" if info.files else ""
     click.echo(f"Backed up {counted(info.pages, 'page')} "
-               f"({counted(info.revisions, 'revision')}) to {target}.")
+               f"({counted(info.revisions, 'revision')}){carried} to {target}.")
+    if info.missing:
+        verb = "is" if len(info.missing) == 1 else "are"
+        click.echo(f"Warning: {counted(len(info.missing), 'file')} {verb} missing from "
+                   f"{current_app.config['FILES_DIR']}, so not in the backup:", err=True)
+        for sha256 in info.missing:
+            click.echo(f"  {sha256}", err=True)
 
 
 @click.command("restore")

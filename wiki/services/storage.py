@@ -9,10 +9,10 @@ caller's transaction.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
-import shutil
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from wiki.models import Blob
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+CHUNK = 1024 * 1024
 
 
 class BlobStore(Protocol):
@@ -73,22 +74,35 @@ class FolderStore:
         return self.root / sha256[:2] / sha256
 
     def put(self, session: Session, sha256: str, source: BinaryIO, size: int) -> None:
+        self.write(sha256, source)
+        if not has_row(session, sha256):  # the row may be there with its file lost
+            session.add(Blob(sha256=sha256, data=b"", size=size))
+
+    def write(self, sha256: str, source: BinaryIO) -> None:
+        """Write the file *sha256* whole from *source*, checking its bytes have that digest.
+
+        :raises ValueError: *sha256* is not a digest, or not the bytes' (nothing is kept).
+        :raises OSError: the file cannot be written (nothing is kept).
+        """
         target = self.path(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
         with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".part-",
                                          delete=False) as part:
             try:
-                shutil.copyfileobj(source, part)
+                while chunk := source.read(CHUNK):
+                    digest.update(chunk)
+                    part.write(chunk)
                 part.flush()
                 os.fsync(part.fileno())
+                if digest.hexdigest() != sha256:
+                    raise ValueError(f"the bytes stored as {sha256} are not theirs")
             except BaseException:
                 os.unlink(part.name)
                 raise
         # Same bytes, same name: a file already there (another host's, or one left by a
         # transaction that rolled back) is replaced by an identical one.
         os.replace(part.name, target)
-        if not has_row(session, sha256):  # the row may be there with its file lost
-            session.add(Blob(sha256=sha256, data=b"", size=size))
 
     def get(self, session: Session, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
