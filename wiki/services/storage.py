@@ -14,6 +14,7 @@ import io
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -116,6 +117,14 @@ class FolderStore:
     def delete(self, session: Session, sha256: str) -> None:
         session.execute(delete(Blob).where(Blob.sha256 == sha256))
         self.path(sha256).unlink(missing_ok=True)
+
+    def files(self) -> Iterator[tuple[str, int]]:
+        """The digest and size of every file in the folder where the store puts one; not
+        its half-written ``.part-`` files nor anything else found there."""
+        for path in self.root.glob("??/*"):
+            if SHA256_HEX.fullmatch(path.name) and path.parent.name == path.name[:2] \
+                    and path.is_file() and not path.is_symlink():
+                yield path.name, path.stat().st_size
 
 
 def has_row(session: Session, sha256: str) -> bool:
