@@ -120,7 +120,11 @@ def restore_database(source: Path) -> BackupInfo:
     file (running workers simply see the restored wiki), its change counter moved past the
     live one so no worker's cached page survives (docs/architecture.md, "Backups").
 
-    :raises BackupError: see :func:`inspect_backup`; or the wiki is not on SQLite.
+    A wiki keeping its files in a folder gets the files the backup carries written back
+    into it first (:func:`_put_back_folder_files`).
+
+    :raises BackupError: see :func:`inspect_backup`; or the wiki is not on SQLite; or the
+        files the backup carries cannot be put back (nothing of the wiki is changed then).
     """
     engine = _sqlite_engine()
     live_path = _database_path(engine)
@@ -201,9 +205,9 @@ def _put_back_folder_files(staged: sqlite3.Connection, store: storage.FolderStor
         try:
             with staged.blobopen("blob", "data", rowid, readonly=True) as data:
                 store.write(sha256, data)
-        except (OSError, ValueError) as error:  # ValueError: changed since it was checked
+        except OSError as error:
             raise BackupError(f"Cannot write the attached file {sha256} in {store.root}: "
-                              f"{getattr(error, 'strerror', None) or error}.") from error
+                              f"{error.strerror or error}.") from error
     with staged:
         staged.execute("UPDATE blob SET data = x''")
 

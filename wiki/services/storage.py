@@ -9,10 +9,10 @@ caller's transaction.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from wiki.models import Blob
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-CHUNK = 1024 * 1024
+CHUNK = 64 * 1024  # bytes copied at a time: a file is never in memory whole
 
 
 class BlobStore(Protocol):
@@ -80,24 +80,20 @@ class FolderStore:
             session.add(Blob(sha256=sha256, data=b"", size=size))
 
     def write(self, sha256: str, source: BinaryIO) -> None:
-        """Write the file *sha256* whole from *source*, checking its bytes have that digest.
+        """Write the file *sha256* whole from *source*, under a temporary name renamed into
+        place, so a reader never sees half a file.
 
-        :raises ValueError: *sha256* is not a digest, or not the bytes' (nothing is kept).
-        :raises OSError: the file cannot be written (nothing is kept).
+        :raises ValueError: *sha256* is not a digest (nothing is written).
+        :raises OSError: the file cannot be written (nothing is left).
         """
         target = self.path(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
         with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".part-",
                                          delete=False) as part:
             try:
-                while chunk := source.read(CHUNK):
-                    digest.update(chunk)
-                    part.write(chunk)
+                shutil.copyfileobj(source, part, CHUNK)
                 part.flush()
                 os.fsync(part.fileno())
-                if digest.hexdigest() != sha256:
-                    raise ValueError(f"the bytes stored as {sha256} are not theirs")
             except BaseException:
                 os.unlink(part.name)
                 raise
