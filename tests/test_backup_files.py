@@ -74,9 +74,10 @@ def test_a_restore_into_a_wiki_keeping_files_in_its_database_brings_them_too(
     backup_file, kept, _ = backed_up
     fresh = make_app("fresh", DATABASE_URL=other_database_url)
 
-    result = fresh.test_cli_runner().invoke(args=["restore", str(backup_file), "--yes"])
+    result = fresh.test_cli_runner().invoke(args=["restore", str(backup_file)], input="y\n")
 
     assert result.exit_code == 0, result.output
+    assert "(1 revision) and 2 attached files in" in result.output  # the question
     for name, content in kept.items():
         assert download(fresh.test_client(), f"/files/notes/{name}") == content
 

@@ -278,9 +278,11 @@ def restore_command(source: Path, yes: bool) -> None:
     try:
         info = backup.inspect_backup(source)
         if not yes:
+            files = f" and {counted(info.files, 'attached file')}" if info.files else ""
             click.confirm(f"Replace every page and account of this wiki with the "
                           f"{counted(info.pages, 'page')} "
-                          f"({counted(info.revisions, 'revision')}) in {source}?", abort=True)
+                          f"({counted(info.revisions, 'revision')}){files} in {source}?",
+                          abort=True)
         backup.restore_database(source)
     except backup.BackupError as error:
         _fail(error)
