@@ -1,4 +1,4 @@
-"""Command line: ``flask init``, ``flask user ...`` and ``flask pages ...``."""
+"""Command line: ``flask init``, ``flask user ...``, ``flask pages ...`` and ``flask files ...``."""
 
 import sys
 import tempfile
@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 
 from wiki.extensions import db
 from wiki.models import Page, Role
-from wiki.services import accounts, archives, backup, exporting, importing
+from wiki.services import accounts, archives, backup, exporting, importing, pruning
 from wiki.services.pages import reindexing
 from wiki.services.text import counted
 
 user_cli = AppGroup("user", help="Manage accounts.")
 pages_cli = AppGroup("pages", help="Import and maintain pages.")
+files_cli = AppGroup("files", help="Maintain the stored bytes of attached files.")
 ROLES = click.Choice([role.value for role in Role])
 
 
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(user_cli)
     app.cli.add_command(pages_cli)
+    app.cli.add_command(files_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
 
@@ -256,8 +258,15 @@ def backup_command(target: Path) -> None:
         info = backup.backup_database(target)
     except backup.BackupError as error:
         _fail(error)
+    carried = f" with {counted(info.files, 'attached file')}" if info.files else ""
     click.echo(f"Backed up {counted(info.pages, 'page')} "
-               f"({counted(info.revisions, 'revision')}) to {target}.")
+               f"({counted(info.revisions, 'revision')}){carried} to {target}.")
+    if info.missing:
+        verb = "is" if len(info.missing) == 1 else "are"
+        click.echo(f"Warning: {counted(len(info.missing), 'file')} {verb} missing from "
+                   f"{current_app.config['FILES_DIR']}, so not in the backup:", err=True)
+        for sha256 in info.missing:
+            click.echo(f"  {sha256}", err=True)
 
 
 @click.command("restore")
@@ -269,11 +278,31 @@ def restore_command(source: Path, yes: bool) -> None:
     try:
         info = backup.inspect_backup(source)
         if not yes:
+            files = f" and {counted(info.files, 'attached file')}" if info.files else ""
             click.confirm(f"Replace every page and account of this wiki with the "
                           f"{counted(info.pages, 'page')} "
-                          f"({counted(info.revisions, 'revision')}) in {source}?", abort=True)
+                          f"({counted(info.revisions, 'revision')}){files} in {source}?",
+                          abort=True)
         backup.restore_database(source)
     except backup.BackupError as error:
         _fail(error)
     upgrade()  # a backup made by an older version of the wiki gets today's schema
     click.echo(f"Restored {counted(info.pages, 'page')} from {source}.")
+
+
+@files_cli.command("prune")
+@click.option("--yes", is_flag=True, help="Remove them; without it, only list them.")
+def prune_command(yes: bool) -> None:
+    """List the stored contents no attachment uses, live or deleted (and restorable), with
+    their bytes; --yes removes them."""
+    unused = pruning.prune() if yes else pruning.unused_contents()
+    if not unused:
+        click.echo("Every stored content is used by an attachment; nothing to remove.")
+        return
+    for content in unused:
+        click.echo(f"  {content.sha256}  {content.size:>12,} bytes")
+    total = f"{counted(len(unused), 'content')}, {sum(c.size for c in unused):,} bytes"
+    if yes:
+        click.echo(f"Removed {total}.")
+    else:
+        click.echo(f"Would remove {total}; run again with --yes to remove them.")

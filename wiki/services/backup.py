@@ -1,17 +1,20 @@
 """Backing up a live SQLite wiki and restoring it, with SQLite's online backup API.
 
 The copy is a consistent snapshot even while workers save; PostgreSQL wikis use ``pg_dump``
-(docs/deployment.md). Why not ``cp``: docs/architecture.md ("Backups").
+(docs/deployment.md). Why not ``cp``: docs/architecture.md ("Backups"). Attached files kept in
+a folder (``FILES_DIR``) travel inside the backup's ``blob`` rows, so it stays one file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import tempfile
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from alembic.script import ScriptDirectory
 from flask import current_app
@@ -20,8 +23,13 @@ from sqlalchemy.exc import DBAPIError
 
 from wiki.extensions import db
 from wiki.models import WikiState
+from wiki.services import storage
 
 WIKI_TABLES = ("alembic_version", "page", "revision", "user")
+# Blob rows holding their bytes (the others are a folder store's, kept empty).
+COUNT_CARRIED = "SELECT count(*) FROM blob WHERE length(data) = size"
+CARRIED = "SELECT rowid, sha256 FROM blob WHERE length(data) = size"
+NOT_CARRIED = "SELECT rowid, sha256, size FROM blob WHERE length(data) != size"
 COUNTER_LEAP = 2**32  # more writes than a wiki makes while a restore is staged
 
 
@@ -33,6 +41,9 @@ class BackupError(Exception):
 class BackupInfo:
     pages: int
     revisions: int
+    files: int = 0  # attached contents whose bytes the backup holds
+    # Contents whose bytes were in neither the backup nor the folder: their downloads fail.
+    missing: list[str] = field(default_factory=list)
 
 
 def backup_database(target: Path) -> BackupInfo:
@@ -56,15 +67,18 @@ def backup_database(target: Path) -> BackupInfo:
     except OSError as error:
         raise BackupError(f"Cannot write in {target.parent}: {error.strerror}.") from error
     os.close(fd)
+    store = storage.configured()
     try:
         _copy_live_database(engine, Path(temporary))
+        missing = (_carry_folder_files(Path(temporary), store)
+                   if isinstance(store, storage.FolderStore) else [])
         info = inspect_backup(Path(temporary))
         os.replace(temporary, target)
     except (sqlite3.Error, OSError) as error:  # a full disk, say
         raise BackupError(f"The backup failed: {error}.") from error
     finally:
         Path(temporary).unlink(missing_ok=True)
-    return info
+    return BackupInfo(info.pages, info.revisions, info.files, missing)
 
 
 def _copy_live_database(engine: Engine, destination: Path) -> None:
@@ -90,13 +104,15 @@ def inspect_backup(source: Path) -> BackupInfo:
             version = backup.execute("SELECT version_num FROM alembic_version").fetchone()
             pages = backup.execute("SELECT count(*) FROM page WHERE NOT deleted").fetchone()[0]
             revisions = backup.execute("SELECT count(*) FROM revision").fetchone()[0]
+            files = (backup.execute(COUNT_CARRIED).fetchone()[0]
+                     if _has_files(backup) else 0)
     except sqlite3.DatabaseError as error:
         raise BackupError(f"{source} is not a readable SQLite database ({error}).") from error
     schema = version[0] if version else "none"
     if schema not in _known_schema_versions():
         raise BackupError(f"{source} comes from another version of the wiki "
                           f"(schema {schema}); this version cannot restore it.")
-    return BackupInfo(pages, revisions)
+    return BackupInfo(pages, revisions, files)
 
 
 def restore_database(source: Path) -> BackupInfo:
@@ -104,7 +120,11 @@ def restore_database(source: Path) -> BackupInfo:
     file (running workers simply see the restored wiki), its change counter moved past the
     live one so no worker's cached page survives (docs/architecture.md, "Backups").
 
-    :raises BackupError: see :func:`inspect_backup`; or the wiki is not on SQLite.
+    A wiki keeping its files in a folder gets the files the backup carries written back
+    into it first (:func:`_put_back_folder_files`).
+
+    :raises BackupError: see :func:`inspect_backup`; or the wiki is not on SQLite; or the
+        files the backup carries cannot be put back (nothing of the wiki is changed then).
     """
     engine = _sqlite_engine()
     live_path = _database_path(engine)
@@ -118,6 +138,9 @@ def restore_database(source: Path) -> BackupInfo:
                 closing(sqlite3.connect(Path(folder) / "staged.sqlite")) as staged:
             with closing(_open_read_only(source)) as backup:
                 backup.backup(staged, pages=-1)
+            store = storage.configured()
+            if isinstance(store, storage.FolderStore) and _has_files(staged):
+                _put_back_folder_files(staged, store)
             _move_counter_past(staged, _live_counter(engine))
             with engine.connect() as live:
                 staged.backup(live.connection.driver_connection, pages=-1)
@@ -126,6 +149,74 @@ def restore_database(source: Path) -> BackupInfo:
     finally:
         engine.dispose()
     return info
+
+
+def _has_files(connection: sqlite3.Connection) -> bool:
+    """Whether the wiki in *connection* is recent enough to have attachments (0009)."""
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'blob'").fetchone() \
+        is not None
+
+
+def _carry_folder_files(copy_path: Path, store: storage.FolderStore) -> list[str]:
+    """Put into the backup's ``blob`` rows the bytes the folder holds for them, streamed
+    (no file whole in memory); the digests of the files the folder lacks."""
+    missing = []
+    with closing(sqlite3.connect(copy_path)) as copy:
+        rows = copy.execute(NOT_CARRIED)
+        for rowid, sha256, size in rows.fetchall():
+            try:
+                file = store.path(sha256).open("rb")
+            except (OSError, ValueError):
+                missing.append(sha256)
+                continue
+            with file, copy:
+                if os.fstat(file.fileno()).st_size != size:
+                    missing.append(sha256)  # not the file that was stored
+                    continue
+                copy.execute("UPDATE blob SET data = zeroblob(size) WHERE rowid = ?", (rowid,))
+                with copy.blobopen("blob", "data", rowid) as data:
+                    while chunk := file.read(storage.CHUNK):
+                        data.write(chunk)
+    return missing
+
+
+def _put_back_folder_files(staged: sqlite3.Connection, store: storage.FolderStore) -> None:
+    """Write the files whose bytes the staged backup carries into the folder, then leave the
+    rows empty as the folder store keeps them.
+
+    Every name and every file's bytes are checked before the first is written, so a damaged
+    or forged backup writes nothing. Each file lands whole under its own digest: the live
+    wiki, not yet replaced, never sees a changed file, and the files of a restore that fails
+    half-way (a full disk) are only contents nothing uses (``flask files prune``).
+
+    :raises BackupError: a row's name is not a digest (a path, say), its bytes are not the
+        ones that digest names, or a file cannot be written.
+    """
+    rows = staged.execute(CARRIED).fetchall()
+    for rowid, sha256 in rows:
+        if not storage.SHA256_HEX.fullmatch(sha256):
+            raise BackupError(f"The backup names an attached file {sha256!r}, which is not a "
+                              "SHA-256 digest; it is not a backup this wiki made.")
+        with staged.blobopen("blob", "data", rowid, readonly=True) as data:
+            if _digest(data) != sha256:
+                raise BackupError(f"The backup is damaged: the bytes of the attached file "
+                                  f"{sha256} are not the ones stored.")
+    for rowid, sha256 in rows:
+        try:
+            with staged.blobopen("blob", "data", rowid, readonly=True) as data:
+                store.write(sha256, data)
+        except OSError as error:
+            raise BackupError(f"Cannot write the attached file {sha256} in {store.root}: "
+                              f"{error.strerror or error}.") from error
+    with staged:
+        staged.execute("UPDATE blob SET data = x''")
+
+
+def _digest(source: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    while chunk := source.read(storage.CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _live_counter(engine: Engine) -> int:

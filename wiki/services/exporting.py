@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from wiki.extensions import db
-from wiki.models import Attachment, Blob, Page, Revision, as_utc
+from wiki.models import Attachment, Page, Revision, as_utc
+from wiki.services import storage
 
 FILE_SUFFIX = ".md"
 FILES_SUFFIX = ".files"  # the folder of a page's files, beside its .md
@@ -184,7 +185,9 @@ def current_files(page_ids: list[int]) -> dict[int, list[Attachment]]:
 
 
 def file_bytes(attachment: Attachment) -> bytes:
-    return db.session.scalar(select(Blob.data).where(Blob.sha256 == attachment.blob_sha256))
+    """The bytes of *attachment*, from wherever the store keeps them (a folder's row is
+    empty)."""
+    return storage.configured().get(db.session, attachment.blob_sha256)
 
 
 # --- into a folder ---------------------------------------------------------------------------

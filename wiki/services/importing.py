@@ -266,10 +266,12 @@ class FrontMatterError(ValueError):
 
 def split_front_matter(text: str) -> tuple[dict, str]:
     """A file's YAML front matter (``---`` lines around it, at the very top) and the text
-    after it, as written; ``({}, text)`` when there is none.
+    after it, its line endings made LF; ``({}, text)`` when there is none.
 
     :raises FrontMatterError: the block is not valid YAML, or not a set of fields.
     """
+    # A file saved on Windows: its CRLF lines (and a BOM) would hide the ``---`` lines.
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.startswith(exporting.FRONT_MATTER):
         return {}, text
     end = FRONT_MATTER_END.search(text, len(exporting.FRONT_MATTER))

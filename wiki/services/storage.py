@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from wiki.models import Blob
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+CHUNK = 64 * 1024  # bytes copied at a time: a file is never in memory whole
 
 
 class BlobStore(Protocol):
@@ -73,12 +75,23 @@ class FolderStore:
         return self.root / sha256[:2] / sha256
 
     def put(self, session: Session, sha256: str, source: BinaryIO, size: int) -> None:
+        self.write(sha256, source)
+        if not has_row(session, sha256):  # the row may be there with its file lost
+            session.add(Blob(sha256=sha256, data=b"", size=size))
+
+    def write(self, sha256: str, source: BinaryIO) -> None:
+        """Write the file *sha256* whole from *source*, under a temporary name renamed into
+        place, so a reader never sees half a file.
+
+        :raises ValueError: *sha256* is not a digest (nothing is written).
+        :raises OSError: the file cannot be written (nothing is left).
+        """
         target = self.path(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".part-",
                                          delete=False) as part:
             try:
-                shutil.copyfileobj(source, part)
+                shutil.copyfileobj(source, part, CHUNK)
                 part.flush()
                 os.fsync(part.fileno())
             except BaseException:
@@ -87,8 +100,6 @@ class FolderStore:
         # Same bytes, same name: a file already there (another host's, or one left by a
         # transaction that rolled back) is replaced by an identical one.
         os.replace(part.name, target)
-        if not has_row(session, sha256):  # the row may be there with its file lost
-            session.add(Blob(sha256=sha256, data=b"", size=size))
 
     def get(self, session: Session, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
@@ -102,6 +113,14 @@ class FolderStore:
     def delete(self, session: Session, sha256: str) -> None:
         session.execute(delete(Blob).where(Blob.sha256 == sha256))
         self.path(sha256).unlink(missing_ok=True)
+
+    def files(self) -> Iterator[tuple[str, int]]:
+        """The digest and size of every file in the folder where the store puts one; not
+        its half-written ``.part-`` files nor anything else found there."""
+        for path in self.root.glob("??/*"):
+            if SHA256_HEX.fullmatch(path.name) and path.parent.name == path.name[:2] \
+                    and path.is_file() and not path.is_symlink():
+                yield path.name, path.stat().st_size
 
 
 def has_row(session: Session, sha256: str) -> bool:
