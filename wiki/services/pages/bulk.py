@@ -78,7 +78,9 @@ def create_pages(new_pages: Sequence[NewPage]) -> Created:
     taken = _taken(db.session, {page.slug for page, _ in wanted})
     fresh: dict[str, tuple[NewPage, NewPage]] = {}
     for page, given in wanted:
-        if page.slug in taken or page.slug in fresh:
+        if page.slug in taken.deleted:
+            outcome.deleted.append(given)
+        elif page.slug in taken.live or page.slug in fresh:
             outcome.existing.append(page.slug)
         else:
             fresh[page.slug] = page, given
@@ -115,9 +117,6 @@ def _checked(new_pages: Sequence[NewPage], outcome: Created) -> list[tuple[NewPa
 class _Taken:
     live: set[str]  # a live page, or a renamed page's old address
     deleted: set[str]
-
-    def __contains__(self, slug: str) -> bool:
-        return slug in self.live or slug in self.deleted
 
 
 def _taken(session: Session, slugs: set[str]) -> _Taken:
@@ -157,22 +156,24 @@ class _Written:
 
 def _write(session: Session, ready: list[_Ready]) -> _Written:
     taken = _taken(session, {page.slug for page in ready})  # again: someone may have been first
-    ready = [page for page in ready if page.slug not in taken]
+    ready = [page for page in ready
+             if page.slug not in taken.live and page.slug not in taken.deleted]
     if not ready:
         return _Written([], taken.live, taken.deleted)
     created = {page.slug for page in ready}
     page_ids = _insert_pages(session, ready)
     html = _settle(session, ready, created)
-    revision_ids = session.scalars(
-        insert(Revision).returning(Revision.id, sort_by_parameter_order=True),
+    # Matched by page, not by order: SQLite's RETURNING keeps no order, and asking for one
+    # would have each row inserted on its own.
+    revision_ids = dict(session.execute(
+        insert(Revision).returning(Revision.page_id, Revision.id),
         [{"page_id": page_id, "number": 1, "title": page.title, "body": page.body,
           "html": html[page.slug], "summary": page.summary[:255], "minor": False,
           "size": len(page.body), "author_id": None, "created_at": page.when}
          for page, page_id in zip(ready, page_ids, strict=True)],
-    ).all()
-    session.execute(update(Page), [{"id": page_id, "current_revision_id": revision_id}
-                                   for page_id, revision_id in zip(page_ids, revision_ids,
-                                                                   strict=True)])
+    ).all())
+    session.execute(update(Page), [{"id": page_id, "current_revision_id": revision_ids[page_id]}
+                                   for page_id in page_ids])
     _insert_tags(session, ready, page_ids)
     _insert_links(session, ready, page_ids)
     _insert_cards(session, ready, page_ids)
@@ -184,11 +185,13 @@ def _write(session: Session, ready: list[_Ready]) -> _Written:
 
 
 def _insert_pages(session: Session, ready: list[_Ready]) -> list[int]:
-    return list(session.scalars(
-        insert(Page).returning(Page.id, sort_by_parameter_order=True),
+    """Insert the pages of *ready*; their ids, in the same order."""
+    ids = dict(session.execute(
+        insert(Page).returning(Page.slug, Page.id),
         [{"slug": page.slug, "title": page.title, "revision_number": 1, "deleted": False,
           "updated_at": page.when} for page in ready],
-    ))
+    ).all())
+    return [ids[page.slug] for page in ready]
 
 
 def _settle(session: Session, ready: list[_Ready], created: set[str]) -> dict[str, str]:
