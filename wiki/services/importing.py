@@ -34,6 +34,8 @@ FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 # Obsidian's embed: ![[name]], ![[name|300]] (a width), ![[note#heading]].
 EMBED = re.compile(r"!\[\[([^\[\]\n|#]+)((?:[#|][^\[\]\n]*)?)\]\]")
 PLAIN_FILE_NAME = re.compile(r"[\w.\-]+")  # a link target that needs no <angle brackets>
+# PyYAML's safe loader, in C where libyaml is there: ten times faster, the same documents.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -316,7 +318,7 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     body = text[end.end():]
     body = body[1:] if body.startswith("\n") else body
     try:
-        fields = yaml.safe_load(block)
+        fields = yaml.load(block, Loader=SAFE_LOADER)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
