@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from wiki.extensions import db
-from wiki.models import Card, Link, Page, Redirect, Revision, Tag, page_tags, utcnow
+from wiki.models import Card, Link, Page, Redirect, Revision, Tag, User, page_tags, utcnow
 from wiki.services import cards, links, rendering, search
 from wiki.services.pages.rules import (
     PageError,
@@ -37,6 +37,7 @@ class NewPage:
     summary: str = ""
     tags: Sequence[str] = ()
     when: datetime | None = None  # None: now
+    author: User | None = None
 
 
 @dataclass
@@ -59,6 +60,7 @@ class _Ready:
     summary: str
     tags: list[str]
     when: datetime
+    author_id: int | None
     rendered: rendering.Rendered
     assumed: frozenset[str]  # the link targets it was rendered as existing
 
@@ -108,7 +110,7 @@ def _checked(new_pages: Sequence[NewPage], outcome: Created) -> list[tuple[NewPa
             continue
         slug = HOME if page.slug == HOME else slugify(title)
         normalised = NewPage(slug, title, body, page.summary.strip() or FIRST_SUMMARY,
-                             sorted(tags), page.when or utcnow())
+                             sorted(tags), page.when or utcnow(), page.author)
         checked.append((normalised, page))
     return checked
 
@@ -144,7 +146,7 @@ def _render(page: NewPage, batch: set[str]) -> _Ready:
     rendered = rendering.render(page.body, existing,
                                 lambda names: rendering.PageFiles(page.slug, frozenset()))
     return _Ready(page.slug, page.title, page.body, page.summary, list(page.tags), page.when,
-                  rendered, frozenset(assumed))
+                  page.author.id if page.author else None, rendered, frozenset(assumed))
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ def _write(session: Session, ready: list[_Ready]) -> _Written:
         insert(Revision).returning(Revision.page_id, Revision.id),
         [{"page_id": page_id, "number": 1, "title": page.title, "body": page.body,
           "html": html[page.slug], "summary": page.summary[:255], "minor": False,
-          "size": len(page.body), "author_id": None, "created_at": page.when}
+          "size": len(page.body), "author_id": page.author_id, "created_at": page.when}
          for page, page_id in zip(ready, page_ids, strict=True)],
     ).all())
     session.execute(update(Page), [{"id": page_id, "current_revision_id": revision_ids[page_id]}
