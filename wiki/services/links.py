@@ -181,7 +181,8 @@ def relink_pages_linking_to(session: Session, slugs: Iterable[str], exclude_page
 def relink_all_linking_to(session: Session, slugs: set[str],
                           exclude_page_ids: set[int]) -> None:
     """:func:`relink_pages_linking_to` for many *slugs* at once (pages made in bulk, which
-    *exclude_page_ids* are): one statement for all the revisions it patches."""
+    *exclude_page_ids* are): one statement for all the revisions it patches, which the
+    session holds no copy of (a bulk import loads none), so none goes stale."""
     rows = [{"revision_id": revision_id, "html": html}
             for revision_id, html in _relinked(session, slugs, Page.id.not_in(exclude_page_ids))]
     if rows:
