@@ -5,9 +5,12 @@ the wiki's own services.
     python bench/generate.py --large            # and 100,000 (or BENCH_LARGE=1)
     python bench/generate.py --sizes 1000 --fresh
 
-Every page and every edit goes through ``wiki.services.pages.save``, so its revision,
-rendered HTML, links, tags and search index are written together, as an edit in the browser
-writes them. Nothing is inserted around the services.
+Every page and every edit goes through the pages service, so its revision, rendered HTML,
+links, tags and search index are written together, as the wiki writes them: each page's first
+version by ``pages.create_pages`` (what ``flask pages import`` uses, a batch per transaction),
+then the edits one ``pages.save`` at a time, with the same content, dates and authors as one
+save after another (``--one-save-at-a-time``, slower) would give. Nothing is inserted around
+the services.
 
 The content is made up but shaped like learning notes: headings, paragraphs with inline
 code and emphasis, lists and task lists, fenced code, tables, ``[[wiki links]]`` (mostly to
@@ -37,6 +40,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
 
+from flask import current_app
 from flask_migrate import upgrade
 
 from wiki import create_app
@@ -361,25 +365,25 @@ def load_manifest(size: int) -> Manifest | None:
     return manifest if manifest.version == GENERATOR_VERSION else None
 
 
-def ensure(size: int, fresh: bool = False) -> Manifest:
+def ensure(size: int, fresh: bool = False, *, one_save_at_a_time: bool = False) -> Manifest:
     """The wiki of *size* pages, made now unless a finished one of this version is there."""
     manifest = None if fresh else load_manifest(size)
-    return manifest or generate(size)
+    return manifest or generate(size, one_save_at_a_time=one_save_at_a_time)
 
 
-def generate(size: int, seed: int = 8) -> Manifest:
+def generate(size: int, seed: int = 8, *, one_save_at_a_time: bool = False) -> Manifest:
     folder = wiki_folder(size)
     shutil.rmtree(folder, ignore_errors=True)
     instance = folder / "instance"
     instance.mkdir(parents=True)
-    manifest = fill(instance, size, seed)
+    manifest = fill(instance, size, seed, one_save_at_a_time=one_save_at_a_time)
     _checkpoint(instance / "wiki.sqlite")
     (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1))
     return manifest
 
 
-def fill(instance: Path, size: int, seed: int = 8, database_url: str | None = None
-         ) -> Manifest:
+def fill(instance: Path, size: int, seed: int = 8, database_url: str | None = None,
+         *, one_save_at_a_time: bool = False) -> Manifest:
     """Write a wiki of *size* pages into the instance's SQLite file, or into the empty
     database at *database_url* (the review bench on PostgreSQL)."""
     rng = random.Random(seed)
@@ -390,7 +394,8 @@ def fill(instance: Path, size: int, seed: int = 8, database_url: str | None = No
         upgrade()
         import_shipped_notes()
         authors = _create_accounts()
-        _write_pages(plan, Author(rng, plan), authors, Progress(size, plan.saves))
+        write = _write_pages if one_save_at_a_time else _write_pages_in_bulk
+        write(plan, Author(rng, plan), authors, Progress(size, plan.saves))
         db.session.remove()
         db.engine.dispose()
     return Manifest(
@@ -422,6 +427,44 @@ def _write_pages(plan: Plan, author: Author, authors: list, progress: Progress) 
             saves += 1
             _edit(plan, author, edited, rng.choice(authors), start + saves * tick)
         progress.update(index + 1, saves)
+    progress.done(saves)
+
+
+def _write_pages_in_bulk(plan: Plan, author: Author, authors: list,
+                         progress: Progress) -> None:
+    """What :func:`_write_pages` writes, drawn in the same order from the same random
+    numbers: the first versions created a batch at a time, then the edits saved in order.
+    (An old revision's links to a page made after it are blue here, red there.)"""
+    rng = author.rng
+    start = datetime.now(UTC) - timedelta(days=365)
+    tick = timedelta(days=364) / plan.saves
+    batch_size = current_app.config["IMPORT_BATCH_PAGES"]
+    bodies: dict[int, str] = {}
+    batch: list[pages.NewPage] = []
+    edits: list[pages.PageEdit] = []
+    editors: list = []
+    saves = 0
+    for index, title in enumerate(plan.titles):
+        saves += 1
+        bodies[index] = author.body(index)
+        batch.append(pages.NewPage(slugify(title), title, bodies[index], summary="First notes",
+                                   tags=plan.tags[index], when=start + saves * tick,
+                                   author=rng.choice(authors)))
+        for edited in plan.edits.get(index, ()):
+            saves += 1
+            editors.append(rng.choice(authors))
+            bodies[edited] = author.edit(bodies[edited], edited)
+            edits.append(pages.PageEdit(
+                slugify(plan.titles[edited]), plan.titles[edited], bodies[edited],
+                summary=author.words.sentence(2, 6)[:-1], tags=plan.tags[edited],
+                minor=author.rng.random() < 0.2, when=start + saves * tick))
+        if len(batch) == batch_size or index + 1 == len(plan.titles):
+            pages.create_pages(batch)
+            batch = []
+            progress.update(index + 1, index + 1)
+    for done, (edit, who) in enumerate(zip(edits, editors, strict=True), start=1):
+        pages.save(edit, who)
+        progress.update(len(plan.titles), len(plan.titles) + done)
     progress.done(saves)
 
 
@@ -484,10 +527,12 @@ def main(argv: list[str] | None = None) -> None:
         "BENCH_LARGE")), help=f"also make the {LARGE_SIZE:,}-page wiki")
     parser.add_argument("--sizes", type=int, nargs="+", help="page counts to make")
     parser.add_argument("--fresh", action="store_true", help="make them again even if there")
+    parser.add_argument("--one-save-at-a-time", action="store_true",
+                        help="create pages with pages.save too, not a batch at a time")
     args = parser.parse_args(argv)
     for size in sizes_wanted(args.large, args.sizes):
         print(f"Wiki of {size:,} pages", file=sys.stderr)
-        manifest = ensure(size, fresh=args.fresh)
+        manifest = ensure(size, fresh=args.fresh, one_save_at_a_time=args.one_save_at_a_time)
         print(f"  ready: {manifest.saves:,} saves, made in {manifest.seconds:,} s",
               file=sys.stderr)
 

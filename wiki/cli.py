@@ -168,10 +168,12 @@ def import_command(path: Path, split_sections: bool) -> None:
 def _import_folder(root: Path, split_sections: bool, report: importing.ImportReport) -> None:
     files = importing.markdown_files(root, report)
     vault = importing.VaultFiles(root)
+    pending = importing.PendingPages(report, current_app.config["IMPORT_BATCH_PAGES"])
     with click.progressbar(files, label="Importing", show_pos=True,
                            item_show_func=lambda file: _relative(file, root)) as bar:
         for file in bar:
-            importing.import_file(file, root, split_sections, report, vault)
+            importing.import_file(file, root, split_sections, report, vault, pending)
+        pending.flush()
 
 
 def _show_import(report: importing.ImportReport, shown=lambda text: text) -> None:

@@ -28,6 +28,9 @@ MAX_UPLOAD_MB = 10
 
 # `flask pages import` of a zip archive: at most this much unpacked, in all.
 IMPORT_MAX_ARCHIVE_MB = 2048
+# `flask pages import` writes new pages this many to a transaction: fast, and other writers
+# wait for one batch at most (readers never wait).
+IMPORT_BATCH_PAGES = 500
 MAX_FILES_PER_UPLOAD = 10
 # The room all of them may take together (each distinct content counted once); 0: no limit.
 MAX_TOTAL_UPLOAD_MB = 0

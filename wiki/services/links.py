@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from wiki.database import one_writer_at_a_time
@@ -154,11 +154,16 @@ def as_seen(html: str, visible: Visibility) -> str:
 def set_links(session: Session, page: Page, targets: Mapping[str, str]) -> None:
     """Record *page*'s links: *targets* maps each target's slug to its title as written."""
     session.execute(delete(Link).where(Link.from_page_id == page.id))
+    session.add_all(Link(**row) for row in link_rows(page.id, targets))
+
+
+def link_rows(page_id: int, targets: Mapping[str, str]) -> list[dict]:
+    """The ``link`` rows of the page *page_id* linking to *targets* (slug → title)."""
     # A target longer than any page's address can never exist (and would not fit the
     # column on PostgreSQL): it stays a red link in the text, and is not recorded.
     longest = Link.target_slug.type.length
-    session.add_all(Link(from_page_id=page.id, target_slug=slug, target_title=title[:longest])
-                    for slug, title in targets.items() if len(slug) <= longest)
+    return [{"from_page_id": page_id, "target_slug": slug, "target_title": title[:longest]}
+            for slug, title in targets.items() if len(slug) <= longest]
 
 
 def relink_pages_linking_to(session: Session, slugs: Iterable[str], exclude_page_id: int) -> None:
@@ -169,19 +174,39 @@ def relink_pages_linking_to(session: Session, slugs: Iterable[str], exclude_page
     (a heavy page would stall everyone's saves): their stored HTML is patched, the wiki
     links being our own markup, in one linear pass each.
     """
-    slugs = set(slugs)
+    for revision_id, html in _relinked(session, set(slugs), Page.id != exclude_page_id):
+        session.execute(update(Revision).where(Revision.id == revision_id).values(html=html))
+
+
+def relink_all_linking_to(session: Session, slugs: set[str],
+                          exclude_page_ids: set[int]) -> None:
+    """:func:`relink_pages_linking_to` for many *slugs* at once (pages made in bulk, which
+    *exclude_page_ids* are): one statement for all the revisions it patches, which the
+    session holds no copy of (a bulk import loads none), so none goes stale."""
+    rows = [{"revision_id": revision_id, "html": html}
+            for revision_id, html in _relinked(session, slugs, Page.id.not_in(exclude_page_ids))]
+    if rows:
+        revisions = Revision.__table__
+        session.execute(update(revisions).where(revisions.c.id == bindparam("revision_id"))
+                        .values(html=bindparam("html")), rows)
+
+
+def _relinked(session: Session, slugs: set[str], which) -> list[tuple[int, str]]:
+    """The current revisions (of pages matching *which*) whose HTML changes when the links
+    to *slugs* are made red or blue, with that HTML."""
     linking_pages = select(Link.from_page_id).where(Link.target_slug.in_(slugs))
     linking = session.execute(
         select(Revision.id, Revision.html)
         .join(Page, Page.current_revision_id == Revision.id)
-        .where(Page.id.in_(linking_pages), Page.id != exclude_page_id)
+        .where(Page.id.in_(linking_pages), which)
     ).all()
     existing = existing_slugs(session, slugs) if linking else set()
+    changed = []
     for revision_id, html in linking:
         relinked = rendering.relink(html, slugs, existing)
         if relinked != html:
-            session.execute(update(Revision).where(Revision.id == revision_id)
-                            .values(html=relinked))
+            changed.append((revision_id, relinked))
+    return changed
 
 
 def backlink_count(page: Page, visible: Visibility = EVERYTHING) -> int:

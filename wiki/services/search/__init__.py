@@ -3,6 +3,7 @@
 The interface, the same whatever the database:
 
     index_page(session, page, text, tags)   # in the transaction that saves the page
+    index_pages(session, entries)           # many at once, in a bulk import's transaction
     remove_page(session, page_id)           # in the transaction that deletes it
     search(query, page=1, per_page=20)      # → SearchResults, ranked, with safe snippets
     titles(text, limit=10)                  # quick-jump: titles starting with, then containing
@@ -27,6 +28,7 @@ from wiki.services.access import EVERYTHING, Visibility
 from wiki.services.paging import PageNumbers
 from wiki.services.search.backend import (
     Bounds,
+    IndexEntry,
     SearchBackend,
     SearchHit,
     TitleMatch,
@@ -79,6 +81,11 @@ def backend() -> SearchBackend:
 def index_page(session: Session, page: Page, text: str, tags: list[str]) -> None:
     """Index *page* as it is now: its title, *tags*, and *text* (its Markdown as words)."""
     backend().index_page(session, page.id, page.title, text, tags)
+
+
+def index_pages(session: Session, entries: list[IndexEntry]) -> None:
+    """Index the pages of *entries* (each as :func:`index_page` would), in a few statements."""
+    backend().index_pages(session, entries)
 
 
 def remove_page(session: Session, page_id: int) -> None:

@@ -38,6 +38,16 @@ DEFAULT_BOUNDS = Bounds()
 
 
 @dataclass(frozen=True)
+class IndexEntry:
+    """What the index holds of one page: its title, tags and text (its Markdown as words)."""
+
+    page_id: int
+    title: str
+    text: str
+    tags: list[str]
+
+
+@dataclass(frozen=True)
 class TitleMatch:
     slug: str
     title: str
@@ -74,6 +84,11 @@ class SearchBackend(ABC):
     def index_page(self, session: Session, page_id: int, title: str, text: str,
                    tags: list[str]) -> None:
         """Add the page to the index, or replace what the index has of it."""
+
+    def index_pages(self, session: Session, entries: list[IndexEntry]) -> None:
+        """Index many pages at once (a bulk import): a backend may do it in fewer statements."""
+        for entry in entries:
+            self.index_page(session, entry.page_id, entry.title, entry.text, entry.tags)
 
     @abstractmethod
     def remove_page(self, session: Session, page_id: int) -> None: ...

@@ -67,6 +67,17 @@ class PostgresSearch(SearchBackend):
         session.execute(insert.on_conflict_do_update(
             index_elements=["page_id"], set_={name: insert.excluded[name] for name in row}))
 
+    def index_pages(self, session, entries) -> None:
+        if not entries:
+            return
+        rows = [{"page_id": entry.page_id, "title": _pg_stored(entry.title),
+                 "tags": _pg_stored(" ".join(entry.tags)), "body": _pg_stored(entry.text),
+                 "title_key": title_key(entry.title)} for entry in entries]
+        insert = postgresql.insert(_pg_index)
+        session.execute(insert.on_conflict_do_update(
+            index_elements=["page_id"],
+            set_={name: insert.excluded[name] for name in rows[0] if name != "page_id"}), rows)
+
     def remove_page(self, session, page_id) -> None:
         session.execute(sa.delete(_pg_index).where(_pg_index.c.page_id == page_id))
 

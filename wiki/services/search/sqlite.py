@@ -77,6 +77,29 @@ class SQLiteSearch(SearchBackend):
             {"id": page_id, "key": title_key(title)},
         )
 
+    def index_pages(self, session, entries) -> None:
+        if not entries:
+            return
+        ids = [{"id": entry.page_id} for entry in entries]
+        session.execute(sa.text("DELETE FROM page_search WHERE rowid = :id"), ids)
+        session.execute(sa.text("DELETE FROM page_search_headings WHERE rowid = :id"), ids)
+        session.execute(sa.text("DELETE FROM page_search_titles WHERE rowid = :id"), ids)
+        titles = [clean_text(entry.title) for entry in entries]
+        rows = [{"id": entry.page_id, "title": title, "tags": clean_text(" ".join(entry.tags)),
+                 "body": clean_text(entry.text)}
+                for entry, title in zip(entries, titles, strict=True)]
+        session.execute(
+            sa.text("INSERT INTO page_search (rowid, title, tags, body) "
+                    "VALUES (:id, :title, :tags, :body)"), rows)
+        session.execute(
+            sa.text("INSERT INTO page_search_headings (rowid, title, tags) "
+                    "VALUES (:id, :title, :tags)"), rows)
+        session.execute(
+            sa.text("INSERT INTO page_search_titles (rowid, title_key) VALUES (:id, :key)"),
+            [{"id": entry.page_id, "key": title_key(title)}
+             for entry, title in zip(entries, titles, strict=True)],
+        )
+
     def remove_page(self, session, page_id) -> None:
         for table in _TABLES:
             session.execute(sa.text(f"DELETE FROM {table} WHERE rowid = :id"),  # noqa: S608
