@@ -42,9 +42,9 @@ from wiki.services.pages.saving import (
 from wiki.services.slugs import HOME
 
 __all__ = [
-    "BY_ADDRESS", "HOME", "MAX_SLUG_LENGTH", "MAX_TAG_LENGTH", "MAX_TAGS", "MAX_TITLE_LENGTH", "TITLE_MISSING",
-    "TITLE_TOO_LONG", "EditConflict", "Outcome", "PageDeleted", "PageEdit", "PageError", "Part",
-    "SaveResult", "UnknownBase", "delete", "find_redirect", "get_any_page", "get_page",
-    "get_revision", "live_page_query", "normalise_body", "normalise_tags", "page_list",
+    "BY_ADDRESS", "HOME", "MAX_SLUG_LENGTH", "MAX_TAG_LENGTH", "MAX_TAGS", "MAX_TITLE_LENGTH",
+    "TITLE_MISSING", "TITLE_TOO_LONG", "EditConflict", "Outcome", "PageDeleted", "PageEdit",
+    "PageError", "Part", "SaveResult", "UnknownBase", "delete", "find_redirect", "get_any_page",
+    "get_page", "get_revision", "live_page_query", "normalise_body", "normalise_tags", "page_list",
     "page_list_query", "rename", "revert", "save", "title_from_slug",
 ]
