@@ -153,6 +153,13 @@ def test_revision_lists_read_one_index_and_join_nothing(context, name):
                                                               "SEARCH revision USING")), plan.lines
 
 
+def test_recent_changes_find_the_deleted_pages_in_their_own_index(context):
+    """Recent changes leave the deleted pages out by id, asked for on every page of the list:
+    from an index of the deleted pages alone, not by reading every page."""
+    plan = explain(history.deleted_page_ids_query())
+    assert len(plan.lines) == 1 and plan.lines[0].endswith(" INDEX ix_page_deleted_id"), plan.lines
+
+
 def test_the_page_list_walks_the_index_of_live_pages(context):
     """So a window deep in the list skips index entries, not the rows of deleted pages."""
     plan = explain(hot_queries(context)["page list"][0])

@@ -116,8 +116,13 @@ def previous_bodies(revisions: list[Revision]) -> dict[tuple[int, int], str]:
     return {(page_id, number): body for page_id, number, body in rows}
 
 
+def deleted_page_ids_query():
+    """The deleted pages' ids: a few entries of their own index (``ix_page_deleted_id``)."""
+    return select(Page.id).where(Page.deleted.is_(True))
+
+
 def deleted_page_ids() -> list[int]:
-    return list(db.session.scalars(select(Page.id).where(Page.deleted.is_(True))))
+    return list(db.session.scalars(deleted_page_ids_query()))
 
 
 def deleted_pages(position: Position, per_page: int) -> Slice:
