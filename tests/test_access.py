@@ -11,7 +11,7 @@ import pytest
 from tests.helpers import PASSWORD, csrf_token, submit
 from wiki.extensions import db
 from wiki.models import User
-from wiki.services import access, pages, search
+from wiki.services import access, pages, paging, search
 from wiki.services.access import AccessRuleError, Rule, Rules, Visibility
 
 
@@ -95,7 +95,7 @@ def test_lists_filter_in_sql_exactly_as_the_policy_decides(app, users, rank):
         for slug in SLUGS:
             pages.save(pages.PageEdit(None, slug, "Text."), editor)
         visible = Visibility(ordered, rank)
-        listed = [page.slug for page in pages.page_list(1, 100, visible).items]
+        listed = [page.slug for page in pages.page_list(paging.START, 100, visible).items]
         assert listed == sorted(slug for slug in SLUGS if visible.shows(slug))
         if rank < 3:
             assert len(listed) < len(SLUGS)

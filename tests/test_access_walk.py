@@ -44,8 +44,9 @@ ARGUMENTS = {"name": "notes.pdf", "tag": "shared", "token": "any-token", "number
 # that pages take. None names the hidden page's markers: only words that find it.
 LIST_QUERIES = ["", "?q=secretword", "?q=xyzzytitle", f"?q={HIDDEN}", "?q=tag:shared",
                 "?q=pla", "?show=wanted", "?show=orphans", "?tag=template",
-                f"?page={HIDDEN}&template={HIDDEN}&under={HIDDEN}"]
-PAGE_QUERIES = ["", "?rev=1", "?from=1&to=2",
+                f"?page={HIDDEN}&template={HIDDEN}&under={HIDDEN}", "?after=garden",
+                "?before=zzz", "?before=2999-01-01T00:00:00,1", "?page=2"]
+PAGE_QUERIES = ["", "?rev=1", "?from=1&to=2", "?before=3", "?after=a",
                 "?page={slug}&tag=shared&template={slug}&under={slug}"]
 # POST routes without a page in their address: sign-in and accounts (tests/test_security.py),
 # administration, a new page's address and the live preview (tests/test_access.py), one's

@@ -8,7 +8,7 @@ from sqlalchemy import event, func, select
 
 from wiki.extensions import db
 from wiki.models import Card, Page
-from wiki.services import links, pages, rendering, search, tags
+from wiki.services import links, pages, paging, rendering, search, tags
 
 BATCH = 10
 NOTES = 30
@@ -49,12 +49,12 @@ def test_an_import_leaves_links_tags_cards_search_and_recent_changes_right(
             # A link to a page made later in the import is blue; one to a page never made, red.
             assert rendering.linked_pages(page.current_revision.html) == blue, number
             assert f"never-written-{number % 2}" in page.current_revision.html
-        backlinks = links.backlinks("note-5", 1, 50).items
+        backlinks = links.backlinks("note-5", paging.START, 50).items
         assert [page.slug for page in backlinks] == ["note-4", "note-6"]
         assert {(slug, wants) for slug, _, wants in links.wanted(1, 50).items} == {
             ("never-written-0", NOTES // 2), ("never-written-1", NOTES // 2)}
         assert tags.tag_counts() == [("shelf-0", 10), ("shelf-1", 10), ("shelf-2", 10)]
-        assert [page.slug for page in tags.tagged_pages("shelf-1", 1, 50).items][:2] == [
+        assert [page.slug for page in tags.tagged_pages("shelf-1", paging.START, 50).items][:2] == [
             "note-1", "note-10"]
         questions = db.session.execute(
             select(Page.slug, Card.question, Card.answer).join(Card, Card.page_id == Page.id)

@@ -35,11 +35,21 @@ def test_history_lists_revisions_newest_first_in_pages(client, many_revisions):
     first = client.get("/history/log").get_data(as_text=True)
     numbers = [int(n) for n in re.findall(r'href="/wiki/log\?rev=(\d+)"', first)]
     assert numbers == list(range(60, 10, -1))
-    assert 'rel="next" href="/history/log?page=2"' in first
+    assert 'rel="next" href="/history/log?before=11"' in first
+    second = client.get("/history/log?before=11").get_data(as_text=True)
+    assert [int(n) for n in re.findall(r'href="/wiki/log\?rev=(\d+)"', second)] == list(
+        range(10, 0, -1))
+    assert "change 10" in second and 'rel="prev" href="/history/log?after=10"' in second
+    assert 'rel="next"' not in second
+    newer = client.get("/history/log?after=10").get_data(as_text=True)
+    assert [int(n) for n in re.findall(r'href="/wiki/log\?rev=(\d+)"', newer)] == numbers
+
+
+def test_numbered_history_pages_of_old_bookmarks_still_open(client, many_revisions):
     second = client.get("/history/log?page=2").get_data(as_text=True)
     assert [int(n) for n in re.findall(r'href="/wiki/log\?rev=(\d+)"', second)] == list(
         range(10, 0, -1))
-    assert "change 10" in second and 'rel="prev"' in second
+    assert 'rel="prev" href="/history/log?after=10"' in second
 
 
 def test_history_shows_time_author_summary_and_size_change(editor):

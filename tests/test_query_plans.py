@@ -90,7 +90,21 @@ def hot_queries(page: Page) -> dict[str, tuple[object, bool]]:
         "quick-jump titles, inside a word": (search.titles_query("lask"), False),
         "quick-jump titles, two letters": (search.titles_query("fl"), False),
         "search: the page a query names": (search.exact_title_query("Flask"), False),
+        "recent changes, a page further": (further(history.recent_changes_query(),
+                                                   history.NEWEST_CHANGE_FIRST, (NOW, 500)), True),
+        "history of a page, a page further": (further(history.history_query(page),
+                                                      history.NEWEST_REVISION_FIRST, (40,)),
+                                              False),
+        "page list, a page further": (further(pages.page_list_query(), pages.BY_ADDRESS,
+                                              ("flask",)), True),
+        "tag pages, a page further": (further(tags.tagged_pages_query("web"), pages.BY_ADDRESS,
+                                              ("flask",)), False),
     }
+
+
+def further(statement, ordering, key):
+    """*statement*'s next page after the row with *key*, as ``paging.keyset`` asks for it."""
+    return statement.where(ordering.beyond(key, greater=not ordering.descending)).limit(WINDOW)
 
 
 HOT_QUERIES = [
@@ -98,8 +112,19 @@ HOT_QUERIES = [
     "recent changes", "recent changes, minor hidden", "recent changes by one user",
     "page list", "backlinks", "tag pages", "quick-jump titles", "quick-jump titles, two words",
     "quick-jump titles, inside a word", "quick-jump titles, two letters",
-    "search: the page a query names",
+    "search: the page a query names", "recent changes, a page further",
+    "history of a page, a page further", "page list, a page further", "tag pages, a page further",
 ]
+
+
+@pytest.mark.parametrize("name", ["recent changes, a page further",
+                                  "history of a page, a page further", "page list, a page further"])
+def test_a_page_further_starts_at_its_key_in_the_index(context, name):
+    """Keyset pagination: the index is entered at the last row's key, no rows skipped."""
+    statement = hot_queries(context)[name][0]
+    plan = explain(statement)
+    assert len(plan.lines) == 1 and plan.lines[0].startswith("SEARCH "), plan.lines
+    assert re.search(r"[( ](created_at|number|slug)[<>]", plan.lines[0]), plan.lines
 
 
 def test_every_hot_query_is_checked(context):
@@ -126,6 +151,13 @@ def test_revision_lists_read_one_index_and_join_nothing(context, name):
     plan = explain(hot_queries(context)[name][0])
     assert len(plan.lines) == 1 and plan.lines[0].startswith(("SCAN revision USING",
                                                               "SEARCH revision USING")), plan.lines
+
+
+def test_recent_changes_find_the_deleted_pages_in_their_own_index(context):
+    """Recent changes leave the deleted pages out by id, asked for on every page of the list:
+    from an index of the deleted pages alone, not by reading every page."""
+    plan = explain(history.deleted_page_ids_query())
+    assert len(plan.lines) == 1 and plan.lines[0].endswith(" INDEX ix_page_deleted_id"), plan.lines
 
 
 def test_the_page_list_walks_the_index_of_live_pages(context):

@@ -1,4 +1,5 @@
-"""Command line: ``flask init``, ``flask user ...``, ``flask pages ...`` and ``flask files ...``."""
+"""Command line: ``flask init``, ``flask user ...``, ``flask pages ...``, ``flask files ...``
+and ``flask cards ...``."""
 
 import sys
 import tempfile
@@ -13,13 +14,17 @@ from sqlalchemy import func, select
 
 from wiki.extensions import db
 from wiki.models import Page, Role
+from wiki.permissions import visibility
 from wiki.services import accounts, archives, backup, exporting, importing, pruning
-from wiki.services.pages import reindexing
+from wiki.services.access import EVERYTHING
+from wiki.services.cards import Scope, anki
+from wiki.services.pages import normalise_tags, reindexing
 from wiki.services.text import counted
 
 user_cli = AppGroup("user", help="Manage accounts.")
 pages_cli = AppGroup("pages", help="Import and maintain pages.")
 files_cli = AppGroup("files", help="Maintain the stored bytes of attached files.")
+cards_cli = AppGroup("cards", help="Take the review cards elsewhere.")
 ROLES = click.Choice([role.value for role in Role])
 
 
@@ -28,6 +33,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(pages_cli)
     app.cli.add_command(files_cli)
+    app.cli.add_command(cards_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
 
@@ -249,6 +255,36 @@ def reindex_command() -> None:
         for _ in bar:
             pass
     click.echo(f"Reindexed {counted(len(rebuild), 'page')}.")
+
+
+@cards_cli.command("export-apkg")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--page", "slug", metavar="SLUG",
+              help="Only the cards of this page and its sub-pages.")
+@click.option("--tag", help="Only the cards of the pages tagged TAG.")
+@click.option("--as", "username", metavar="USER",
+              help="Only the cards of pages USER may read (the access rules); default: all.")
+def export_apkg_command(path: Path, slug: str | None, tag: str | None,
+                        username: str | None) -> None:
+    """Write the review cards to PATH as an Anki package (.apkg): every card, or those of
+    one page or one tag. Anki updates the notes of an earlier export on import (each note
+    keeps its card's identity) rather than adding them again."""
+    if slug is not None and tag is not None:
+        raise click.UsageError("Give --page or --tag, not both.")
+    if tag is not None:
+        tag = (normalise_tags(tag) or [""])[0]
+        if not tag:
+            raise click.BadParameter("a tag has letters or digits", param_hint="--tag")
+    visible = visibility(_user(username)) if username else EVERYTHING
+    scope = Scope(tag=tag, under=slug.strip("/") if slug else None, visible=visible)
+    try:
+        exported = anki.export_apkg(path, current_app.config["SITE_NAME"], scope)
+    except anki.SelectionError as error:
+        _fail(error)
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {path}: {error.strerror}.") from error
+    click.echo(f"Wrote {counted(exported.basic, 'basic note')} and "
+               f"{counted(exported.cloze, 'cloze note')} to {path} (deck “{exported.deck}”).")
 
 
 @click.command("backup")

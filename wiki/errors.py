@@ -6,10 +6,11 @@ import time
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
-from werkzeug.exceptions import HTTPException, InternalServerError, TooManyRequests
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, TooManyRequests
 from werkzeug.http import HTTP_STATUS_CODES
 
 from wiki.extensions import db, limiter
+from wiki.services.paging import BadCursor
 
 TEMPLATES = {403: "errors/403.html", 404: "errors/404.html"}  # 429: too_many_attempts
 PROBLEM_JSON = "application/problem+json"
@@ -17,6 +18,7 @@ PROBLEM_JSON = "application/problem+json"
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(BadCursor, handle_bad_cursor)
     app.register_error_handler(Exception, handle_unexpected_error)
 
 
@@ -83,6 +85,11 @@ def seconds_until_retry(error: RateLimitExceeded) -> int:
         return max(1, math.ceil(reset_time - time.time()))
     limit = getattr(error, "limit", None)
     return limit.limit.get_expiry() if limit else 900
+
+
+def handle_bad_cursor(error: BadCursor):
+    """A ``?before=`` / ``?after=`` that is no place in the list: 400, saying so."""
+    return handle_http_error(BadRequest(f"{error} Start again from the first page."))
 
 
 def handle_unexpected_error(error: Exception):

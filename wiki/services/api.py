@@ -110,7 +110,7 @@ def revision_summary(revision: Revision) -> dict[str, Any]:
 
 
 def history(page: Page, number: int, per_page: int) -> Window:
-    return page_history.revisions(page, number, min(max(per_page, 1), MAX_PER_PAGE))
+    return window(page_history.history_query(page), number, min(max(per_page, 1), MAX_PER_PAGE))
 
 
 def diff(old: Revision | None, new: Revision) -> dict[str, Any]:
@@ -135,7 +135,8 @@ def search_results(query: str, number: int, per_page: int,
 
 def backlinks(slug: str, number: int, per_page: int,
               visible: Visibility = EVERYTHING) -> Window:
-    return links.backlinks(slug, number, min(max(per_page, 1), MAX_PER_PAGE), visible)
+    return window(links.backlinks_query(slug, visible), number,
+                  min(max(per_page, 1), MAX_PER_PAGE))
 
 
 # --- writing ----------------------------------------------------------------------------

@@ -7,11 +7,16 @@ from sqlalchemy.orm import defer, selectinload
 from wiki.extensions import db
 from wiki.models import Page, Revision, Tag, User, page_tags
 from wiki.services.access import EVERYTHING, Visibility
-from wiki.services.paging import Window, window
+from wiki.services.paging import START, Ordering, Position, Slice, keyset
 
 # Lists of revisions show no texts, which may be 1 MB each: they are not loaded (and a
 # template that reached for one would fail its tests rather than query once per row).
 WITHOUT_TEXTS = (defer(Revision.body, raiseload=True), defer(Revision.html, raiseload=True))
+
+# The orders the lists are walked in, by key (see wiki.services.paging.keyset).
+NEWEST_REVISION_FIRST = Ordering((Revision.number,), descending=True)
+NEWEST_CHANGE_FIRST = Ordering((Revision.created_at, Revision.id), descending=True)
+LAST_DELETED_FIRST = Ordering((Page.updated_at, Page.id), descending=True)
 
 
 def history_query(page: Page):
@@ -22,9 +27,12 @@ def history_query(page: Page):
     )
 
 
-def revisions(page: Page, number: int, per_page: int) -> Window:
-    """Page *number* of *page*'s revisions, newest first (see :func:`history_query`)."""
-    return window(history_query(page), number, per_page)
+def revisions(page: Page, position: Position, per_page: int) -> Slice:
+    """The page of *page*'s revisions at *position*, newest first (see :func:`history_query`).
+
+    :raises paging.BadCursor: *position* is no revision number.
+    """
+    return keyset(history_query(page), NEWEST_REVISION_FIRST, position, per_page)
 
 
 def size_changes(page: Page, revisions: list[Revision]) -> dict[int, int]:
@@ -47,7 +55,7 @@ def recent_changes_query(username: str = "", hide_minor: bool = False,
     query = (
         select(Revision)
         .options(selectinload(Revision.author), selectinload(Revision.page))
-        .order_by(Revision.created_at.desc(), Revision.id.desc())
+        .order_by(*NEWEST_CHANGE_FIRST.order())
     )
     if deleted := deleted_page_ids():
         query = query.where(Revision.page_id.not_in(deleted))
@@ -61,18 +69,22 @@ def recent_changes_query(username: str = "", hide_minor: bool = False,
     return query
 
 
-def recent_changes(number: int, per_page: int, *, username: str = "",
-                   hide_minor: bool = False, visible: Visibility = EVERYTHING) -> Window:
-    """Page *number* of the recent changes (by *username* only, and without minor edits if
-    asked; of the pages *visible* shows), without the revisions' texts."""
+def recent_changes(position: Position, per_page: int, *, username: str = "",
+                   hide_minor: bool = False, visible: Visibility = EVERYTHING) -> Slice:
+    """The page at *position* of the recent changes (by *username* only, and without minor
+    edits if asked; of the pages *visible* shows), without the revisions' texts.
+
+    :raises paging.BadCursor: *position* is no time and revision id.
+    """
     query = recent_changes_query(username, hide_minor, visible).options(*WITHOUT_TEXTS)
-    return window(query, number, per_page)
+    return keyset(query, NEWEST_CHANGE_FIRST, position, per_page)
 
 
 def latest_changes(count: int, visible: Visibility = EVERYTHING) -> list[Revision]:
     """The *count* newest revisions of live pages (that *visible* shows), with their texts
     (the feed shows diffs)."""
-    return window(recent_changes_query(visible=visible), 1, count).items
+    return keyset(recent_changes_query(visible=visible), NEWEST_CHANGE_FIRST, START,
+                  count).items
 
 
 def page_changes(page: Page, count: int) -> list[Revision]:
@@ -104,11 +116,16 @@ def previous_bodies(revisions: list[Revision]) -> dict[tuple[int, int], str]:
     return {(page_id, number): body for page_id, number, body in rows}
 
 
+def deleted_page_ids_query():
+    """The deleted pages' ids: a few entries of their own index (``ix_page_deleted_id``)."""
+    return select(Page.id).where(Page.deleted.is_(True))
+
+
 def deleted_page_ids() -> list[int]:
-    return list(db.session.scalars(select(Page.id).where(Page.deleted.is_(True))))
+    return list(db.session.scalars(deleted_page_ids_query()))
 
 
-def deleted_pages(number: int, per_page: int) -> Window:
-    """Page *number* of the deleted pages, the most recently deleted first."""
-    query = select(Page).where(Page.deleted.is_(True)).order_by(Page.updated_at.desc())
-    return window(query, number, per_page)
+def deleted_pages(position: Position, per_page: int) -> Slice:
+    """The page at *position* of the deleted pages, the most recently deleted first."""
+    query = select(Page).where(Page.deleted.is_(True))
+    return keyset(query, LAST_DELETED_FIRST, position, per_page)

@@ -14,7 +14,8 @@ from wiki.extensions import db
 from wiki.models import Attachment, Link, Page, Redirect, Revision
 from wiki.services import rendering
 from wiki.services.access import EVERYTHING, Visibility
-from wiki.services.paging import Window, window
+from wiki.services.pages.queries import BY_ADDRESS
+from wiki.services.paging import Position, Slice, Window, keyset, window
 from wiki.services.slugs import HOME
 
 
@@ -228,13 +229,17 @@ def backlinks_query(slug: str, visible: Visibility = EVERYTHING):
         .join(Link, Link.from_page_id == Page.id)
         .where(Link.target_slug == slug, Page.deleted.is_(False), Page.slug != slug,
                visible.slug_condition())
-        .order_by(Page.slug)
+        .order_by(*BY_ADDRESS.order())
     )
 
 
-def backlinks(slug: str, number: int, per_page: int, visible: Visibility = EVERYTHING) -> Window:
-    """Page *number* of the live pages (that *visible* shows) linking to *slug*, A–Z."""
-    return window(backlinks_query(slug, visible), number, per_page)
+def backlinks(slug: str, position: Position, per_page: int,
+              visible: Visibility = EVERYTHING) -> Slice:
+    """The page at *position* of the live pages (that *visible* shows) linking to *slug*, A–Z.
+
+    :raises paging.BadCursor: *position* is no address.
+    """
+    return keyset(backlinks_query(slug, visible), BY_ADDRESS, position, per_page)
 
 
 def wanted_query(visible: Visibility = EVERYTHING):

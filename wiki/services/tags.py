@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 from wiki.extensions import db
 from wiki.models import Page, Tag, page_tags
 from wiki.services.access import EVERYTHING, Visibility
-from wiki.services.paging import Window, window
+from wiki.services.pages.queries import BY_ADDRESS
+from wiki.services.paging import Position, Slice, keyset
 
 
 def tag_counts_query(visible: Visibility = EVERYTHING):
@@ -33,11 +34,14 @@ def tagged_pages_query(tag: str, visible: Visibility = EVERYTHING):
         .join(page_tags, page_tags.c.page_id == Page.id)
         .join(Tag, Tag.id == page_tags.c.tag_id)
         .where(Tag.name == tag, Page.deleted.is_(False), visible.slug_condition())
-        .order_by(Page.slug)
+        .order_by(*BY_ADDRESS.order())
     )
 
 
-def tagged_pages(tag: str, number: int, per_page: int,
-                 visible: Visibility = EVERYTHING) -> Window:
-    """Page *number* of the live pages (that *visible* shows) tagged *tag*, A–Z."""
-    return window(tagged_pages_query(tag, visible), number, per_page)
+def tagged_pages(tag: str, position: Position, per_page: int,
+                 visible: Visibility = EVERYTHING) -> Slice:
+    """The page at *position* of the live pages (that *visible* shows) tagged *tag*, A–Z.
+
+    :raises paging.BadCursor: *position* is no address.
+    """
+    return keyset(tagged_pages_query(tag, visible), BY_ADDRESS, position, per_page)

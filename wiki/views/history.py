@@ -16,7 +16,7 @@ from wiki.views import form_status
 from wiki.web.access import require, shown, visible
 from wiki.web.arguments import int_argument, whole_number
 from wiki.web.loaders import get_page_with_history_or_404, get_revision_or_404, unless_hidden
-from wiki.web.pagination import requested_page
+from wiki.web.pagination import requested_position
 
 bp = Blueprint("history", __name__)
 
@@ -31,7 +31,7 @@ FEED_PAGE_CHARS = 20_000  # of a revision's HTML shown in its entry; a longer on
 def history(slug: str):
     require(Action.READ_HISTORY)
     page = get_page_with_history_or_404(slug)
-    listing = page_history.revisions(page, requested_page(), HISTORY_PAGE_SIZE)
+    listing = page_history.revisions(page, requested_position(), HISTORY_PAGE_SIZE)
     return render_template("history/history.html", page=page, listing=listing,
                            size_changes=page_history.size_changes(page, listing.items))
 
@@ -86,7 +86,7 @@ def recent():
     require(Action.READ)
     username = request.args.get("user", "").strip()
     hide_minor = request.args.get("hide_minor") == "1"
-    listing = page_history.recent_changes(requested_page(), RECENT_PAGE_SIZE, username=username,
+    listing = page_history.recent_changes(requested_position(), RECENT_PAGE_SIZE, username=username,
                                           hide_minor=hide_minor, visible=visible())
     return render_template("history/recent.html", listing=listing, username=username,
                            hide_minor=hide_minor)
@@ -165,5 +165,5 @@ def feed_page(revision: Revision, visible: Visibility) -> str:
 @bp.get("/deleted")
 def deleted():
     require(Action.RESTORE)
-    listing = page_history.deleted_pages(requested_page(), HISTORY_PAGE_SIZE)
+    listing = page_history.deleted_pages(requested_position(), HISTORY_PAGE_SIZE)
     return render_template("history/deleted.html", listing=listing)

@@ -7,7 +7,7 @@ from wiki.services import links, pages
 from wiki.services import tags as tagging
 from wiki.services.pages import normalise_tags
 from wiki.web.access import require, shown, visible
-from wiki.web.pagination import requested_page
+from wiki.web.pagination import requested_position
 
 bp = Blueprint("links", __name__)
 
@@ -21,7 +21,7 @@ def backlinks(slug: str):
     page = pages.get_page(slug)
     if page is not None and not shown(page):
         page = None  # hidden from this reader: as if missing
-    listing = links.backlinks(slug, requested_page(), PAGE_SIZE, visible())
+    listing = links.backlinks(slug, requested_position(), PAGE_SIZE, visible())
     return render_template("links/backlinks.html", slug=slug, page=page, listing=listing)
 
 
@@ -36,5 +36,5 @@ def tags():
 def tag(tag: str):
     require(Action.READ)
     name = (normalise_tags(tag) or [""])[0]
-    listing = tagging.tagged_pages(name, requested_page(), PAGE_SIZE, visible())
+    listing = tagging.tagged_pages(name, requested_position(), PAGE_SIZE, visible())
     return render_template("links/tag.html", tag=name, listing=listing)

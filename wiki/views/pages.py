@@ -15,7 +15,7 @@ from wiki.web import caching, security
 from wiki.web.access import require, shown, visible
 from wiki.web.arguments import whole_number
 from wiki.web.loaders import get_page_or_404, get_revision_or_404
-from wiki.web.pagination import requested_page
+from wiki.web.pagination import requested_page, requested_position
 
 bp = Blueprint("pages", __name__)
 
@@ -372,15 +372,14 @@ def index():
     show = request.args.get("show", "all")
     if show not in LISTS:
         show = "all"
-    number = requested_page()
     if show == "wanted":
-        listing = links.wanted(number, PAGE_LIST_SIZE, visible())
+        listing = links.wanted(requested_page(), PAGE_LIST_SIZE, visible())
         listing = replace(listing, items=[(slug, title or pages.title_from_slug(slug), wants)
                                           for slug, title, wants in listing.items])
     elif show == "orphans":
-        listing = links.orphans(number, PAGE_LIST_SIZE, visible())
+        listing = links.orphans(requested_page(), PAGE_LIST_SIZE, visible())
     else:
-        listing = pages.page_list(number, PAGE_LIST_SIZE, visible())
+        listing = pages.page_list(requested_position(), PAGE_LIST_SIZE, visible())
     return render_template("pages/index.html", listing=listing, show=show)
 
 

@@ -8,7 +8,9 @@ from sqlalchemy.orm import joinedload
 from wiki.extensions import db
 from wiki.models import Page, Redirect, Revision
 from wiki.services.access import EVERYTHING, Visibility
-from wiki.services.paging import Window, window
+from wiki.services.paging import Ordering, Position, Slice, keyset
+
+BY_ADDRESS = Ordering((Page.slug,))  # A–Z: the order lists of pages are walked in
 
 
 def live_page_query(slug: str):
@@ -46,9 +48,12 @@ def get_any_page(slug: str) -> Page | None:
 def page_list_query(visible: Visibility = EVERYTHING):
     """Live pages A–Z by address: a walk along the slug index, one window at a time."""
     return (select(Page).where(Page.deleted.is_(False), visible.slug_condition())
-            .order_by(Page.slug))
+            .order_by(*BY_ADDRESS.order()))
 
 
-def page_list(number: int, per_page: int, visible: Visibility = EVERYTHING) -> Window:
-    """Page *number* of the live pages (that *visible* shows), A–Z."""
-    return window(page_list_query(visible), number, per_page)
+def page_list(position: Position, per_page: int, visible: Visibility = EVERYTHING) -> Slice:
+    """The page at *position* of the live pages (that *visible* shows), A–Z.
+
+    :raises paging.BadCursor: *position* is no address.
+    """
+    return keyset(page_list_query(visible), BY_ADDRESS, position, per_page)

@@ -1,0 +1,213 @@
+"""Long lists are walked by key (``?before=`` / ``?after=`` the last row's key): a page deep in
+a list costs what the first one does, rows written between two page loads neither repeat nor
+go missing, old ``?page=N`` bookmarks still open, and a key that is no key answers 400."""
+
+import re
+from datetime import UTC, datetime, timedelta
+from html import unescape
+
+import pytest
+from sqlalchemy import event, insert
+
+from tests.helpers import PASSWORD, submit
+from wiki.extensions import db
+from wiki.models import Page, Revision, User
+from wiki.services import access, pages
+
+START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+NEXT_LINK = re.compile(r'<a rel="next" href="([^"]+)"')
+PREV_LINK = re.compile(r'<a rel="prev" href="([^"]+)"')
+
+
+def get(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+def link(pattern: re.Pattern, html: str) -> str | None:
+    match = pattern.search(html)
+    return unescape(match[1]) if match else None
+
+
+def changes_listed(html: str) -> list[tuple[str, int]]:
+    """(page, revision) of each row of /recent, by its diff link."""
+    return [(slug, int(to)) for slug, to in
+            re.findall(r'href="/diff/([^"?]+)\?from=\d+&amp;to=(\d+)"', html)]
+
+
+def pages_listed(html: str) -> list[str]:
+    block = html.split('<table class="listing listing--pages">', 1)[1].split("</table>", 1)[0]
+    return re.findall(r'href="/wiki/([^"]+)"', block)
+
+
+def add_pages(app, slugs) -> None:
+    """Pages written straight into the tables, for lists long enough to walk."""
+    with app.app_context():
+        db.session.execute(insert(Page), [{"slug": slug, "title": slug.title()}
+                                          for slug in slugs])
+        db.session.commit()
+
+
+def add_revisions(app, slug: str, count: int) -> None:
+    """*count* revisions of one page, a minute apart, written straight into the table."""
+    with app.app_context():
+        page = pages.save(pages.PageEdit(None, slug.title(), "first"), None).page
+        db.session.execute(insert(Revision), [
+            {"page_id": page.id, "number": number, "title": page.title, "body": "b", "html": "",
+             "created_at": START + timedelta(minutes=number)}
+            for number in range(2, count + 1)])
+        db.session.commit()
+
+
+def edit(app, slug: str, text: str) -> None:
+    with app.app_context():
+        pages.save(pages.PageEdit(slug, slug.title(), text, summary=text), None)
+
+
+# --- rows neither repeat nor go missing ---------------------------------------------------
+
+
+def test_recent_changes_walked_while_pages_are_edited_show_each_change_once(app, editor):
+    for number in range(1, 121):
+        edit(app, "log", f"entry {number}")
+    before = set(changes_listed(get(editor, "/recent")))
+    seen, url = [], "/recent"
+    while url:
+        html = get(editor, url)
+        seen += changes_listed(html)
+        edit(app, "log", f"written while reading page {len(seen)}")  # shifts every offset
+        edit(app, "other", f"and elsewhere {len(seen)}")
+        url = link(NEXT_LINK, html)
+    assert len(seen) == len(set(seen)), "a change was listed twice"
+    assert [number for slug, number in seen if slug == "log"] == list(range(120, 0, -1))
+    assert before <= set(seen)
+
+
+def test_the_page_list_walked_while_pages_are_added_and_deleted_skips_none(app, editor):
+    names = [f"note-{number:03}" for number in range(250)]
+    add_pages(app, names)
+    seen, url, added = [], "/pages", 0
+    while url:
+        html = get(editor, url)
+        seen += pages_listed(html)
+        added += 1
+        add_pages(app, [f"aaa-new-{added}", f"aab-new-{added}"])  # before every row shown
+        with app.app_context():
+            pages.delete(seen[added - 1])  # and one shown already goes
+        url = link(NEXT_LINK, html)
+    assert seen == names
+
+
+def test_older_then_newer_comes_back_to_the_same_rows(app, editor):
+    add_revisions(app, "journal", 130)
+    first = get(editor, "/history/journal")
+    second = get(editor, link(NEXT_LINK, first))
+    assert 'href="/history/journal">« First</a>' in second
+    back = get(editor, link(PREV_LINK, second))
+    numbers = re.compile(r'href="/wiki/journal\?rev=(\d+)"')
+    assert numbers.findall(back) == numbers.findall(first) == [str(n) for n in range(130, 80, -1)]
+    assert numbers.findall(second) == [str(n) for n in range(80, 30, -1)]
+    assert "Older →" in first and "← Newer" in second
+
+
+def test_an_old_numbered_bookmark_still_opens_and_links_on_by_key(app, editor):
+    add_revisions(app, "journal", 130)
+    third = get(editor, "/history/journal?page=3")
+    assert re.findall(r'href="/wiki/journal\?rev=(\d+)"', third) == [
+        str(n) for n in range(30, 0, -1)]
+    assert link(PREV_LINK, third) == "/history/journal?after=30"
+    recent = get(editor, "/recent?page=2")
+    assert [number for _, number in changes_listed(recent)] == list(range(81, 31, -1))
+
+
+# --- keys that are no keys ----------------------------------------------------------------
+
+BAD_KEYS = ["junk", "2026-13-40T00:00:00,1", ",", "\x00", "2026-01-05T08:00:00,x",
+            "2026-01-05T08:00:00,99999999999999999999", "-1", "1.5", "x" * 300, "a\x00b",
+            "2026-01-05T08:00:00"]
+
+
+@pytest.mark.parametrize("path", ["/recent", "/history/journal", "/pages", "/tags/web",
+                                  "/backlinks/journal", "/deleted"])
+@pytest.mark.parametrize("key", BAD_KEYS)
+def test_a_key_that_is_no_key_of_the_list_answers_400_saying_so(app, admin, path, key):
+    add_revisions(app, "journal", 3)
+    for side in ("before", "after"):
+        response = admin.get(path, query_string={side: key})
+        if path in ("/pages", "/tags/web", "/backlinks/journal") and len(key) <= 255 \
+                and key.isprintable():
+            assert response.status_code == 200  # any text is a place among addresses
+            continue
+        assert response.status_code == 400, (path, side, key)
+        assert "Start again from the first page" in response.get_data(as_text=True)
+
+
+def test_both_sides_at_once_answers_400(editor, app):
+    add_revisions(app, "journal", 3)
+    assert editor.get("/history/journal?before=2&after=1").status_code == 400
+
+
+def test_a_time_with_a_zone_is_read_in_utc(app, editor):
+    add_revisions(app, "journal", 3)
+    html = get(editor, "/recent?before=2026-01-05T10:02:30%2B02:00,999999")
+    assert [number for _, number in changes_listed(html)] == [2]
+
+
+# --- the work does not grow with the depth ------------------------------------------------
+
+
+def steps_to_answer(app, client, url: str) -> int:
+    """SQLite virtual-machine steps (in tens) run by every query answering *url*."""
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    def count_steps(connection, cursor, statement, parameters, context, executemany):
+        connection.connection.driver_connection.set_progress_handler(count, 10)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count_steps)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count_steps)
+    return steps[0]
+
+
+def walk(client, url: str, pages_on: int) -> str:
+    """The address of the page *pages_on* pages after *url*, reached by its links."""
+    for _ in range(pages_on):
+        url = link(NEXT_LINK, get(client, url))
+    return url
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("start", ["/recent", "/history/journal"])
+def test_a_page_deep_in_a_revision_list_costs_what_a_shallow_one_does(app, editor, start):
+    add_revisions(app, "journal", 1_000)
+    shallow, deep = walk(editor, start, 2), walk(editor, start, 16)
+    work = [steps_to_answer(app, editor, url) for url in (shallow, deep)]
+    assert work[1] < work[0] * 1.2, work  # an offset would skip 700 rows more
+
+
+@pytest.mark.sqlite_only
+def test_a_page_deep_in_the_page_list_costs_what_a_shallow_one_does(app, editor):
+    add_pages(app, [f"note-{number:04}" for number in range(1_700)])
+    shallow, deep = walk(editor, "/pages", 1), walk(editor, "/pages", 16)
+    work = [steps_to_answer(app, editor, url) for url in (shallow, deep)]
+    assert work[1] < work[0] * 1.2, work
+
+
+def test_the_access_rules_still_filter_a_page_walked_by_key(app, users):
+    with app.app_context():
+        access.add_rule("private/**", "admin", "admin", db.session.get(User, users["admin"].id))
+    add_pages(app, ["garden", "private/secret", "zoo"])
+    reader = app.test_client()
+    assert submit(reader, "/login", {"username": "reader", "password": PASSWORD}).status_code == 303
+    assert pages_listed(get(reader, "/pages?after=garden")) == ["zoo"]
+    # Back at the start of the list: its first page, whole
+    assert pages_listed(get(reader, "/pages?before=zoo")) == ["garden", "zoo"]
