@@ -69,11 +69,22 @@ def active_cards() -> Select:
 def next_card(user: User, scope: Scope = Scope(), now: datetime | None = None) -> Card | None:
     """The card *user* should review now: the one due longest, else a new card if today's
     allowance of new cards is not used up (the oldest first), else None."""
+    found = next_card_and_schedule(user, scope, now)
+    return found[0] if found else None
+
+
+def next_card_and_schedule(user: User, scope: Scope = Scope(), now: datetime | None = None
+                           ) -> tuple[Card, CardSchedule | None] | None:
+    """:func:`next_card` and *user*'s schedule of it (None: a new card), read together."""
     now = now or utcnow()
-    card = db.session.scalar(due_query(user, scope, now).limit(1))
-    if card is None and new_left_today(user, now) > 0:
+    due = db.session.execute(due_query(user, scope, now).add_columns(CardSchedule).limit(1))
+    if row := due.first():
+        return row.Card, row.CardSchedule
+    if new_left_today(user, now) > 0:
         card = db.session.scalar(scope.narrow(new_cards(user)).order_by(Card.id).limit(1))
-    return card
+        if card is not None:
+            return card, None
+    return None
 
 
 def due_query(user: User, scope: Scope, now: datetime) -> Select:
