@@ -1237,9 +1237,9 @@ def write_results(report: Report, latest: Path) -> None:
     text = before
     if sqlite_measured:
         text = markdown(report)
-        kept = [body for heading, body in sections(before).items()
-                if heading not in sections(text)]
-        text = text.rstrip("\n") + "\n" + "".join(f"\n{body.rstrip()}\n" for body in kept)
+        for heading, body in sections(before).items():  # kept, with the run that made them
+            if heading not in sections(text):
+                text = splice_section(text, body.rstrip("\n").split("\n"))
     if report.runs_on("postgresql"):
         text = splice_section(text, postgresql_section(report))
     latest.write_text(text)
