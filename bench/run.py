@@ -773,8 +773,10 @@ def _scratch_instance(name: str) -> Path:
 
 
 def flask_init(wiki_env: dict[str, str]) -> None:
-    subprocess.run([BIN / "flask", "--app", "wiki", "init"], cwd=ROOT, check=True,
-                   env={**os.environ, **wiki_env}, capture_output=True)
+    done = subprocess.run([BIN / "flask", "--app", "wiki", "init"], cwd=ROOT, text=True,
+                          env={**os.environ, **wiki_env}, capture_output=True)
+    if done.returncode:
+        raise RuntimeError(f"flask init failed:\n{done.stdout}\n{done.stderr}")
 
 
 def sqlite_url(instance: Path) -> str:
