@@ -4,7 +4,10 @@
 # make test-fast — the quick part for a tight loop: SQLite only, no browser, no slow tests
 # make serve — run it under Gunicorn at http://127.0.0.1:8000 (PORT and HOST as for run;
 #              else WIKI_BIND, see gunicorn.conf.py)
-# make bench — measure it at 1,000 and 10,000 pages (BENCH_LARGE=1: 100,000 too); see bench/
+# make bench — measure it at 1,000 and 10,000 pages (BENCH_LARGE=1: 100,000 too); see bench/;
+#              DB=postgresql: on a throw-away PostgreSQL database on 127.0.0.1 (user postgres),
+#              and served by two hosts; DB="sqlite postgresql": both, one after the other;
+#              REVIEWS=1: the review-card rows only (make bench REVIEWS=1 DB="sqlite postgresql")
 # make screenshots — retake the README's screenshots (docs/screenshots) with the browser tests:
 #                    the main screens at 1280 and 360 px, light and dark (test_responsive.py)
 # make mermaid — vendor Mermaid MERMAID_VERSION from npm into static/vendor/mermaid (needs npm;
@@ -13,6 +16,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed-stamp
+DB     ?= sqlite
 # HOST and PORT (make run PORT=8080): left empty, each target has its own defaults.
 
 # The suite on every core (pytest-xdist); the browser journeys stay on one worker, in order.
@@ -58,7 +62,7 @@ serve: install
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --database $(DB)$(if $(REVIEWS), --reviews-only)
 
 screenshots: install
 	WIKI_README_SCREENSHOTS=1 E2E_REQUIRED=1 $(BIN)/pytest tests/e2e

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import fsrs
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
 
 from tests.helpers import csrf_token, submit
 from wiki.extensions import db
@@ -380,3 +380,74 @@ def test_cards_of_a_page_hidden_from_the_reader_are_never_shown_offered_or_count
     done = reader.get("/review").get_data(as_text=True)
     assert "Nothing to review now" in done and "Other question" not in done
     assert 'href="/review?under=other"' not in done and 'href="/wiki/other"' not in done
+
+
+# --- work done ----------------------------------------------------------------------------
+
+def statements_sent(app, request) -> tuple[list[str], object]:
+    """The SQL statements that *request* (a callable) sends, and what it returned."""
+    statements = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        answer = request()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return statements, answer
+
+
+def reads_of(table: str, statements: list[str]) -> int:
+    """The SELECTs whose FROM is *table* ("user" is quoted on PostgreSQL)."""
+    return sum(bool(re.match(rf'SELECT\b.*\bFROM "?{table}"?(?!\w)', statement, re.S))
+               for statement in statements)
+
+
+def grading_statements(app, browser, card_id: int) -> list[str]:
+    """The SQL statements that grading *card_id* Good through the form sends."""
+    shown = browser.get(f"/review/{card_id}?show=1").get_data(as_text=True)
+    statements, graded = statements_sent(app, lambda: browser.post(
+        f"/review/{card_id}", data={"csrf_token": csrf_token(shown), "rating": "3"}))
+    assert graded.status_code == 303
+    return statements
+
+
+def add_review_log(app, user_id: int, card_id: int, rows: int) -> None:
+    """*rows* past gradings of the card by the user, inserted in one statement."""
+    with app.app_context():
+        db.session.execute(insert(ReviewLog), [
+            {"card_id": card_id, "user_id": user_id, "rating": 3, "state": 2,
+             "elapsed_days": 1.0, "reviewed_at": NOW - timedelta(days=day)}
+            for day in range(rows)])
+        db.session.commit()
+
+
+def test_grading_does_the_same_work_however_long_the_review_log(app, users, reader, deck):
+    """Each grading reads the user once, the card with its page (the access check), then in
+    the write the card again with the user's schedule of it (still active?), whatever the
+    number of past gradings: nothing loads the log."""
+    card_id = deck["Capital of France"]
+    add_review_log(app, users["reader"].id, card_id, 50)
+    few = grading_statements(app, reader, card_id)
+    add_review_log(app, users["reader"].id, card_id, 150)
+    many = grading_statements(app, reader, card_id)
+    assert len(many) == len(few)
+    assert reads_of("user", many) == 1
+    assert reads_of("card", many) == 2
+    assert reads_of("page", many) == reads_of("card_schedule", many) == 0
+    assert not any(re.search(r"\breview_log\b", statement) for statement in many
+                   if statement.startswith("SELECT"))
+
+
+def test_the_next_due_card_comes_with_its_schedule(app, users, reader, deck):
+    """The due-card query brings the user's schedule along: showing the card reads no more."""
+    with app.app_context():
+        user = db.session.get(User, users["reader"].id)
+        cards.grade(user, deck["Capital of France"], 3, now=datetime.now(UTC) - timedelta(days=30))
+    statements, shown = statements_sent(app, lambda: reader.get("/review"))
+    assert "Capital of France" in shown.get_data(as_text=True)
+    assert reads_of("card_schedule", statements) == 0

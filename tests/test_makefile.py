@@ -52,3 +52,11 @@ def test_make_mermaid_vendors_the_pinned_version_that_is_committed():
     assert "MIT License" in (vendored / "LICENSE").read_text()
     build = (vendored / "mermaid.min.js").read_text(encoding="utf-8")
     assert f'"{version}"' in build or f"'{version}'" in build  # the build's own version
+
+
+def test_make_bench_measures_the_database_it_is_given():
+    """SQLite unless told; DB names one database or several, REVIEWS the review rows alone."""
+    assert commands("bench").strip().endswith("bench/run.py --database sqlite")
+    assert "bench/run.py --database postgresql" in commands("bench", "DB=postgresql")
+    both = commands("bench", "REVIEWS=1", "DB=sqlite postgresql")
+    assert "bench/run.py --database sqlite postgresql --reviews-only" in both

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 from flask_login import current_user
 
 from wiki.forms import GradeForm, checks_its_own_csrf_token
-from wiki.models import Card
+from wiki.models import Card, CardSchedule
 from wiki.permissions import Action
 from wiki.services import cards
 from wiki.views import FORM_REFUSED
@@ -36,20 +36,22 @@ def next_due():
     """The signed-in user's next due card, question side; or when the next one is due."""
     require(Action.REVIEW)
     scope = requested_scope()
-    card = cards.next_card(current_user, scope)
-    if card is None:
+    found = cards.next_card_and_schedule(current_user, scope)
+    if found is None:
         return render_template("review/nothing_due.html", scope=scope,
                                arguments=scope_arguments(scope),
                                nothing=cards.nothing_due(current_user, scope),
                                pages_with_cards=cards.pages_with_cards(visible=visible()))
-    return show(card, scope, answer_shown=False)
+    card, schedule = found
+    return show(card, schedule, scope, answer_shown=False)
 
 
 @bp.get("/review/<int:card_id>")
 def card(card_id: int):
     """One card: its question, and with ``?show=1`` its answer and the grade buttons."""
     require(Action.REVIEW)
-    return show(get_card_or_404(card_id), requested_scope(),
+    card = get_card_or_404(card_id)
+    return show(card, cards.schedule_of(current_user, card), requested_scope(),
                 answer_shown=request.args.get("show") == "1")
 
 
@@ -62,7 +64,8 @@ def grade(card_id: int):
     scope = requested_scope()
     form = GradeForm()
     if not form.validate_on_submit():  # the CSRF token is the form's only check
-        return show(card, scope, answer_shown=True, form=form, status=FORM_REFUSED)
+        return show(card, cards.schedule_of(current_user, card), scope, answer_shown=True,
+                    form=form, status=FORM_REFUSED)
     rating = (form.rating.data or "").strip()
     try:
         due = cards.grade(current_user, card.id, int(rating) if rating.isdigit() else 0)
@@ -80,10 +83,11 @@ def stats():
     return render_template("review/stats.html", stats=cards.stats(current_user, visible=visible()))
 
 
-def show(card: Card, scope: cards.Scope, *, answer_shown: bool, form: GradeForm | None = None,
-         status: int = 200):
+def show(card: Card, schedule: CardSchedule | None, scope: cards.Scope, *, answer_shown: bool,
+         form: GradeForm | None = None, status: int = 200):
+    """The card page; *schedule* is the user's schedule of the card (None: new to them)."""
     return render_template(
         "review/card.html", card=card, answer_shown=answer_shown, form=form or GradeForm(),
         arguments=scope_arguments(scope), scope=scope, ratings=cards.RATINGS,
-        schedule=cards.schedule_of(current_user, card), blank=cards.BLANK,
+        schedule=schedule, blank=cards.BLANK,
     ), status

@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 
 import fsrs
 from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from wiki.database import write_transaction
 from wiki.extensions import db
@@ -68,11 +69,22 @@ def active_cards() -> Select:
 def next_card(user: User, scope: Scope = Scope(), now: datetime | None = None) -> Card | None:
     """The card *user* should review now: the one due longest, else a new card if today's
     allowance of new cards is not used up (the oldest first), else None."""
+    found = next_card_and_schedule(user, scope, now)
+    return found[0] if found else None
+
+
+def next_card_and_schedule(user: User, scope: Scope = Scope(), now: datetime | None = None
+                           ) -> tuple[Card, CardSchedule | None] | None:
+    """:func:`next_card` and *user*'s schedule of it (None: a new card), read together."""
     now = now or utcnow()
-    card = db.session.scalar(due_query(user, scope, now).limit(1))
-    if card is None and new_left_today(user, now) > 0:
+    due = db.session.execute(due_query(user, scope, now).add_columns(CardSchedule).limit(1))
+    if row := due.first():
+        return row.Card, row.CardSchedule
+    if new_left_today(user, now) > 0:
         card = db.session.scalar(scope.narrow(new_cards(user)).order_by(Card.id).limit(1))
-    return card
+        if card is not None:
+            return card, None
+    return None
 
 
 def due_query(user: User, scope: Scope, now: datetime) -> Select:
@@ -111,8 +123,10 @@ def nothing_due(user: User, scope: Scope = Scope(), now: datetime | None = None)
 
 
 def get_card(card_id: int) -> Card | None:
-    """The card, unless it is retired (its line is gone, or its page deleted)."""
-    return db.session.scalar(active_cards().where(Card.id == card_id))
+    """The card, unless it is retired (its line is gone, or its page deleted), with its page
+    (read in the same query: the access check asks for it)."""
+    return db.session.scalar(active_cards().where(Card.id == card_id)
+                             .options(joinedload(Card.page, innerjoin=True)))
 
 
 def schedule_of(user: User, card: Card) -> CardSchedule | None:
@@ -128,24 +142,38 @@ def grade(user: User, card_id: int, rating: int, now: datetime | None = None) ->
     if rating not in RATINGS:
         raise ReviewError("Grade the card 1 (Again), 2 (Hard), 3 (Good) or 4 (Easy).")
     now = now or utcnow()
+    user_id = user.id  # before the transaction: ending the read one expires *user*
     with write_transaction(seen_on_pages=False) as session:
-        if session.scalar(active_cards().where(Card.id == card_id)) is None:
-            raise ReviewError("This card is no longer on its page.")
-        schedule = session.get(CardSchedule, (user.id, card_id))
+        schedule = active_schedule(session, user_id, card_id)
         before = as_fsrs(card_id, schedule)
         after, _log = SCHEDULER.review_card(before, fsrs.Rating(rating), review_datetime=now)
         elapsed = (now - as_utc(schedule.last_review)) if schedule and schedule.last_review \
             else timedelta()
-        session.add(ReviewLog(card_id=card_id, user_id=user.id, rating=rating,
+        session.add(ReviewLog(card_id=card_id, user_id=user_id, rating=rating,
                               state=schedule.state if schedule else NEW,
                               elapsed_days=elapsed.total_seconds() / 86400, reviewed_at=now))
         if schedule is None:
-            schedule = CardSchedule(user_id=user.id, card_id=card_id)
+            schedule = CardSchedule(user_id=user_id, card_id=card_id)
             session.add(schedule)
         schedule.state, schedule.step = int(after.state), after.step
         schedule.stability, schedule.difficulty = after.stability, after.difficulty
         schedule.due, schedule.last_review = after.due, after.last_review
         return after.due
+
+
+def active_schedule(session: Session, user_id: int, card_id: int) -> CardSchedule | None:
+    """The user's schedule of the card (None: new to them), read with the check that the
+    card is still active, in one query.
+
+    :raises ReviewError: the card is retired or unknown.
+    """
+    found = session.execute(
+        select(Card.id, CardSchedule).outerjoin(CardSchedule, (CardSchedule.card_id == Card.id)
+                                                & (CardSchedule.user_id == user_id))
+        .where(Card.id == card_id, Card.retired.is_(False))).first()
+    if found is None:
+        raise ReviewError("This card is no longer on its page.")
+    return found.CardSchedule
 
 
 def as_fsrs(card_id: int, schedule: CardSchedule | None) -> fsrs.Card:
