@@ -91,13 +91,13 @@ def load_secret_key(instance: Path) -> str:
 
 def register_extensions(app: Flask) -> None:
     from wiki import database
-    from wiki.extensions import csrf, db, limiter, migrate
+    from wiki.extensions import csrf, db, limiter
     from wiki.web import auth, security, timing
 
     db.init_app(app)
     database.init_app(app)
     timing.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    database.init_migrations(app, PROJECT_ROOT / "migrations")
     csrf.init_app(app)
     limiter.init_app(app)
     auth.init_app(app)

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 from flask import Flask, current_app, url_for
 from flask.cli import AppGroup, with_appcontext
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from wiki.extensions import db
@@ -34,6 +33,8 @@ def init_app(app: Flask) -> None:
 @with_appcontext
 def init_command() -> None:
     """Create or upgrade the database; fill an empty wiki with the shipped notes."""
+    from flask_migrate import upgrade  # Alembic: loaded by the commands that migrate
+
     upgrade()
     if db.session.scalar(select(func.count(Page.id))):
         click.echo("The wiki is up to date.")
@@ -275,5 +276,7 @@ def restore_command(source: Path, yes: bool) -> None:
         backup.restore_database(source)
     except backup.BackupError as error:
         _fail(error)
+    from flask_migrate import upgrade
+
     upgrade()  # a backup made by an older version of the wiki gets today's schema
     click.echo(f"Restored {counted(info.pages, 'page')} from {source}.")

@@ -13,7 +13,6 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
@@ -181,5 +180,7 @@ def _check_is_wiki(connection: sqlite3.Connection, path: Path) -> None:
 
 
 def _known_schema_versions() -> set[str]:
+    from alembic.script import ScriptDirectory  # Alembic: loaded by restores only
+
     scripts = ScriptDirectory(current_app.extensions["migrate"].directory)
     return {script.revision for script in scripts.walk_revisions()}

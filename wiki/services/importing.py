@@ -11,8 +11,6 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from wiki.models import Page, as_utc
 from wiki.services import accounts, attachments, exporting, pages
 from wiki.services.slugs import slugify
@@ -278,6 +276,8 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     block = text[len(exporting.FRONT_MATTER):end.start()]
     body = text[end.end():]
     body = body[1:] if body.startswith("\n") else body
+    import yaml  # only imports read front matter: not loaded at start-up
+
     try:
         fields = yaml.safe_load(block)
     except yaml.YAMLError as error:

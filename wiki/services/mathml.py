@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from html import escape
 from xml.etree.ElementTree import Element
 
-from latex2mathml.converter import convert_to_element
-
 # A formula longer than this is shown as its source: latex2mathml's work on one formula grows
 # faster than its length (a long run of primes or of "&" takes about its length squared).
 MAX_FORMULA_CHARS = 1_000
@@ -38,6 +36,8 @@ def to_mathml(tex: str, display: bool) -> Formula:
     cannot be; never raises."""
     if len(tex) > MAX_FORMULA_CHARS:
         return Formula(None, f"formula longer than {MAX_FORMULA_CHARS:,} characters")
+    from latex2mathml.converter import convert_to_element  # 2 MB: loaded by the first formula
+
     try:
         tree = convert_to_element(tex, display="block" if display else "inline")
     except RecursionError:
