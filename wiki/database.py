@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import click
 from flask import Flask, current_app
 from sqlalchemy import Engine, event, func, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -45,6 +46,17 @@ def init_migrations(app: Flask, directory: Path) -> None:
     serving pages never migrates: so it is set up the first time a command asks for it.
     """
     app.extensions["migrate"] = _MigrationsOnFirstUse(app, directory)
+    app.cli.add_command(_MigrationCommands("db", help="Perform database migrations."))
+
+
+class _MigrationCommands(click.Group):
+    """``flask db``: Flask-Migrate's command group, imported when the command line runs it
+    (its name and help are all that listing the commands needs)."""
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        from flask_migrate.cli import db as commands
+
+        return commands.make_context(info_name, args, parent=parent, **extra)
 
 
 class _MigrationsOnFirstUse:

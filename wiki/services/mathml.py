@@ -31,13 +31,19 @@ class Formula:
     error: str = ""  # why not, in words
 
 
+def convert_to_element(tex: str, display: str) -> Element:
+    """latex2mathml's conversion, imported with the first formula rather than at start-up
+    (it costs every process 2 MB)."""
+    from latex2mathml.converter import convert_to_element as convert
+
+    return convert(tex, display=display)
+
+
 def to_mathml(tex: str, display: bool) -> Formula:
     """*tex* as a ``<math>`` element (``display="block"`` when *display*), or the reason it
     cannot be; never raises."""
     if len(tex) > MAX_FORMULA_CHARS:
         return Formula(None, f"formula longer than {MAX_FORMULA_CHARS:,} characters")
-    from latex2mathml.converter import convert_to_element  # 2 MB: loaded by the first formula
-
     try:
         tree = convert_to_element(tex, display="block" if display else "inline")
     except RecursionError:

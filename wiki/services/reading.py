@@ -3,6 +3,9 @@ the others (who links to it, its parents and its sub-pages)."""
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
+from wiki.extensions import db
 from wiki.models import Page, Revision
 from wiki.services import cards, hierarchy, links
 from wiki.services.access import EVERYTHING, Visibility
@@ -26,9 +29,13 @@ def page_view(page: Page, revision: Revision | None = None,
     """*page* as shown with *revision* (its current one if None) to a reader who sees what
     *visible* shows: other pages hidden from them look missing."""
     revision = revision or page.current_revision
+    backlinks, card_count = db.session.execute(select(  # two counts, one round trip
+        links.backlink_count_query(page, visible).scalar_subquery(),
+        cards.count_on_page_query(page).scalar_subquery(),
+    )).one()
     return PageView(
-        page=page, revision=revision, backlinks=links.backlink_count(page, visible),
+        page=page, revision=revision, backlinks=backlinks,
         breadcrumbs=hierarchy.breadcrumbs(page.slug, visible),
         children=hierarchy.children(page, CHILDREN_SHOWN, visible),
-        html=links.as_seen(revision.html, visible), cards=cards.count_on_page(page),
+        html=links.as_seen(revision.html, visible), cards=card_count,
     )

@@ -184,9 +184,12 @@ def set_new_cards_per_day(user_id: int, number: int) -> None:
 
 
 def count_on_page(page: Page) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Card)
-        .where(Card.page_id == page.id, Card.retired.is_(False)))
+    return db.session.scalar(count_on_page_query(page))
+
+
+def count_on_page_query(page: Page) -> Select:
+    return (select(func.count()).select_from(Card)
+            .where(Card.page_id == page.id, Card.retired.is_(False)))
 
 
 def pages_with_cards(limit: int = 100, visible: Visibility = EVERYTHING) -> list[tuple[Page, int]]:
