@@ -64,14 +64,14 @@ class Validators:
 
 def page_validators(*, page: Page, revision: Revision, backlinks: int,
                     breadcrumbs: Iterable[tuple[str, str]], children: Iterable[Page],
-                    html: str, cards: int = 0) -> Validators:
+                    html: str, cards: int = 0, tags: Iterable[str] = ()) -> Validators:
     """The validators of a page view showing *revision* of *page* (as *html*) with these
     surroundings, and the access rule that decides who may do what with it; the reader is
     added by :func:`for_this_reader`."""
     digest = hashlib.blake2b(digest_size=16)
     parts = (
         page.id, page.slug, page.title, page.revision_number, revision.id, revision.title,
-        revision.author.username if revision.author else "", [tag.name for tag in page.tags],
+        revision.author.username if revision.author else "", list(tags),
         backlinks, list(breadcrumbs), [(child.slug, child.title) for child in children], cards,
         access.current_rules().rule_for(page.slug),
     )
