@@ -83,3 +83,31 @@ def test_importing_the_package_has_no_side_effects(tmp_path):
     code = "import wiki, wiki.models, wiki.views.pages, wiki.cli"
     subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True)
     assert list(tmp_path.iterdir()) == []
+
+
+# Imported where they are used, not by create_app(): each costs start-up time and every
+# worker's memory, and a worker that shows pages may never need them.
+DEFERRED_MODULES = ("alembic", "flask_migrate", "mako", "zxcvbn", "disarm", "PIL", "yaml",
+                    "fsrs", "latex2mathml")
+
+
+def test_creating_the_app_leaves_heavy_libraries_unimported(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, sys; from wiki import create_app; "
+            f"create_app({{'INSTANCE_PATH': {str(tmp_path)!r}, 'SECRET_KEY': 'x'}}); "
+            f"print(json.dumps([name for name in {DEFERRED_MODULES!r} if name in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True,
+                          capture_output=True, text=True)
+    assert json.loads(done.stdout) == []
+
+
+def test_migrations_are_found_when_a_command_asks(app):
+    from flask_migrate import Migrate
+
+    with app.app_context():
+        migrations = app.extensions["migrate"]
+        assert migrations.directory.endswith("migrations")
+        assert isinstance(app.extensions["migrate"].migrate, Migrate)

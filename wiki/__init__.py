@@ -4,9 +4,12 @@ Read this module as the table of contents of the app: where its files are, how i
 settings are layered, which extensions, blueprints, error pages and commands it has.
 """
 
+import gc
 import os
 import secrets
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Settings come, each layer overriding the one before, from ``wiki/config.py``, then
     ``instance/config.py``, then ``WIKI_*`` environment variables, then *test_config*.
     """
-    test_config = test_config or {}
+    with collector_paused():
+        return build_app(test_config or {})
+
+
+def build_app(test_config: dict[str, Any]) -> Flask:
+    """The factory's steps, in order: paths, settings, then what the app is made of."""
     instance_path = test_config.get("INSTANCE_PATH") or os.environ.get(
         "WIKI_INSTANCE_PATH", PROJECT_ROOT / "instance"
     )
@@ -46,6 +54,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_commands(app)
     register_middleware(app)
     return app
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while the app is built: building imports most of the
+    app and its libraries, objects that all live on, so each pass found nothing to free and
+    together they took about a fifth of the start-up time. Garbage made meanwhile is
+    collected on the next pass after it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def load_config(app: Flask, test_config: dict[str, Any]) -> None:
@@ -91,13 +114,13 @@ def load_secret_key(instance: Path) -> str:
 
 def register_extensions(app: Flask) -> None:
     from wiki import database
-    from wiki.extensions import csrf, db, limiter, migrate
+    from wiki.extensions import csrf, db, limiter
     from wiki.web import auth, security, timing
 
     db.init_app(app)
     database.init_app(app)
     timing.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    database.init_migrations(app, PROJECT_ROOT / "migrations")
     csrf.init_app(app)
     limiter.init_app(app)
     auth.init_app(app)

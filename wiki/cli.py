@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 from flask import Flask, current_app, url_for
 from flask.cli import AppGroup, with_appcontext
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from wiki.extensions import db
@@ -17,7 +16,7 @@ from wiki.models import Page, Role
 from wiki.permissions import visibility
 from wiki.services import accounts, archives, backup, exporting, importing, pruning
 from wiki.services.access import EVERYTHING
-from wiki.services.cards import Scope, anki
+from wiki.services.cards import Scope
 from wiki.services.pages import normalise_tags, reindexing
 from wiki.services.text import counted
 
@@ -42,6 +41,8 @@ def init_app(app: Flask) -> None:
 @with_appcontext
 def init_command() -> None:
     """Create or upgrade the database; fill an empty wiki with the shipped notes."""
+    from flask_migrate import upgrade  # Alembic: loaded by the commands that migrate
+
     upgrade()
     if db.session.scalar(select(func.count(Page.id))):
         click.echo("The wiki is up to date.")
@@ -277,6 +278,8 @@ def export_apkg_command(path: Path, slug: str | None, tag: str | None,
             raise click.BadParameter("a tag has letters or digits", param_hint="--tag")
     visible = visibility(_user(username)) if username else EVERYTHING
     scope = Scope(tag=tag, under=slug.strip("/") if slug else None, visible=visible)
+    from wiki.services.cards import anki  # genanki (and PyYAML): loaded when exporting only
+
     try:
         exported = anki.export_apkg(path, current_app.config["SITE_NAME"], scope)
     except anki.SelectionError as error:
@@ -324,6 +327,8 @@ def restore_command(source: Path, yes: bool) -> None:
         backup.restore_database(source)
     except backup.BackupError as error:
         _fail(error)
+    from flask_migrate import upgrade
+
     upgrade()  # a backup made by an older version of the wiki gets today's schema
     click.echo(f"Restored {counted(info.pages, 'page')} from {source}.")
 

@@ -172,9 +172,12 @@ def rank_of(role: str | None) -> int:
 # --- reading the rules --------------------------------------------------------------------
 
 
+STORED_RULES = select(AccessRule.pattern, AccessRule.read_role, AccessRule.edit_role,
+                      AccessRule.id)
+
+
 def load_rules(session: Session) -> Rules:
-    stored = session.scalars(select(AccessRule))
-    return Rules.of(Rule(row.pattern, row.read_role, row.edit_role, row.id) for row in stored)
+    return Rules.of(Rule(*row) for row in session.execute(STORED_RULES))
 
 
 def current_rules() -> Rules:

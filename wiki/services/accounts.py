@@ -4,12 +4,10 @@ import hmac
 import unicodedata
 from functools import cache
 
-from disarm import skeleton_key
 from flask import current_app
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from wiki.database import one_writer_at_a_time, write_transaction
 from wiki.extensions import db
@@ -40,6 +38,8 @@ def username_skeleton(username: str) -> str:
     """What *username* looks like, whatever its case: names with one skeleton (Unicode
     TR39), such as ``admin`` and Cyrillic ``аdmin``, are confusable. Stored per user;
     migration 0007 computes it the same way for the accounts made before it."""
+    from disarm import skeleton_key  # its tables cost 3 MB in every worker: load when used
+
     return skeleton_key(username_key(username))
 
 
@@ -110,6 +110,8 @@ def password_problem(password: str) -> str | None:
 @cache
 def common_passwords() -> frozenset[str]:
     """The 30,000 most common passwords of published leaks, as the zxcvbn package ships them."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # 12 MB: only where passwords are set
+
     return frozenset(password.casefold() for password in FREQUENCY_LISTS["passwords"])
 
 

@@ -13,10 +13,9 @@ import hashlib
 import io
 import unicodedata
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from flask import current_app
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -26,11 +25,14 @@ from wiki.models import Attachment, Blob, Page, Revision, User, utcnow
 from wiki.services import links, storage
 from wiki.services.text import is_invisible
 
+if TYPE_CHECKING:
+    from PIL import Image
+
 MB = 1024 * 1024
 MAX_NAME_LENGTH = 120
-# Pillow refuses larger images itself; set here so the limit is ours, not a library default.
+# Pillow refuses larger images itself; set on import (pillow()) so the limit is ours, not a
+# library default.
 MAX_IMAGE_PIXELS = 40_000_000
-Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 
 # Pillow format → the type served, for the raster formats shown inline.
 RASTER_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif",
@@ -161,6 +163,7 @@ def reencode_image(name: str, source: BinaryIO) -> Prepared:
     :raises UploadRefused: not a PNG, JPEG, GIF or WebP that decodes, or too many pixels.
     """
     too_many_pixels = UploadRefused(f"“{name}” has more than {MAX_IMAGE_PIXELS:,} pixels.")
+    Image = pillow()  # noqa: N806 (the module, under its usual name)
     try:
         with Image.open(source, formats=list(RASTER_TYPES)) as image:
             # Pillow refuses twice its limit itself, and only warns below that.
@@ -171,9 +174,18 @@ def reencode_image(name: str, source: BinaryIO) -> Prepared:
                             hashlib.sha256(data).hexdigest(), media_type, width, height)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise too_many_pixels from error
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+    except (Image.UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise UploadRefused(f"“{name}” looks like an image but is not a PNG, JPEG, GIF or "
                             "WebP file that can be read.") from error
+
+
+def pillow():
+    """Pillow's ``Image`` module, imported when the first image arrives: a worker that only
+    shows pages never loads it (2 MB, and time at start-up)."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    return Image
 
 
 def encode_again(image: Image.Image) -> tuple[bytes, str, int, int]:
@@ -181,6 +193,8 @@ def encode_again(image: Image.Image) -> tuple[bytes, str, int, int]:
     of the same format, with no metadata: its bytes, type, width and height."""
     image_format = image.format
     frames = getattr(image, "n_frames", 1)
+    from PIL import ImageOps
+
     upright = ImageOps.exif_transpose(image) if frames == 1 else image
     if image_format == "JPEG" and upright.mode not in {"RGB", "L", "CMYK"}:
         upright = upright.convert("RGB")

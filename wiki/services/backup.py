@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
@@ -272,5 +271,7 @@ def _check_is_wiki(connection: sqlite3.Connection, path: Path) -> None:
 
 
 def _known_schema_versions() -> set[str]:
+    from alembic.script import ScriptDirectory  # Alembic: loaded by restores only
+
     scripts = ScriptDirectory(current_app.extensions["migrate"].directory)
     return {script.revision for script in scripts.walk_revisions()}

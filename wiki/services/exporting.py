@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -61,6 +60,8 @@ class ExportReport:
 
 def front_matter(fields: dict) -> str:
     """*fields* as a YAML front matter block (PyYAML quotes what needs it: colons, quotes)."""
+    import yaml  # only exports write front matter: not loaded at start-up
+
     text = yaml.safe_dump(fields, sort_keys=False, allow_unicode=True, width=1_000_000)
     return f"{FRONT_MATTER}{text}{FRONT_MATTER}"
 

@@ -1,6 +1,8 @@
 """Sub-pages: a slug's ``/`` makes ``flask/routing`` a child of ``flask``."""
 
-from sqlalchemy import select
+from functools import lru_cache
+
+from sqlalchemy import bindparam, select
 
 from wiki.extensions import db
 from wiki.models import Page
@@ -13,19 +15,32 @@ def children_query(page: Page, visible: Visibility = EVERYTHING):
     Sub-pages are the slugs between ``"flask/"`` and ``"flask0"`` (``"0"`` follows ``"/"``):
     a range the slug index answers, where ``LIKE 'flask/%'`` would scan every page.
     """
-    below = page.slug + "/"
-    deeper = below.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%/%"
+    return _children_statement(visible).params(**_below(page.slug))
+
+
+@lru_cache(maxsize=64)
+def _children_statement(visible: Visibility, limit: int | None = None):
+    """:func:`children_query` built once for readers who see what *visible* shows, the
+    range a parameter (building a statement costs more than SQLite takes to answer it)."""
     return (
         select(Page)
-        .where(Page.slug > below, Page.slug < page.slug + "0", Page.deleted.is_(False))
-        .where(Page.slug.not_like(deeper, escape="\\"), visible.slug_condition())
+        .where(Page.slug > bindparam("below"), Page.slug < bindparam("after"),
+               Page.deleted.is_(False))
+        .where(Page.slug.not_like(bindparam("deeper"), escape="\\"), visible.slug_condition())
         .order_by(Page.slug)
+        .limit(limit)
     )
+
+
+def _below(slug: str) -> dict[str, str]:
+    below = slug + "/"
+    deeper = below.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%/%"
+    return {"below": below, "after": slug + "0", "deeper": deeper}
 
 
 def children(page: Page, limit: int, visible: Visibility = EVERYTHING) -> list[Page]:
     """The first *limit* sub-pages one level below *page* (that *visible* shows), A–Z."""
-    return list(db.session.scalars(children_query(page, visible).limit(limit)))
+    return list(db.session.scalars(_children_statement(visible, limit), _below(page.slug)))
 
 
 def breadcrumbs(slug: str, visible: Visibility = EVERYTHING) -> list[tuple[str, str]]:

@@ -11,8 +11,6 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from wiki.models import Page, as_utc
 from wiki.services import accounts, attachments, exporting, pages
 from wiki.services.slugs import slugify
@@ -34,8 +32,6 @@ FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 # Obsidian's embed: ![[name]], ![[name|300]] (a width), ![[note#heading]].
 EMBED = re.compile(r"!\[\[([^\[\]\n|#]+)((?:[#|][^\[\]\n]*)?)\]\]")
 PLAIN_FILE_NAME = re.compile(r"[\w.\-]+")  # a link target that needs no <angle brackets>
-# PyYAML's safe loader, in C where libyaml is there: ten times faster, the same documents.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -319,8 +315,12 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     block = text[len(exporting.FRONT_MATTER):end.start()]
     body = text[end.end():]
     body = body[1:] if body.startswith("\n") else body
+    import yaml  # only imports read front matter: not loaded at start-up
+
     try:
-        fields = yaml.load(block, Loader=SAFE_LOADER)  # noqa: S506 (a safe loader)
+        # PyYAML's safe loader, in C where libyaml is there: ten times faster, the same result.
+        safe_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        fields = yaml.load(block, Loader=safe_loader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""

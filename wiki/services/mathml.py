@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from html import escape
 from xml.etree.ElementTree import Element
 
-from latex2mathml.converter import convert_to_element
-
 # A formula longer than this is shown as its source: latex2mathml's work on one formula grows
 # faster than its length (a long run of primes or of "&" takes about its length squared).
 MAX_FORMULA_CHARS = 1_000
@@ -31,6 +29,14 @@ _CHARACTER_REFERENCE = re.compile(r"&amp;#x([0-9A-Fa-f]{1,6});")
 class Formula:
     mathml: str | None  # None when the TeX could not be read
     error: str = ""  # why not, in words
+
+
+def convert_to_element(tex: str, display: str) -> Element:
+    """latex2mathml's conversion, imported with the first formula rather than at start-up
+    (it costs every process 2 MB)."""
+    from latex2mathml.converter import convert_to_element as convert
+
+    return convert(tex, display=display)
 
 
 def to_mathml(tex: str, display: bool) -> Formula:

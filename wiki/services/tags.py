@@ -8,6 +8,21 @@ from wiki.services.access import EVERYTHING, Visibility
 from wiki.services.pages.queries import BY_ADDRESS
 from wiki.services.paging import Position, Slice, keyset
 
+TAG_SEPARATOR = "\n"  # never in a tag: whitespace is turned into "-"
+
+
+def tag_names_query(page: Page):
+    """One value: *page*'s tag names joined by TAG_SEPARATOR (None if it has none), so a
+    page view can ask for them with its other facts; :func:`split_tag_names` reads it."""
+    return (select(func.aggregate_strings(Tag.name, TAG_SEPARATOR))
+            .join(page_tags, page_tags.c.tag_id == Tag.id)
+            .where(page_tags.c.page_id == page.id))
+
+
+def split_tag_names(joined: str | None) -> list[str]:
+    """What :func:`tag_names_query` gives, as the tag names A–Z."""
+    return sorted(joined.split(TAG_SEPARATOR)) if joined else []
+
 
 def tag_counts_query(visible: Visibility = EVERYTHING):
     pages_count = func.count(page_tags.c.page_id).label("pages")

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from wiki.forms import ConfirmForm, PageForm, RenameForm, SectionForm, checks_its_own_csrf_token
 from wiki.models import Page, Revision
@@ -47,21 +48,42 @@ def home():
 @bp.get("/wiki/<path:slug>")
 @caching.keeps_page
 def view(slug: str):
+    """The page, its article rendered for the reader's role or kept from the last time this
+    worker rendered it for that role, if the wiki has not changed since."""
     require(Action.READ)
-    page = pages.get_page(slug)
-    if page is None or not shown(page):
-        return missing_page(slug)
+    version = caching.wiki_version()
+    article = caching.kept_article(version)
+    if article is None:
+        page = pages.get_page(slug)
+        if page is None or not shown(page):
+            return missing_page(slug)
+        article = render_article(page, version)
+    response = caching.respond(caching.for_this_reader(article.validators),
+                               lambda: render_template("pages/view.html", article=article))
+    if article.diagram:  # on a 304 too: its headers count
+        security.allow_diagram_styles(response)
+    return response
+
+
+def render_article(page: Page, version: int | None) -> caching.KeptArticle:
+    """*page* (the revision ``?rev=`` asks for) as the current user is shown it, kept for
+    the next reader of the same role.
+
+    :raises NotFound: no such revision. :raises Forbidden: an old revision, for a role that
+        may not read history.
+    """
     revision = None
     if "rev" in request.args:
         revision = get_revision_or_404(page, whole_number(request.args["rev"]))
         if revision.number != page.revision_number:
             require(Action.READ_HISTORY, page)
     context = dict(vars(reading.page_view(page, revision, visible())))  # its fields, by name
-    response = caching.respond(caching.page_validators(**context),
-                               lambda: render_template("pages/view.html", **context))
-    if rendering.has_diagram(context["html"]):  # on a 304 too: its headers count
-        security.allow_diagram_styles(response)
-    return response
+    # Jinja escaped everything in it as it rendered: it is HTML, to be shown as it is.
+    html = Markup(render_template("pages/article.html", **context))  # noqa: S704
+    return caching.keep_article(caching.KeptArticle(
+        version, caching.page_validators(**context), page.title, page.slug,
+        rendering.has_diagram(context["html"]),
+        bool(rendering.contents_and_text(context["html"])[0]), html))
 
 
 def missing_page(slug: str):

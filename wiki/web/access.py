@@ -18,7 +18,7 @@ def require(action: Action | str, page: Page | None = None) -> None:
         ``401 Unauthorized`` under ``/api/``; ``403 Forbidden`` for a signed-in user
         without the permission.
     """
-    if can(current_user, action, page):
+    if can(reader(), action, page):
         return
     if not current_user.is_authenticated:
         abort(401 if wants_json() else login_manager.unauthorized())
@@ -36,12 +36,18 @@ def require_fresh_admin() -> None:
     require(Action.MANAGE_USERS)
 
 
+def reader():
+    """The current user (an account, or Flask-Login's anonymous user) itself, not the proxy
+    that looks it up again at every attribute the policy reads."""
+    return current_user._get_current_object()
+
+
 def visible() -> Visibility:
     """What the current user may see: the lists, counts and search a view asks for are
     filtered by it."""
-    return visibility(current_user)
+    return visibility(reader())
 
 
 def shown(page: Page | str) -> bool:
     """Whether the current user may see *page* (a page, or an address)."""
-    return can(current_user, Action.READ, page)
+    return can(reader(), Action.READ, page)

@@ -3,7 +3,8 @@
 A page view answers with validators (a weak ``ETag`` digesting everything it shows, and
 ``Last-Modified``), so a browser revalidates with a 304. A view marked :func:`keeps_page`
 also has its anonymous answers kept by :class:`PageCacheMiddleware` in each worker until the
-wiki changes. Why each choice: docs/architecture.md, "Page cache".
+wiki changes; the page itself (the article, without the layout) is kept for each role by
+:func:`kept_article`, for signed-in readers. Why each choice: docs/architecture.md, "Page cache".
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TypeVar
 
 from flask import Flask, Response, current_app, make_response, request, session
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date, is_resource_modified, parse_date, quote_etag, unquote_etag
 from werkzeug.routing import MapAdapter
@@ -62,28 +64,39 @@ class Validators:
 
 def page_validators(*, page: Page, revision: Revision, backlinks: int,
                     breadcrumbs: Iterable[tuple[str, str]], children: Iterable[Page],
-                    html: str, cards: int = 0) -> Validators:
+                    html: str, cards: int = 0, tags: Iterable[str] = ()) -> Validators:
     """The validators of a page view showing *revision* of *page* (as *html*) with these
-    surroundings, and the access rule that decides who may do what with it."""
+    surroundings, and the access rule that decides who may do what with it; the reader is
+    added by :func:`for_this_reader`."""
     digest = hashlib.blake2b(digest_size=16)
     parts = (
         page.id, page.slug, page.title, page.revision_number, revision.id, revision.title,
-        revision.author.username if revision.author else "", [tag.name for tag in page.tags],
+        revision.author.username if revision.author else "", list(tags),
         backlinks, list(breadcrumbs), [(child.slug, child.title) for child in children], cards,
-        _viewer(), deployment_digest(current_app.template_folder, current_app.static_folder),
         access.current_rules().rule_for(page.slug),
     )
     digest.update(repr(parts).encode())
     digest.update(html.encode())
-    return Validators(digest.hexdigest(), max(as_utc(revision.created_at), as_utc(page.updated_at)))
+    last_modified = max(as_utc(revision.created_at), as_utc(page.updated_at))
+    return Validators(digest.hexdigest(), last_modified)
+
+
+def for_this_reader(validators: Validators) -> Validators:
+    """*validators* of what a page shows, made those of the page this reader gets: with who
+    they are and the deployment's templates and static files."""
+    digest = hashlib.blake2b(validators.etag.encode(), digest_size=16)
+    digest.update(repr((_viewer(), deployment_digest(current_app.template_folder,
+                                                     current_app.static_folder))).encode())
+    return Validators(digest.hexdigest(), validators.last_modified)
 
 
 def _viewer() -> tuple:
     """What the page shows differently to this reader."""
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # one look-up, not one per attribute
+    if not user.is_authenticated:
         return ("anonymous",)
-    return (current_user.id, current_user.session_version, current_user.role,
-            current_user.username, int(time.time() // TOKEN_BUCKET_SECONDS))
+    return (user.id, user.session_version, user.role, user.username,
+            int(time.time() // TOKEN_BUCKET_SECONDS))
 
 
 @cache
@@ -110,6 +123,64 @@ def respond(validators: Validators, render: Callable[[], str]) -> Response:
     response.headers.update(validators.headers)
     response.vary.add("Cookie")
     return response
+
+
+# --- articles kept per role ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeptArticle:
+    """A page view's article (the page, without the layout around it) as rendered for one
+    role, with what the layout needs of the page and the validators of what it shows."""
+
+    version: int | None  # the wiki's change counter when it was rendered
+    validators: Validators  # of the article, the reader aside: see for_this_reader
+    title: str
+    slug: str
+    diagram: bool  # whether it draws diagrams (the page needs Mermaid's styles)
+    contents: bool  # whether it has a table of contents (the page loads toc.js)
+    body: Markup  # the article's HTML, as pages/article.html made it
+    made: float = 0.0  # time.monotonic() when it was kept; set by PageCache.put
+
+
+def wiki_version() -> int | None:
+    """The wiki's change counter for a signed-in reader's page view (None for others: the
+    middleware keeps the pages of anonymous readers). Read before the page's own queries,
+    as the middleware does, so what is rendered after it is at least as new."""
+    if _article_key() is None:
+        return None
+    return read_version(db.engine)
+
+
+def kept_article(version: int | None) -> KeptArticle | None:
+    """The article this request shows, if this worker rendered it for a signed-in reader of
+    the same role since the wiki last changed (and at most ``PAGE_CACHE_SECONDS`` ago)."""
+    key = _article_key()
+    return _articles().get(key, version) if key and version is not None else None
+
+
+def keep_article(article: KeptArticle) -> KeptArticle:
+    if (key := _article_key()) and article.version is not None:
+        _articles().put(key, article)
+    return article
+
+
+def _article_key() -> str | None:
+    """What an article depends on: the URL as asked (path, query and the prefix its links
+    start with) and the reader's role, which decides the actions and the pages they see.
+    None for a reader who is not signed in."""
+    user = current_user._get_current_object()
+    if not (user.is_authenticated and user.is_active):
+        return None
+    return "\n".join((request.script_root, request.full_path, user.role))
+
+
+def _articles() -> PageCache:
+    cache = current_app.extensions.get("article_cache")
+    if cache is None:
+        cache = current_app.extensions["article_cache"] = PageCache(
+            current_app.config["PAGE_CACHE_BYTES"] // 2, current_app.config["PAGE_CACHE_SECONDS"])
+    return cache
 
 
 # --- the per-worker cache -----------------------------------------------------------------
@@ -185,21 +256,7 @@ class PageCacheMiddleware:
                           timing.RequestTiming(started, 1, db_seconds).header())
 
     def version(self) -> int | None:
-        """The change counter, on a pooled connection outside any transaction: one
-        primary-key lookup. Read before the page's queries, it can only be older than what
-        they see: a page is at worst kept under an older version than it shows."""
-        try:
-            connection = self.engine.raw_connection()
-            try:
-                cursor = connection.cursor()
-                cursor.execute(WIKI_VERSION_SQL)
-                row = cursor.fetchone()
-                cursor.close()
-            finally:
-                connection.close()  # back to the pool, rolled back if the driver began any
-        except Exception:  # a cache must never fail a request: Flask will report the problem
-            return None
-        return row[0] if row else None
+        return read_version(self.engine)
 
     def _render_and_keep(self, key, version, environ, start_response):
         sent = {}
@@ -223,6 +280,24 @@ class PageCacheMiddleware:
                             if name.lower() not in UNKEPT_HEADERS)
             self.cache.put(key, CachedPage(version, validators, headers, content))
         return [content]
+
+
+def read_version(engine) -> int | None:
+    """The change counter, on a pooled connection outside any transaction: one primary-key
+    lookup. Read before the page's queries, it can only be older than what they see: a page
+    is at worst kept under an older version than it shows. None if it cannot be read."""
+    try:
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(WIKI_VERSION_SQL)
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            connection.close()  # back to the pool, rolled back if the driver began any
+    except Exception:  # a cache must never fail a request: Flask will report the problem
+        return None
+    return row[0] if row else None
 
 
 def page_key(environ) -> str:

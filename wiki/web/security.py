@@ -52,16 +52,20 @@ def draws_diagrams(view: Callable[P, object]) -> Callable[P, Response]:
 
 
 def init_app(app: Flask) -> None:
-    hsts = app.config["HSTS"]
-    policy = content_security_policy(bool(app.config["EXTERNAL_IMAGES"]))
+    wanted = {
+        "Content-Security-Policy": content_security_policy(bool(app.config["EXTERNAL_IMAGES"])),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+    }
+    if app.config["HSTS"]:
+        wanted["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", policy)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        if hsts:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # The headers a view set itself (a page drawing diagrams sets its own policy) stay.
+        present = {name.lower() for name, _ in headers.items()}
+        headers.extend((name, value) for name, value in wanted.items()
+                       if name.lower() not in present)
         return response

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 
 from wiki.models import Page, as_utc
 from wiki.permissions import can
@@ -24,6 +24,30 @@ def init_app(app: Flask) -> None:
                                  slug=slugify, section_edit_links=section_edit_links,
                                  contents_and_text=contents_and_text)
     app.url_defaults(fingerprint_static)
+    app.jinja_env.globals["url_for"] = url_for_remembering_site_links(app)
+
+
+SITE_LINKS_KEPT = 1000  # script roots come from a header behind a proxy: bound what is kept
+
+
+def url_for_remembering_site_links(app: Flask):
+    """``url_for`` for templates, remembering the links that are the same on every page:
+    those to a route without arguments and to static files. The layout shows about twenty
+    on every page; each is built once per path the app is reached at (the script root)."""
+    links: dict[tuple, str] = {}
+
+    def url_for_in_templates(endpoint: str, **values) -> str:
+        if (not has_request_context() or endpoint.startswith(".")
+                or (values and (endpoint != "static" or any(k.startswith("_") for k in values)))):
+            return app.url_for(endpoint, **values)
+        key = (request.script_root, endpoint, *values.items())
+        if (link := links.get(key)) is None:
+            if len(links) >= SITE_LINKS_KEPT:
+                links.clear()
+            link = links[key] = app.url_for(endpoint, **values)
+        return link
+
+    return url_for_in_templates
 
 
 def fingerprint_static(endpoint: str, values: dict) -> None:
@@ -63,8 +87,8 @@ def who_may(slug: str) -> str:
 def section_edit_links(html: str, page: Page) -> str:
     """The current revision's rendered *html* with a link beside each heading to edit its
     section (for those the template found may edit the page)."""
-    return sections.with_edit_links(
-        html, lambda number: url_for("pages.edit", slug=page.slug, section=number))
+    editor = url_for("pages.edit", slug=page.slug)  # built once: a page may have many sections
+    return sections.with_edit_links(html, lambda number: f"{editor}?section={number}")
 
 
 def isotime(moment: datetime) -> str:

@@ -9,6 +9,7 @@ from wiki.services.cards.reviewing import (
     ReviewError,
     Scope,
     count_on_page,
+    count_on_page_query,
     get_card,
     grade,
     next_card,
@@ -23,6 +24,7 @@ from wiki.services.cards.syncing import sync
 
 __all__ = [
     "BASIC", "BLANK", "CLOZE", "RATINGS", "Found", "NothingDue", "ReviewError", "Scope", "Stats",
-    "count_on_page", "extract", "get_card", "grade", "next_card", "next_card_and_schedule",
+    "count_on_page", "count_on_page_query", "extract", "get_card", "grade", "next_card",
+    "next_card_and_schedule",
     "nothing_due", "pages_with_cards", "schedule_of", "set_new_cards_per_day", "stats", "sync",
 ]

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import cache
+from typing import TYPE_CHECKING
 
-import fsrs
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -16,10 +17,25 @@ from wiki.extensions import db
 from wiki.models import Card, CardSchedule, Page, ReviewLog, Tag, User, as_utc, page_tags, utcnow
 from wiki.services.access import EVERYTHING, Visibility
 
+if TYPE_CHECKING:
+    import fsrs
+
 NEW = 0  # ReviewLog.state of a card graded for the first time
 RATINGS = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 MAX_NEW_PER_DAY = 1000
-SCHEDULER = fsrs.Scheduler()
+
+
+def fsrs_module():
+    """The ``fsrs`` package, imported on the first grade rather than at start-up."""
+    import fsrs
+
+    return fsrs
+
+
+@cache
+def scheduler() -> fsrs.Scheduler:
+    """FSRS with its default parameters."""
+    return fsrs_module().Scheduler()
 
 
 class ReviewError(ValueError):
@@ -146,7 +162,8 @@ def grade(user: User, card_id: int, rating: int, now: datetime | None = None) ->
     with write_transaction(seen_on_pages=False) as session:
         schedule = active_schedule(session, user_id, card_id)
         before = as_fsrs(card_id, schedule)
-        after, _log = SCHEDULER.review_card(before, fsrs.Rating(rating), review_datetime=now)
+        after, _log = scheduler().review_card(before, fsrs_module().Rating(rating),
+                                              review_datetime=now)
         elapsed = (now - as_utc(schedule.last_review)) if schedule and schedule.last_review \
             else timedelta()
         session.add(ReviewLog(card_id=card_id, user_id=user_id, rating=rating,
@@ -177,6 +194,7 @@ def active_schedule(session: Session, user_id: int, card_id: int) -> CardSchedul
 
 
 def as_fsrs(card_id: int, schedule: CardSchedule | None) -> fsrs.Card:
+    fsrs = fsrs_module()
     if schedule is None:
         return fsrs.Card(card_id=card_id)
     return fsrs.Card(card_id=card_id, state=fsrs.State(schedule.state), step=schedule.step,
@@ -194,9 +212,12 @@ def set_new_cards_per_day(user_id: int, number: int) -> None:
 
 
 def count_on_page(page: Page) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Card)
-        .where(Card.page_id == page.id, Card.retired.is_(False)))
+    return db.session.scalar(count_on_page_query(page))
+
+
+def count_on_page_query(page: Page) -> Select:
+    return (select(func.count()).select_from(Card)
+            .where(Card.page_id == page.id, Card.retired.is_(False)))
 
 
 def pages_with_cards(limit: int = 100, visible: Visibility = EVERYTHING) -> list[tuple[Page, int]]:

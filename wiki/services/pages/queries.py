@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from wiki.extensions import db
@@ -12,19 +12,23 @@ from wiki.services.paging import Ordering, Position, Slice, keyset
 
 BY_ADDRESS = Ordering((Page.slug,))  # A–Z: the order lists of pages are walked in
 
+# Built once, the slug a parameter: every page view asks it, and building costs more than
+# SQLite takes to answer it.
+LIVE_PAGE = (
+    select(Page)
+    .options(joinedload(Page.current_revision).joinedload(Revision.author))
+    .where(Page.slug == bindparam("slug"), Page.deleted.is_(False))
+)
+
 
 def live_page_query(slug: str):
     """The live page at *slug*, its current revision and author loaded with it."""
-    return (
-        select(Page)
-        .options(joinedload(Page.current_revision).joinedload(Revision.author))
-        .where(Page.slug == slug, Page.deleted.is_(False))
-    )
+    return LIVE_PAGE.params(slug=slug)
 
 
 def get_page(slug: str) -> Page | None:
     """The live page at *slug*, or None (deleted pages count as missing)."""
-    return db.session.scalar(live_page_query(slug))
+    return db.session.scalar(LIVE_PAGE, {"slug": slug})
 
 
 def find_redirect(slug: str) -> Page | None:

@@ -1,0 +1,120 @@
+"""Page views for signed-in readers: few statements, the article kept per role while the wiki
+is unchanged, and still right: red links, access rules and the reader's own CSRF token."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from tests.helpers import PASSWORD, csrf_token, save_page, submit
+from wiki.extensions import db
+
+SIGN_OUT_FORM = re.compile(r'<form method="post" action="/logout".*?</form>', re.S)
+
+
+@contextmanager
+def statements(app):
+    """The SQL statements the app runs inside the block (as the engine sends them)."""
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def signed_in(app, username: str):
+    client = app.test_client()
+    assert submit(client, "/login", {"username": username, "password": PASSWORD}
+                  ).status_code == 303
+    return client
+
+
+def add_rule(admin, pattern: str, read: str, edit: str):
+    return submit(admin, "/admin/access", {"pattern": pattern, "read_role": read,
+                                           "edit_role": edit})
+
+
+@pytest.fixture
+def page(app, editor):
+    save_page(editor, "routing", "Routing", "## Rules\n\nRoutes lead to [[Views]].\n\n"
+                                            "## Order\n\nFirst match wins.")
+    return "/wiki/routing"
+
+
+def test_a_signed_in_page_view_runs_few_statements(app, editor, page):
+    with statements(app) as first:
+        assert editor.get(page).status_code == 200
+    with statements(app) as again:
+        assert editor.get(page).status_code == 200
+    # The account, the page with its revision and author, the rules, the two counts, the
+    # sub-pages and the tags (and BEGIN); then, the article kept, only the account.
+    assert len(first) <= 7, first
+    assert len(again) <= 2, again
+
+
+def test_the_kept_article_is_per_role(app, users, page):
+    editor, reader = signed_in(app, "editor"), signed_in(app, "reader")
+    assert ">Edit</a>" in editor.get(page).get_data(as_text=True)
+    shown = reader.get(page).get_data(as_text=True)
+    assert ">Edit</a>" not in shown and 'class="section-edit"' not in shown
+    assert ">Edit</a>" in editor.get(page).get_data(as_text=True)
+
+
+def test_a_red_link_turns_blue_when_its_page_is_made(app, users, page):
+    reader, editor = signed_in(app, "reader"), signed_in(app, "editor")
+    for _ in range(2):  # the second answered from the kept article
+        assert "wikilink-missing" in reader.get(page).get_data(as_text=True)
+    save_page(editor, "views", "Views", "Functions that answer requests.")
+    assert "wikilink-missing" not in reader.get(page).get_data(as_text=True)
+
+
+def test_an_edit_shows_at_once(app, editor, page):
+    editor.get(page)
+    save_page(editor, "routing", "Routing", "Routes, changed.")
+    assert "Routes, changed." in editor.get(page).get_data(as_text=True)
+
+
+def test_a_page_a_new_rule_hides_is_missing_at_once_on_every_host(make_app, users):
+    one, other = make_app("one"), make_app("other")
+    save_page(signed_in(one, "editor"), "secret", "Secret", "Hush.")
+    reader = signed_in(other, "reader")
+    for _ in range(2):  # the second answered from the article the other host keeps
+        assert reader.get("/wiki/secret").status_code == 200
+    assert add_rule(signed_in(one, "admin"), "secret", "editor", "editor").status_code == 303
+    assert reader.get("/wiki/secret").status_code == 404
+
+
+def test_a_reader_who_lost_their_role_sees_what_it_allows(app, users, page):
+    admin, reader = signed_in(app, "admin"), signed_in(app, "reader")
+    assert add_rule(admin, "routing", "editor", "editor").status_code == 303
+    assert reader.get(page).status_code == 404
+    assert admin.get(page).status_code == 200
+
+
+def test_each_reader_gets_their_own_csrf_token_and_name(app, users, page):
+    first, second = signed_in(app, "editor"), signed_in(app, "editor")  # two browsers
+    first.get(page)
+    shown = second.get(page).get_data(as_text=True)  # the article the first one left
+    assert "Editor</a>" in shown
+    token = csrf_token(SIGN_OUT_FORM.search(shown).group(0))
+    firsts = csrf_token(SIGN_OUT_FORM.search(first.get(page).get_data(as_text=True)).group(0))
+    assert second.post("/logout", data={"csrf_token": firsts}).status_code == 422
+    assert second.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert second.get("/account").status_code == 302  # signed out: sent to sign in
+
+
+def test_a_session_ended_elsewhere_is_not_shown_the_page(app, users, page):
+    reader, elsewhere = signed_in(app, "reader"), signed_in(app, "reader")
+    reader.get(page)
+    assert submit(elsewhere, "/logout").status_code == 303  # signs out every session
+    assert "Sign out" not in reader.get(page).get_data(as_text=True)
