@@ -120,3 +120,19 @@ def test_a_backup_says_which_files_were_missing_from_the_folder(app, editor, tmp
 
     assert result.exit_code == 0, result.output
     assert "1 file is missing" in result.output and lost.name in result.output
+
+
+def test_a_backup_naming_a_file_by_bytes_not_text_is_refused_and_writes_nothing(
+        backed_up, make_app, other_database_url):
+    """A forged row whose name is a blob, not text, is refused like any other bad name
+    (it raised a TypeError, a traceback instead of a message)."""
+    backup_file, _, _ = backed_up
+    with closing(sqlite3.connect(backup_file)) as connection, connection:
+        connection.execute(f"UPDATE blob SET sha256 = X'2e2e2f' WHERE {SMALLEST}")
+    fresh = make_app("fresh", FILES_DIR="files", DATABASE_URL=other_database_url)
+
+    result = fresh.test_cli_runner().invoke(args=["restore", str(backup_file), "--yes"])
+
+    assert result.exit_code == 1
+    assert "b'../'" in result.output and "not a SHA-256 digest" in result.output
+    assert files_in(Path(fresh.instance_path) / "files") == []

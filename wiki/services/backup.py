@@ -194,7 +194,7 @@ def _put_back_folder_files(staged: sqlite3.Connection, store: storage.FolderStor
     """
     rows = staged.execute(CARRIED).fetchall()
     for rowid, sha256 in rows:
-        if not storage.SHA256_HEX.fullmatch(sha256):
+        if not isinstance(sha256, str) or not storage.SHA256_HEX.fullmatch(sha256):
             raise BackupError(f"The backup names an attached file {sha256!r}, which is not a "
                               "SHA-256 digest; it is not a backup this wiki made.")
         with staged.blobopen("blob", "data", rowid, readonly=True) as data:
