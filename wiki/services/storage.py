@@ -28,6 +28,10 @@ SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 CHUNK = 64 * 1024  # bytes copied at a time: a file is never in memory whole
 
 
+class ContentMissing(LookupError):
+    """A content has its row but the store lacks its bytes: a folder's file was lost."""
+
+
 class BlobStore(Protocol):
     def put(self, session: Session, sha256: str, source: BinaryIO, size: int) -> None:
         """Store *size* bytes read from *source* (from where it stands) under *sha256*."""
@@ -102,10 +106,15 @@ class FolderStore:
         os.replace(part.name, target)
 
     def get(self, session: Session, sha256: str) -> bytes:
-        return self.path(sha256).read_bytes()
+        with self.open(session, sha256) as file:
+            return file.read()
 
     def open(self, session: Session, sha256: str) -> BinaryIO:
-        return self.path(sha256).open("rb")
+        """:raises ContentMissing: the folder has no file *sha256* (lost, or removed by hand)."""
+        try:
+            return self.path(sha256).open("rb")
+        except FileNotFoundError as error:
+            raise ContentMissing(sha256) from error
 
     def exists(self, session: Session, sha256: str) -> bool:
         return has_row(session, sha256) and self.path(sha256).is_file()
