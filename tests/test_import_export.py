@@ -566,6 +566,27 @@ def obsidian_vault(root: Path) -> Path:
     return root
 
 
+@pytest.mark.parametrize(("front_matter", "reason"), [
+    ("created: 2024-02-30", "day is out of range for month"),
+    ("updated: 2024-01-01 25:00:00", "hour must be in 0..23"),
+    ("title: !!int x", "invalid literal for int()"),
+    ("title: !!timestamp x", "has a value YAML cannot read"),
+])
+def test_front_matter_with_an_impossible_value_skips_that_file_alone(
+        runner, app, tmp_path, front_matter, reason):
+    """A date that looks like one but is not stopped the whole import with a traceback."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "Dated.md").write_text(f"---\n{front_matter}\n---\ntext\n")
+    (tmp_path / "notes" / "Plain.md").write_text("Kept.\n")
+
+    result = runner.invoke(args=["pages", "import", str(tmp_path / "notes")])
+
+    assert result.exit_code == 1
+    skipped = f"Skipped {tmp_path / 'notes' / 'Dated.md'}: the front matter has a value YAML"
+    assert skipped in result.stderr and reason in result.stderr
+    assert set(page_rows(app)) == {"plain"}
+
+
 def test_an_obsidian_vault_imports_with_its_tags_and_embedded_files(runner, app, tmp_path):
     vault = obsidian_vault(tmp_path / "vault")
 

@@ -286,6 +286,10 @@ def split_front_matter(text: str) -> tuple[dict, str]:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
         raise FrontMatterError(f"the front matter is not valid YAML{where}") from error
+    except (ValueError, AttributeError) as error:  # PyYAML's reading of `2024-02-30`,
+        # `!!int x` (ValueError) or `!!timestamp x` (AttributeError): a value, not the syntax
+        raise FrontMatterError(f"the front matter has a value YAML cannot read ({error})") \
+            from error
     if fields is None:
         return {}, body
     if not isinstance(fields, dict):
