@@ -365,6 +365,22 @@ def test_history_exports_every_revision_and_imports_back_identically(
     assert all_files(second) == all_files(first)
 
 
+def test_a_history_file_numbered_infinity_is_skipped_and_the_rest_imports(runner, app, tmp_path):
+    """``revision: .inf`` is a YAML float int() cannot take: it stopped the import."""
+    history = tmp_path / "notes" / "page.history"
+    history.mkdir(parents=True)
+    (tmp_path / "notes" / "page.md").write_text("two\n")
+    (history / "0001.md").write_text("---\nrevision: 1\n---\none\n")
+    (history / "0002.md").write_text("---\nrevision: .inf\n---\nforged\n")
+
+    result = runner.invoke(args=["pages", "import", str(tmp_path / "notes")])
+
+    assert result.exit_code == 1
+    assert f"Skipped {history / '0002.md'}: its front matter has no revision number" \
+        in result.stderr
+    assert [row[3] for row in history_rows(app)] == ["one\n", "two\n"]
+
+
 def test_history_by_an_author_this_wiki_lacks_imports_without_one(
         runner, app, other_app, tmp_path):
     make_account(app, "Ada")

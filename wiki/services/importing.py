@@ -492,7 +492,7 @@ def read_history(folder: Path, report: ImportReport) -> list[PastRevision]:
             fields, body = split_front_matter(read_markdown(path, folder))
             number = int(fields["revision"])
         except (OSError, UnicodeDecodeError, FrontMatterError, KeyError, TypeError,
-                ValueError) as error:
+                ValueError, OverflowError) as error:  # OverflowError: revision: .inf
             reason = error.strerror if isinstance(error, OSError) else \
                 "not UTF-8 text" if isinstance(error, UnicodeDecodeError) else \
                 str(error) if isinstance(error, FrontMatterError) else \
