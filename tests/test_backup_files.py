@@ -136,3 +136,22 @@ def test_a_backup_naming_a_file_by_bytes_not_text_is_refused_and_writes_nothing(
     assert result.exit_code == 1
     assert "b'../'" in result.output and "not a SHA-256 digest" in result.output
     assert files_in(Path(fresh.instance_path) / "files") == []
+
+
+def test_a_file_missing_from_the_backup_is_a_clear_404_in_a_wiki_keeping_files_in_its_database(
+        app, editor, make_app, other_database_url, tmp_path):
+    """Restored into a wiki keeping files in its database, a file the backup lacked was
+    served as its empty row under the length of the real file: a broken download."""
+    assert save_page(editor, "notes", "Notes", "text").status_code == 303
+    assert upload(editor, "notes", ("talk.pdf", b"%PDF-1.4 lost")).status_code == 303
+    (lost,) = files_in(Path(app.instance_path) / "files")
+    lost.unlink()
+    assert app.test_cli_runner().invoke(args=["backup", str(tmp_path / "b.sqlite")]).exit_code == 0
+    fresh = make_app("fresh", DATABASE_URL=other_database_url)
+
+    result = fresh.test_cli_runner().invoke(args=["restore", str(tmp_path / "b.sqlite"), "--yes"])
+
+    assert result.exit_code == 0, result.output
+    with fresh.test_client().get("/files/notes/talk.pdf") as response:
+        assert response.status_code == 404
+        assert "The contents of talk.pdf are missing" in response.get_data(as_text=True)

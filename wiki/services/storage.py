@@ -54,7 +54,12 @@ class DatabaseStore:
         session.add(Blob(sha256=checked(sha256), data=source.read(), size=size))
 
     def get(self, session: Session, sha256: str) -> bytes:
-        return session.scalar(select(Blob.data).where(Blob.sha256 == sha256))
+        """:raises ContentMissing: the row holds fewer bytes than it says, as a row restored
+        from a folder wiki's backup that lacked the file does (empty)."""
+        row = session.execute(select(Blob.data, Blob.size).where(Blob.sha256 == sha256)).first()
+        if row is None or row.data is None or len(row.data) != row.size:
+            raise ContentMissing(sha256)
+        return row.data
 
     def open(self, session: Session, sha256: str) -> BinaryIO:
         return io.BytesIO(self.get(session, sha256))
