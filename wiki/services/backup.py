@@ -100,7 +100,7 @@ def inspect_backup(source: Path) -> BackupInfo:
     try:
         with closing(_open_read_only(source)) as backup:
             _check_integrity(backup, source)
-            _check_is_wiki(backup, source)
+            tables = _check_is_wiki(backup, source)
             version = backup.execute("SELECT version_num FROM alembic_version").fetchone()
             pages = backup.execute("SELECT count(*) FROM page WHERE NOT deleted").fetchone()[0]
             revisions = backup.execute("SELECT count(*) FROM revision").fetchone()[0]
@@ -112,6 +112,8 @@ def inspect_backup(source: Path) -> BackupInfo:
     if schema not in _known_schema_versions():
         raise BackupError(f"{source} comes from another version of the wiki "
                           f"(schema {schema}); this version cannot restore it.")
+    if schema == _current_schema_version():  # an older one gets the rest on upgrade
+        _check_has_every_table(tables, source)
     return BackupInfo(pages, revisions, files)
 
 
@@ -264,13 +266,31 @@ def _check_integrity(connection: sqlite3.Connection, path: Path) -> None:
         raise BackupError(f"{path} is damaged: {'; '.join(problems[:3])}")
 
 
-def _check_is_wiki(connection: sqlite3.Connection, path: Path) -> None:
+def _check_is_wiki(connection: sqlite3.Connection, path: Path) -> set[str]:
+    """The names of the tables in *path*, which holds a wiki's."""
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     missing = [table for table in WIKI_TABLES if table not in tables]
     if missing:
         raise BackupError(f"{path} is not a wiki database (no {', '.join(missing)} table).")
+    return tables
+
+
+def _check_has_every_table(tables: set[str], path: Path) -> None:
+    """A backup of this version's schema has all its tables: restored without one, the
+    wiki would fail at every page that reads it."""
+    missing = sorted(set(db.metadata.tables) - tables)
+    if missing:
+        raise BackupError(f"{path} is damaged: it lacks the table{'s' * (len(missing) > 1)} "
+                          f"{', '.join(missing)} of its version of the wiki.")
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory(current_app.extensions["migrate"].directory)
 
 
 def _known_schema_versions() -> set[str]:
-    scripts = ScriptDirectory(current_app.extensions["migrate"].directory)
-    return {script.revision for script in scripts.walk_revisions()}
+    return {script.revision for script in _scripts().walk_revisions()}
+
+
+def _current_schema_version() -> str | None:
+    return _scripts().get_current_head()
