@@ -155,3 +155,28 @@ def test_a_file_missing_from_the_backup_is_a_clear_404_in_a_wiki_keeping_files_i
     with fresh.test_client().get("/files/notes/talk.pdf") as response:
         assert response.status_code == 404
         assert "The contents of talk.pdf are missing" in response.get_data(as_text=True)
+
+
+def test_a_file_altered_in_the_folder_is_left_out_of_the_backup_which_still_restores(
+        app, editor, make_app, other_database_url, tmp_path):
+    """A file changed on disk (same size, other bytes) went into the backup under its
+    digest, and every restore of that backup was then refused as damaged."""
+    assert save_page(editor, "notes", "Notes", "text").status_code == 303
+    sent = {"talk.pdf": b"%PDF-1.4 slides", "notes.txt": b"plain notes"}
+    assert upload(editor, "notes", *sent.items()).status_code == 303
+    altered = next(path for path in files_in(Path(app.instance_path) / "files")
+                   if path.read_bytes() == sent["talk.pdf"])
+    altered.write_bytes(b"%PDF-1.4 SLIDES")
+
+    made = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "b.sqlite")])
+
+    assert made.exit_code == 0, made.output
+    assert "with 1 attached file to" in made.output
+    assert "1 file is missing" in made.output and altered.name in made.output
+    fresh = make_app("fresh", FILES_DIR="files", DATABASE_URL=other_database_url)
+    restored = fresh.test_cli_runner().invoke(args=["restore", str(tmp_path / "b.sqlite"),
+                                                     "--yes"])
+    assert restored.exit_code == 0, restored.output
+    assert download(fresh.test_client(), "/files/notes/notes.txt") == sent["notes.txt"]
+    with fresh.test_client().get("/files/notes/talk.pdf") as response:
+        assert response.status_code == 404

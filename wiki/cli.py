@@ -264,7 +264,8 @@ def backup_command(target: Path) -> None:
     if info.missing:
         verb = "is" if len(info.missing) == 1 else "are"
         click.echo(f"Warning: {counted(len(info.missing), 'file')} {verb} missing from "
-                   f"{current_app.config['FILES_DIR']}, so not in the backup:", err=True)
+                   f"{current_app.config['FILES_DIR']} (or altered there), so not in the "
+                   "backup:", err=True)
         for sha256 in info.missing:
             click.echo(f"  {sha256}", err=True)
 

@@ -161,7 +161,8 @@ def _has_files(connection: sqlite3.Connection) -> bool:
 
 def _carry_folder_files(copy_path: Path, store: storage.FolderStore) -> list[str]:
     """Put into the backup's ``blob`` rows the bytes the folder holds for them, streamed
-    (no file whole in memory); the digests of the files the folder lacks."""
+    (no file whole in memory); the digests of the files the folder lacks, or holds altered
+    (those are left out, or every restore of the backup would be refused)."""
     missing = []
     with closing(sqlite3.connect(copy_path)) as copy:
         rows = copy.execute(NOT_CARRIED)
@@ -176,9 +177,14 @@ def _carry_folder_files(copy_path: Path, store: storage.FolderStore) -> list[str
                     missing.append(sha256)  # not the file that was stored
                     continue
                 copy.execute("UPDATE blob SET data = zeroblob(size) WHERE rowid = ?", (rowid,))
+                digest = hashlib.sha256()
                 with copy.blobopen("blob", "data", rowid) as data:
                     while chunk := file.read(storage.CHUNK):
+                        digest.update(chunk)
                         data.write(chunk)
+                if digest.hexdigest() != sha256:  # changed on disk: a restore would refuse it
+                    copy.execute("UPDATE blob SET data = x'' WHERE rowid = ?", (rowid,))
+                    missing.append(sha256)
     return missing
 
 
