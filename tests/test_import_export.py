@@ -603,6 +603,21 @@ def test_front_matter_with_an_impossible_value_skips_that_file_alone(
     assert set(page_rows(app)) == {"plain"}
 
 
+def test_a_refused_title_is_named_short_and_visible_in_the_report(runner, app, tmp_path):
+    """The report printed a 5,000-character title whole, and a NUL in a title raw."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "long.md").write_text(f"---\ntitle: {'x' * 5000}\n---\nbody\n")
+    (tmp_path / "notes" / "nul.md").write_text("# Hidden\x00character\n")
+
+    result = runner.invoke(args=["pages", "import", str(tmp_path / "notes")])
+
+    assert result.exit_code == 1
+    assert f"long.md “{'x' * 79}…”: Keep the title to" in result.stderr
+    assert "x" * 81 not in result.stderr
+    assert "nul.md “Hidden\ufffdcharacter”: The title holds a control" in result.stderr
+    assert "\x00" not in result.stderr
+
+
 def test_an_obsidian_vault_imports_with_its_tags_and_embedded_files(runner, app, tmp_path):
     vault = obsidian_vault(tmp_path / "vault")
 

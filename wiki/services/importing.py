@@ -189,9 +189,19 @@ def import_pages(documents: list[tuple[str, str, str]], report: ImportReport,
         try:
             result = pages.save(edit, None)
         except pages.PageError as error:
-            report.failed.append(Failure(f"{source} “{title}”".strip(), error.message))
+            report.failed.append(Failure(f"{source} “{shown(title)}”".strip(), error.message))
             continue
         report.created.append(result.page.slug)
+
+
+SHOWN_TITLE = 80  # characters of a refused title a report shows
+
+
+def shown(title: str) -> str:
+    """*title* as a report names it: cut short, its invisible characters (a NUL, a
+    direction mark: why it may be refused) made visible as U+FFFD."""
+    short = title if len(title) <= SHOWN_TITLE else title[:SHOWN_TITLE - 1] + "…"
+    return "".join(char if char.isprintable() else "\ufffd" for char in short)
 
 
 def import_shipped_notes() -> ImportReport:
@@ -541,7 +551,7 @@ def import_history(folder: Path, document: tuple[str, str, str], tags: list[str]
             pages.save(pages.PageEdit(slug, title, body, summary=IMPORT_SUMMARY, tags=tags,
                                       when=when), None)
         except pages.PageError as error:
-            report.failed.append(Failure(f"{folder} “{title}”", error.message))
+            report.failed.append(Failure(f"{folder} “{shown(title)}”", error.message))
     report.created.append(slug)
 
 
