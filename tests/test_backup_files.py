@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.helpers import save_page
+from tests.helpers import PASSWORD, save_page, submit
 from tests.test_attachments import upload
 
 pytestmark = pytest.mark.sqlite_only  # flask backup copies SQLite files
@@ -155,6 +155,13 @@ def test_a_file_missing_from_the_backup_is_a_clear_404_in_a_wiki_keeping_files_i
     with fresh.test_client().get("/files/notes/talk.pdf") as response:
         assert response.status_code == 404
         assert "The contents of talk.pdf are missing" in response.get_data(as_text=True)
+
+    # Uploading the same bytes again puts them back (the row was taken as holding them).
+    uploader = fresh.test_client()
+    assert submit(uploader, "/login", {"username": "editor", "password": PASSWORD}
+                  ).status_code == 303
+    assert upload(uploader, "notes", ("talk.pdf", b"%PDF-1.4 lost")).status_code == 303
+    assert download(fresh.test_client(), "/files/notes/talk.pdf?v=1") == b"%PDF-1.4 lost"
 
 
 def test_a_file_altered_in_the_folder_is_left_out_of_the_backup_which_still_restores(

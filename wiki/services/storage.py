@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from wiki.models import Blob
@@ -51,7 +51,11 @@ class DatabaseStore:
     """The bytes in the ``blob`` row itself (``bytea`` on PostgreSQL)."""
 
     def put(self, session: Session, sha256: str, source: BinaryIO, size: int) -> None:
-        session.add(Blob(sha256=checked(sha256), data=source.read(), size=size))
+        data = source.read()
+        if has_row(session, sha256):  # its bytes were lost (see get): the upload puts them back
+            session.execute(update(Blob).where(Blob.sha256 == sha256).values(data=data, size=size))
+        else:
+            session.add(Blob(sha256=checked(sha256), data=data, size=size))
 
     def get(self, session: Session, sha256: str) -> bytes:
         """:raises ContentMissing: the row holds fewer bytes than it says, as a row restored
@@ -65,7 +69,9 @@ class DatabaseStore:
         return io.BytesIO(self.get(session, sha256))
 
     def exists(self, session: Session, sha256: str) -> bool:
-        return has_row(session, sha256)
+        """Whether the row is there with all its bytes (their length, not the bytes, read)."""
+        return bool(session.scalar(select(func.length(Blob.data) == Blob.size)
+                                   .where(Blob.sha256 == sha256)))
 
     def delete(self, session: Session, sha256: str) -> None:
         session.execute(delete(Blob).where(Blob.sha256 == sha256))
