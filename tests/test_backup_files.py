@@ -62,6 +62,7 @@ def test_a_restore_on_a_fresh_instance_brings_back_the_files_byte_for_byte(
     result = fresh.test_cli_runner().invoke(args=["restore", str(backup_file), "--yes"])
 
     assert result.exit_code == 0, result.output
+    assert "Warning" not in result.output
     assert [path.name for path in files_in(fresh_folder)] == sorted(
         hashlib.sha256(content).hexdigest() for content in kept.values())
     for name, content in kept.items():  # read without signing in, as any reader may
@@ -152,6 +153,8 @@ def test_a_file_missing_from_the_backup_is_a_clear_404_in_a_wiki_keeping_files_i
     result = fresh.test_cli_runner().invoke(args=["restore", str(tmp_path / "b.sqlite"), "--yes"])
 
     assert result.exit_code == 0, result.output
+    assert "Warning: 1 attached file is not in the backup" in result.stderr
+    assert lost.name in result.stderr
     with fresh.test_client().get("/files/notes/talk.pdf") as response:
         assert response.status_code == 404
         assert "The contents of talk.pdf are missing" in response.get_data(as_text=True)
@@ -184,6 +187,8 @@ def test_a_file_altered_in_the_folder_is_left_out_of_the_backup_which_still_rest
     restored = fresh.test_cli_runner().invoke(args=["restore", str(tmp_path / "b.sqlite"),
                                                      "--yes"])
     assert restored.exit_code == 0, restored.output
+    assert "1 attached file is not in the backup" in restored.stderr
+    assert altered.name in restored.stderr
     assert download(fresh.test_client(), "/files/notes/notes.txt") == sent["notes.txt"]
     with fresh.test_client().get("/files/notes/talk.pdf") as response:
         assert response.status_code == 404

@@ -123,7 +123,8 @@ def restore_database(source: Path) -> BackupInfo:
     live one so no worker's cached page survives (docs/architecture.md, "Backups").
 
     A wiki keeping its files in a folder gets the files the backup carries written back
-    into it first (:func:`_put_back_folder_files`).
+    into it first (:func:`_put_back_folder_files`). The returned info's ``missing`` names the
+    contents whose bytes the restored wiki lacks (the backup did not carry them).
 
     :raises BackupError: see :func:`inspect_backup`; or the wiki is not on SQLite; or the
         files the backup carries cannot be put back (nothing of the wiki is changed then).
@@ -141,8 +142,11 @@ def restore_database(source: Path) -> BackupInfo:
             with closing(_open_read_only(source)) as backup:
                 backup.backup(staged, pages=-1)
             store = storage.configured()
-            if isinstance(store, storage.FolderStore) and _has_files(staged):
-                _put_back_folder_files(staged, store)
+            missing = []
+            if _has_files(staged):
+                if isinstance(store, storage.FolderStore):
+                    _put_back_folder_files(staged, store)
+                missing = _files_lacking(staged, store)
             _move_counter_past(staged, _live_counter(engine))
             with engine.connect() as live:
                 staged.backup(live.connection.driver_connection, pages=-1)
@@ -150,7 +154,7 @@ def restore_database(source: Path) -> BackupInfo:
         raise BackupError(f"Could not restore {source}: {error}.") from error
     finally:
         engine.dispose()
-    return info
+    return BackupInfo(info.pages, info.revisions, info.files, missing)
 
 
 def _has_files(connection: sqlite3.Connection) -> bool:
@@ -218,6 +222,22 @@ def _put_back_folder_files(staged: sqlite3.Connection, store: storage.FolderStor
                               f"{error.strerror or error}.") from error
     with staged:
         staged.execute("UPDATE blob SET data = x''")
+
+
+def _files_lacking(staged: sqlite3.Connection, store: storage.BlobStore) -> list[str]:
+    """The contents of the staged wiki whose bytes it will not have: in neither the backup
+    nor the folder (a folder wiki), or not in the backup (a wiki keeping them in rows)."""
+    if not isinstance(store, storage.FolderStore):
+        return [sha256 for _, sha256, _ in staged.execute(NOT_CARRIED)]
+    lacking = []
+    for (sha256,) in staged.execute("SELECT sha256 FROM blob"):
+        try:
+            present = store.path(sha256).is_file()
+        except (TypeError, ValueError):  # not a digest: no file can be its
+            present = False
+        if not present:
+            lacking.append(str(sha256))
+    return lacking
 
 
 def _digest(source: BinaryIO) -> str:
