@@ -203,6 +203,21 @@ def test_a_versioned_address_is_kept_a_year_and_the_newest_is_asked_for_each_tim
     assert newest.cache_control.no_cache and not newest.cache_control.max_age
 
 
+@pytest.mark.parametrize("app", ["folder"], indirect=True)
+def test_a_file_lost_from_the_folder_is_a_clear_404_not_a_server_error(app, editor, notes_page):
+    """A file removed from the folder by hand (or missing from a backup) answered 500."""
+    upload(editor, "notes", ("talk.pdf", PDF))
+    (stored_file,) = (path for path in (Path(app.instance_path) / "files").rglob("*")
+                      if path.is_file())
+    stored_file.unlink()
+
+    for client in (editor, app.test_client()):
+        response = get(client, "/files/notes/talk.pdf")
+        assert response.status_code == 404
+        assert "The contents of talk.pdf are missing" in response.get_data(as_text=True)
+    assert get(editor, "/attachments/notes").status_code == 200
+
+
 # --- the quota and refused or interrupted uploads ---------------------------------------------
 
 

@@ -179,7 +179,14 @@ def from_the_future(path: Path):
         connection.execute("UPDATE alembic_version SET version_num = 'from_the_future'")
 
 
+def without_its_files_table(path: Path):
+    """A table of its schema dropped: restored, every file's page answered 500."""
+    with closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute("DROP TABLE blob")
+
+
 @pytest.mark.parametrize(("spoil", "message"), [
+    (without_its_files_table, "is damaged: it lacks the table blob of its version"),
     (lambda path: path.write_text("just some text, long enough to not be a database " * 5),
      "is not a readable SQLite database"),
     (damage, "database disk image is malformed"),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.helpers import save_page
+from tests.helpers import PASSWORD, save_page, submit
 from tests.test_attachments import upload
 
 pytestmark = pytest.mark.sqlite_only  # flask backup copies SQLite files
@@ -62,6 +62,7 @@ def test_a_restore_on_a_fresh_instance_brings_back_the_files_byte_for_byte(
     result = fresh.test_cli_runner().invoke(args=["restore", str(backup_file), "--yes"])
 
     assert result.exit_code == 0, result.output
+    assert "Warning" not in result.output
     assert [path.name for path in files_in(fresh_folder)] == sorted(
         hashlib.sha256(content).hexdigest() for content in kept.values())
     for name, content in kept.items():  # read without signing in, as any reader may
@@ -120,3 +121,74 @@ def test_a_backup_says_which_files_were_missing_from_the_folder(app, editor, tmp
 
     assert result.exit_code == 0, result.output
     assert "1 file is missing" in result.output and lost.name in result.output
+
+
+def test_a_backup_naming_a_file_by_bytes_not_text_is_refused_and_writes_nothing(
+        backed_up, make_app, other_database_url):
+    """A forged row whose name is a blob, not text, is refused like any other bad name
+    (it raised a TypeError, a traceback instead of a message)."""
+    backup_file, _, _ = backed_up
+    with closing(sqlite3.connect(backup_file)) as connection, connection:
+        connection.execute(f"UPDATE blob SET sha256 = X'2e2e2f' WHERE {SMALLEST}")
+    fresh = make_app("fresh", FILES_DIR="files", DATABASE_URL=other_database_url)
+
+    result = fresh.test_cli_runner().invoke(args=["restore", str(backup_file), "--yes"])
+
+    assert result.exit_code == 1
+    assert "b'../'" in result.output and "not a SHA-256 digest" in result.output
+    assert files_in(Path(fresh.instance_path) / "files") == []
+
+
+def test_a_file_missing_from_the_backup_is_a_clear_404_in_a_wiki_keeping_files_in_its_database(
+        app, editor, make_app, other_database_url, tmp_path):
+    """Restored into a wiki keeping files in its database, a file the backup lacked was
+    served as its empty row under the length of the real file: a broken download."""
+    assert save_page(editor, "notes", "Notes", "text").status_code == 303
+    assert upload(editor, "notes", ("talk.pdf", b"%PDF-1.4 lost")).status_code == 303
+    (lost,) = files_in(Path(app.instance_path) / "files")
+    lost.unlink()
+    assert app.test_cli_runner().invoke(args=["backup", str(tmp_path / "b.sqlite")]).exit_code == 0
+    fresh = make_app("fresh", DATABASE_URL=other_database_url)
+
+    result = fresh.test_cli_runner().invoke(args=["restore", str(tmp_path / "b.sqlite"), "--yes"])
+
+    assert result.exit_code == 0, result.output
+    assert "Warning: 1 attached file is not in the backup" in result.stderr
+    assert lost.name in result.stderr
+    with fresh.test_client().get("/files/notes/talk.pdf") as response:
+        assert response.status_code == 404
+        assert "The contents of talk.pdf are missing" in response.get_data(as_text=True)
+
+    # Uploading the same bytes again puts them back (the row was taken as holding them).
+    uploader = fresh.test_client()
+    assert submit(uploader, "/login", {"username": "editor", "password": PASSWORD}
+                  ).status_code == 303
+    assert upload(uploader, "notes", ("talk.pdf", b"%PDF-1.4 lost")).status_code == 303
+    assert download(fresh.test_client(), "/files/notes/talk.pdf?v=1") == b"%PDF-1.4 lost"
+
+
+def test_a_file_altered_in_the_folder_is_left_out_of_the_backup_which_still_restores(
+        app, editor, make_app, other_database_url, tmp_path):
+    """A file changed on disk (same size, other bytes) went into the backup under its
+    digest, and every restore of that backup was then refused as damaged."""
+    assert save_page(editor, "notes", "Notes", "text").status_code == 303
+    sent = {"talk.pdf": b"%PDF-1.4 slides", "notes.txt": b"plain notes"}
+    assert upload(editor, "notes", *sent.items()).status_code == 303
+    altered = next(path for path in files_in(Path(app.instance_path) / "files")
+                   if path.read_bytes() == sent["talk.pdf"])
+    altered.write_bytes(b"%PDF-1.4 SLIDES")
+
+    made = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "b.sqlite")])
+
+    assert made.exit_code == 0, made.output
+    assert "with 1 attached file to" in made.output
+    assert "1 file is missing" in made.output and altered.name in made.output
+    fresh = make_app("fresh", FILES_DIR="files", DATABASE_URL=other_database_url)
+    restored = fresh.test_cli_runner().invoke(args=["restore", str(tmp_path / "b.sqlite"),
+                                                     "--yes"])
+    assert restored.exit_code == 0, restored.output
+    assert "1 attached file is not in the backup" in restored.stderr
+    assert altered.name in restored.stderr
+    assert download(fresh.test_client(), "/files/notes/notes.txt") == sent["notes.txt"]
+    with fresh.test_client().get("/files/notes/talk.pdf") as response:
+        assert response.status_code == 404

@@ -3,6 +3,7 @@
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +44,33 @@ def test_the_export_archive_holds_the_bytes_of_the_files(auth, served):
     with zipfile.ZipFile(io.BytesIO(archive.data)) as unpacked:
         for name, content in served.items():
             assert unpacked.read(f"notes.files/{name}") == content
+
+
+def lose_the_slides(app) -> None:
+    for path in (Path(app.instance_path) / "files").rglob("*"):
+        if path.is_file() and path.read_bytes() == SLIDES:
+            path.unlink()
+
+
+def test_an_export_to_a_folder_skips_a_lost_file_and_writes_the_rest(
+        app, runner, served, tmp_path):
+    """A file lost from the folder stopped the export with a traceback."""
+    lose_the_slides(app)
+
+    result = runner.invoke(args=["pages", "export", str(tmp_path / "out")])
+
+    assert result.exit_code == 1
+    assert "Skipped notes (file talk.pdf): its contents are missing" in result.output
+    assert (tmp_path / "out" / "notes.md").is_file()
+    assert (tmp_path / "out" / "notes.files" / "flow.png").read_bytes() == served["flow.png"]
+
+
+def test_the_export_archive_leaves_a_lost_file_out(app, auth, served):
+    """A file lost from the folder broke the archive half-way."""
+    lose_the_slides(app)
+
+    archive = get(auth.client, "/export.zip")
+
+    with zipfile.ZipFile(io.BytesIO(archive.data)) as unpacked:
+        assert "notes.files/talk.pdf" not in unpacked.namelist()
+        assert unpacked.read("notes.files/flow.png") == served["flow.png"]

@@ -365,6 +365,22 @@ def test_history_exports_every_revision_and_imports_back_identically(
     assert all_files(second) == all_files(first)
 
 
+def test_a_history_file_numbered_infinity_is_skipped_and_the_rest_imports(runner, app, tmp_path):
+    """``revision: .inf`` is a YAML float int() cannot take: it stopped the import."""
+    history = tmp_path / "notes" / "page.history"
+    history.mkdir(parents=True)
+    (tmp_path / "notes" / "page.md").write_text("two\n")
+    (history / "0001.md").write_text("---\nrevision: 1\n---\none\n")
+    (history / "0002.md").write_text("---\nrevision: .inf\n---\nforged\n")
+
+    result = runner.invoke(args=["pages", "import", str(tmp_path / "notes")])
+
+    assert result.exit_code == 1
+    assert f"Skipped {history / '0002.md'}: its front matter has no revision number" \
+        in result.stderr
+    assert [row[3] for row in history_rows(app)] == ["one\n", "two\n"]
+
+
 def test_history_by_an_author_this_wiki_lacks_imports_without_one(
         runner, app, other_app, tmp_path):
     make_account(app, "Ada")
@@ -564,6 +580,42 @@ def obsidian_vault(root: Path) -> Path:
     # Unquoted, the second colon is YAML's: the most common slip in hand-written front matter.
     (root / "Broken.md").write_text("---\ntags: [a]\ntitle: Flask: routing\n---\ntext\n")
     return root
+
+
+@pytest.mark.parametrize(("front_matter", "reason"), [
+    ("created: 2024-02-30", "day is out of range for month"),
+    ("updated: 2024-01-01 25:00:00", "hour must be in 0..23"),
+    ("title: !!int x", "invalid literal for int()"),
+    ("title: !!timestamp x", "has a value YAML cannot read"),
+])
+def test_front_matter_with_an_impossible_value_skips_that_file_alone(
+        runner, app, tmp_path, front_matter, reason):
+    """A date that looks like one but is not stopped the whole import with a traceback."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "Dated.md").write_text(f"---\n{front_matter}\n---\ntext\n")
+    (tmp_path / "notes" / "Plain.md").write_text("Kept.\n")
+
+    result = runner.invoke(args=["pages", "import", str(tmp_path / "notes")])
+
+    assert result.exit_code == 1
+    skipped = f"Skipped {tmp_path / 'notes' / 'Dated.md'}: the front matter has a value YAML"
+    assert skipped in result.stderr and reason in result.stderr
+    assert set(page_rows(app)) == {"plain"}
+
+
+def test_a_refused_title_is_named_short_and_visible_in_the_report(runner, app, tmp_path):
+    """The report printed a 5,000-character title whole, and a NUL in a title raw."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "long.md").write_text(f"---\ntitle: {'x' * 5000}\n---\nbody\n")
+    (tmp_path / "notes" / "nul.md").write_text("# Hidden\x00character\n")
+
+    result = runner.invoke(args=["pages", "import", str(tmp_path / "notes")])
+
+    assert result.exit_code == 1
+    assert f"long.md “{'x' * 79}…”: Keep the title to" in result.stderr
+    assert "x" * 81 not in result.stderr
+    assert "nul.md “Hidden\ufffdcharacter”: The title holds a control" in result.stderr
+    assert "\x00" not in result.stderr
 
 
 def test_an_obsidian_vault_imports_with_its_tags_and_embedded_files(runner, app, tmp_path):

@@ -191,6 +191,7 @@ def test_results_are_paginated(editor):
     assert 'rel="prev" href="/search?page=1&amp;q=pagination"' in second
     beyond = editor.get("/search?q=pagination&page=9")
     assert beyond.status_code == 200 and "No more results here" in html(beyond)
+    assert "25 results for “pagination”." in html(beyond)  # not "page 9 of 2"
 
 
 def test_service_pages_never_overlap(editor, app):

@@ -82,6 +82,13 @@ def test_heading_text_in_the_contents_stays_escaped():
     assert "&lt;b&gt;1&lt;/b&gt; &amp; 2" in contents and "<b>" not in contents
 
 
+def test_a_heading_without_text_has_no_entry_an_empty_link():
+    contents, text = contents_and_text(render("## A\n##\n## ![](x.png)\n## B\n## C\n").html)
+    assert outline(contents) == [("A", []), ("B", []), ("C", [])]
+    assert "></a>" not in contents and text.count("<h2") == 5
+    assert contents_and_text(render("## A\n##\n## B\n").html)[0] == ""  # two named: none
+
+
 def test_text_without_contents_is_left_whole():
     html = render("## One\n\nJust two.\n\n## Two\n").html
     assert contents_and_text(html) == ("", html)

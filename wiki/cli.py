@@ -305,7 +305,8 @@ def backup_command(target: Path) -> None:
     if info.missing:
         verb = "is" if len(info.missing) == 1 else "are"
         click.echo(f"Warning: {counted(len(info.missing), 'file')} {verb} missing from "
-                   f"{current_app.config['FILES_DIR']}, so not in the backup:", err=True)
+                   f"{current_app.config['FILES_DIR']} (or altered there), so not in the "
+                   "backup:", err=True)
         for sha256 in info.missing:
             click.echo(f"  {sha256}", err=True)
 
@@ -324,13 +325,19 @@ def restore_command(source: Path, yes: bool) -> None:
                           f"{counted(info.pages, 'page')} "
                           f"({counted(info.revisions, 'revision')}){files} in {source}?",
                           abort=True)
-        backup.restore_database(source)
+        restored = backup.restore_database(source)
     except backup.BackupError as error:
         _fail(error)
     from flask_migrate import upgrade
 
     upgrade()  # a backup made by an older version of the wiki gets today's schema
     click.echo(f"Restored {counted(info.pages, 'page')} from {source}.")
+    if restored.missing:
+        verb = "is" if len(restored.missing) == 1 else "are"
+        click.echo(f"Warning: {counted(len(restored.missing), 'attached file')} {verb} not in "
+                   "the backup; their downloads say their contents are missing:", err=True)
+        for sha256 in restored.missing:
+            click.echo(f"  {sha256}", err=True)
 
 
 @files_cli.command("prune")

@@ -291,8 +291,14 @@ def content(attachment: Attachment) -> bytes:
     return storage.configured().get(db.session, attachment.blob_sha256)
 
 
+ContentMissing = storage.ContentMissing  # what open_content raises, for its callers
+
+
 def open_content(attachment: Attachment) -> BinaryIO:
-    """The attachment's bytes as a file to read; the caller closes it."""
+    """The attachment's bytes as a file to read; the caller closes it.
+
+    :raises ContentMissing: the store has lost them (a folder's file removed by hand).
+    """
     return storage.configured().open(db.session, attachment.blob_sha256)
 
 

@@ -99,7 +99,7 @@ def inspect_backup(source: Path) -> BackupInfo:
     try:
         with closing(_open_read_only(source)) as backup:
             _check_integrity(backup, source)
-            _check_is_wiki(backup, source)
+            tables = _check_is_wiki(backup, source)
             version = backup.execute("SELECT version_num FROM alembic_version").fetchone()
             pages = backup.execute("SELECT count(*) FROM page WHERE NOT deleted").fetchone()[0]
             revisions = backup.execute("SELECT count(*) FROM revision").fetchone()[0]
@@ -111,6 +111,8 @@ def inspect_backup(source: Path) -> BackupInfo:
     if schema not in _known_schema_versions():
         raise BackupError(f"{source} comes from another version of the wiki "
                           f"(schema {schema}); this version cannot restore it.")
+    if schema == _current_schema_version():  # an older one gets the rest on upgrade
+        _check_has_every_table(tables, source)
     return BackupInfo(pages, revisions, files)
 
 
@@ -120,7 +122,8 @@ def restore_database(source: Path) -> BackupInfo:
     live one so no worker's cached page survives (docs/architecture.md, "Backups").
 
     A wiki keeping its files in a folder gets the files the backup carries written back
-    into it first (:func:`_put_back_folder_files`).
+    into it first (:func:`_put_back_folder_files`). The returned info's ``missing`` names the
+    contents whose bytes the restored wiki lacks (the backup did not carry them).
 
     :raises BackupError: see :func:`inspect_backup`; or the wiki is not on SQLite; or the
         files the backup carries cannot be put back (nothing of the wiki is changed then).
@@ -138,8 +141,11 @@ def restore_database(source: Path) -> BackupInfo:
             with closing(_open_read_only(source)) as backup:
                 backup.backup(staged, pages=-1)
             store = storage.configured()
-            if isinstance(store, storage.FolderStore) and _has_files(staged):
-                _put_back_folder_files(staged, store)
+            missing = []
+            if _has_files(staged):
+                if isinstance(store, storage.FolderStore):
+                    _put_back_folder_files(staged, store)
+                missing = _files_lacking(staged, store)
             _move_counter_past(staged, _live_counter(engine))
             with engine.connect() as live:
                 staged.backup(live.connection.driver_connection, pages=-1)
@@ -147,7 +153,7 @@ def restore_database(source: Path) -> BackupInfo:
         raise BackupError(f"Could not restore {source}: {error}.") from error
     finally:
         engine.dispose()
-    return info
+    return BackupInfo(info.pages, info.revisions, info.files, missing)
 
 
 def _has_files(connection: sqlite3.Connection) -> bool:
@@ -158,7 +164,8 @@ def _has_files(connection: sqlite3.Connection) -> bool:
 
 def _carry_folder_files(copy_path: Path, store: storage.FolderStore) -> list[str]:
     """Put into the backup's ``blob`` rows the bytes the folder holds for them, streamed
-    (no file whole in memory); the digests of the files the folder lacks."""
+    (no file whole in memory); the digests of the files the folder lacks, or holds altered
+    (those are left out, or every restore of the backup would be refused)."""
     missing = []
     with closing(sqlite3.connect(copy_path)) as copy:
         rows = copy.execute(NOT_CARRIED)
@@ -173,9 +180,14 @@ def _carry_folder_files(copy_path: Path, store: storage.FolderStore) -> list[str
                     missing.append(sha256)  # not the file that was stored
                     continue
                 copy.execute("UPDATE blob SET data = zeroblob(size) WHERE rowid = ?", (rowid,))
+                digest = hashlib.sha256()
                 with copy.blobopen("blob", "data", rowid) as data:
                     while chunk := file.read(storage.CHUNK):
+                        digest.update(chunk)
                         data.write(chunk)
+                if digest.hexdigest() != sha256:  # changed on disk: a restore would refuse it
+                    copy.execute("UPDATE blob SET data = x'' WHERE rowid = ?", (rowid,))
+                    missing.append(sha256)
     return missing
 
 
@@ -193,7 +205,7 @@ def _put_back_folder_files(staged: sqlite3.Connection, store: storage.FolderStor
     """
     rows = staged.execute(CARRIED).fetchall()
     for rowid, sha256 in rows:
-        if not storage.SHA256_HEX.fullmatch(sha256):
+        if not isinstance(sha256, str) or not storage.SHA256_HEX.fullmatch(sha256):
             raise BackupError(f"The backup names an attached file {sha256!r}, which is not a "
                               "SHA-256 digest; it is not a backup this wiki made.")
         with staged.blobopen("blob", "data", rowid, readonly=True) as data:
@@ -209,6 +221,22 @@ def _put_back_folder_files(staged: sqlite3.Connection, store: storage.FolderStor
                               f"{error.strerror or error}.") from error
     with staged:
         staged.execute("UPDATE blob SET data = x''")
+
+
+def _files_lacking(staged: sqlite3.Connection, store: storage.BlobStore) -> list[str]:
+    """The contents of the staged wiki whose bytes it will not have: in neither the backup
+    nor the folder (a folder wiki), or not in the backup (a wiki keeping them in rows)."""
+    if not isinstance(store, storage.FolderStore):
+        return [sha256 for _, sha256, _ in staged.execute(NOT_CARRIED)]
+    lacking = []
+    for (sha256,) in staged.execute("SELECT sha256 FROM blob"):
+        try:
+            present = store.path(sha256).is_file()
+        except (TypeError, ValueError):  # not a digest: no file can be its
+            present = False
+        if not present:
+            lacking.append(str(sha256))
+    return lacking
 
 
 def _digest(source: BinaryIO) -> str:
@@ -263,15 +291,34 @@ def _check_integrity(connection: sqlite3.Connection, path: Path) -> None:
         raise BackupError(f"{path} is damaged: {'; '.join(problems[:3])}")
 
 
-def _check_is_wiki(connection: sqlite3.Connection, path: Path) -> None:
+def _check_is_wiki(connection: sqlite3.Connection, path: Path) -> set[str]:
+    """The names of the tables in *path*, which holds a wiki's."""
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     missing = [table for table in WIKI_TABLES if table not in tables]
     if missing:
         raise BackupError(f"{path} is not a wiki database (no {', '.join(missing)} table).")
+    return tables
+
+
+def _check_has_every_table(tables: set[str], path: Path) -> None:
+    """A backup of this version's schema has all its tables: restored without one, the
+    wiki would fail at every page that reads it."""
+    missing = sorted(set(db.metadata.tables) - tables)
+    if missing:
+        raise BackupError(f"{path} is damaged: it lacks the table{'s' * (len(missing) > 1)} "
+                          f"{', '.join(missing)} of its version of the wiki.")
+
+
+def _scripts():
+    """The migrations, as Alembic reads them: an ``alembic.script.ScriptDirectory``."""
+    from alembic.script import ScriptDirectory  # Alembic: loaded by restores only
+
+    return ScriptDirectory(current_app.extensions["migrate"].directory)
 
 
 def _known_schema_versions() -> set[str]:
-    from alembic.script import ScriptDirectory  # Alembic: loaded by restores only
+    return {script.revision for script in _scripts().walk_revisions()}
 
-    scripts = ScriptDirectory(current_app.extensions["migrate"].directory)
-    return {script.revision for script in scripts.walk_revisions()}
+
+def _current_schema_version() -> str | None:
+    return _scripts().get_current_head()

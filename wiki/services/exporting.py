@@ -42,6 +42,7 @@ class Entry:
     path: PurePosixPath
     data: bytes
     label: str
+    problem: str = ""  # why it cannot be exported (its bytes are lost): it is skipped
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,16 @@ def entries(*, history: bool = False, chunk: int = CHUNK) -> Iterator[Entry]:
             if history:
                 yield from revision_entries(page, chunk)
             for attached in files.get(page.id, []):
-                yield Entry("file", files_folder_path(page.slug) / attached.name,
-                            file_bytes(attached), f"{page.slug} (file {attached.name})")
+                yield file_entry(page.slug, attached)
+
+
+def file_entry(slug: str, attached: Attachment) -> Entry:
+    path, label = files_folder_path(slug) / attached.name, f"{slug} (file {attached.name})"
+    try:
+        return Entry("file", path, file_bytes(attached), label)
+    except storage.ContentMissing:
+        return Entry("file", path, b"", label, problem="its contents are missing from the "
+                                                       "wiki's files (restore them from a backup)")
 
 
 def revision_entries(page: Page, chunk: int) -> Iterator[Entry]:
@@ -230,6 +239,9 @@ def export_pages(directory: Path, *, history: bool = False,
 
 
 def write_entry(directory: Path, entry: Entry, report: ExportReport) -> None:
+    if entry.problem:
+        report.failed.append(Failure(entry.label, entry.problem))
+        return
     try:
         path = safe_path(directory, entry.path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -292,6 +304,8 @@ def zip_stream(stream: Iterator[Entry]) -> Iterator[bytes]:
     pipe = _Pipe()
     with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for entry in stream:
+            if entry.problem:  # the archive is already on its way: leave the file out
+                continue
             info = zipfile.ZipInfo(entry.path.as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16  # a plain file, readable by all

@@ -187,9 +187,19 @@ def import_pages(documents: list[tuple[str, str, str]], report: ImportReport,
         try:
             result = pages.save(edit, None)
         except pages.PageError as error:
-            report.failed.append(Failure(f"{source} “{title}”".strip(), error.message))
+            report.failed.append(Failure(f"{source} “{shown(title)}”".strip(), error.message))
             continue
         report.created.append(result.page.slug)
+
+
+SHOWN_TITLE = 80  # characters of a refused title a report shows
+
+
+def shown(title: str) -> str:
+    """*title* as a report names it: cut short, its invisible characters (a NUL, a
+    direction mark: why it may be refused) made visible as U+FFFD."""
+    short = title if len(title) <= SHOWN_TITLE else title[:SHOWN_TITLE - 1] + "…"
+    return "".join(char if char.isprintable() else "\ufffd" for char in short)
 
 
 class PendingPages:
@@ -222,7 +232,7 @@ class PendingPages:
         self.report.created += outcome.created
         self.report.skipped += outcome.existing
         for page, error in outcome.refused:
-            self.report.failed.append(Failure(f"{sources[id(page)]} “{page.title}”".strip(),
+            self.report.failed.append(Failure(f"{sources[id(page)]} “{shown(page.title)}”".strip(),
                                               error.message))
         for page in outcome.deleted:  # save says why not, as for any other import
             import_pages([(page.slug, page.title, page.body)], self.report,
@@ -325,6 +335,10 @@ def split_front_matter(text: str) -> tuple[dict, str]:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
         raise FrontMatterError(f"the front matter is not valid YAML{where}") from error
+    except (ValueError, AttributeError) as error:  # PyYAML's reading of `2024-02-30`,
+        # `!!int x` (ValueError) or `!!timestamp x` (AttributeError): a value, not the syntax
+        raise FrontMatterError(f"the front matter has a value YAML cannot read ({error})") \
+            from error
     if fields is None:
         return {}, body
     if not isinstance(fields, dict):
@@ -536,7 +550,7 @@ def read_history(folder: Path, report: ImportReport) -> list[PastRevision]:
             fields, body = split_front_matter(read_markdown(path, folder))
             number = int(fields["revision"])
         except (OSError, UnicodeDecodeError, FrontMatterError, KeyError, TypeError,
-                ValueError) as error:
+                ValueError, OverflowError) as error:  # OverflowError: revision: .inf
             reason = error.strerror if isinstance(error, OSError) else \
                 "not UTF-8 text" if isinstance(error, UnicodeDecodeError) else \
                 str(error) if isinstance(error, FrontMatterError) else \
@@ -585,7 +599,7 @@ def import_history(folder: Path, document: tuple[str, str, str], tags: list[str]
             pages.save(pages.PageEdit(slug, title, body, summary=IMPORT_SUMMARY, tags=tags,
                                       when=when), None)
         except pages.PageError as error:
-            report.failed.append(Failure(f"{folder} “{title}”", error.message))
+            report.failed.append(Failure(f"{folder} “{shown(title)}”", error.message))
     report.created.append(slug)
 
 

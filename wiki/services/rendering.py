@@ -189,8 +189,10 @@ def _table_of_contents(headings: tuple[Heading, ...]) -> str:
     """A linked outline of the headings, for pages with enough of them to need one: each
     heading's list holds those under it (h2 > h3 > h4).
 
-    Built from escaped heading text and our own anchors, so it needs no sanitising.
+    Built from escaped heading text and our own anchors, so it needs no sanitising. A
+    heading without text (``##`` alone) has no entry: a link must have a name to read out.
     """
+    headings = tuple(heading for heading in headings if heading.text.strip())
     if len(headings) < TOC_MIN_HEADINGS:
         return ""
     top = min(heading.level for heading in headings)

@@ -19,13 +19,17 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from wiki.models import Blob
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 CHUNK = 64 * 1024  # bytes copied at a time: a file is never in memory whole
+
+
+class ContentMissing(LookupError):
+    """A content has its row but the store lacks its bytes: a folder's file was lost."""
 
 
 class BlobStore(Protocol):
@@ -47,16 +51,27 @@ class DatabaseStore:
     """The bytes in the ``blob`` row itself (``bytea`` on PostgreSQL)."""
 
     def put(self, session: Session, sha256: str, source: BinaryIO, size: int) -> None:
-        session.add(Blob(sha256=checked(sha256), data=source.read(), size=size))
+        data = source.read()
+        if has_row(session, sha256):  # its bytes were lost (see get): the upload puts them back
+            session.execute(update(Blob).where(Blob.sha256 == sha256).values(data=data, size=size))
+        else:
+            session.add(Blob(sha256=checked(sha256), data=data, size=size))
 
     def get(self, session: Session, sha256: str) -> bytes:
-        return session.scalar(select(Blob.data).where(Blob.sha256 == sha256))
+        """:raises ContentMissing: the row holds fewer bytes than it says, as a row restored
+        from a folder wiki's backup that lacked the file does (empty)."""
+        row = session.execute(select(Blob.data, Blob.size).where(Blob.sha256 == sha256)).first()
+        if row is None or row.data is None or len(row.data) != row.size:
+            raise ContentMissing(sha256)
+        return row.data
 
     def open(self, session: Session, sha256: str) -> BinaryIO:
         return io.BytesIO(self.get(session, sha256))
 
     def exists(self, session: Session, sha256: str) -> bool:
-        return has_row(session, sha256)
+        """Whether the row is there with all its bytes (their length, not the bytes, read)."""
+        return bool(session.scalar(select(func.length(Blob.data) == Blob.size)
+                                   .where(Blob.sha256 == sha256)))
 
     def delete(self, session: Session, sha256: str) -> None:
         session.execute(delete(Blob).where(Blob.sha256 == sha256))
@@ -102,10 +117,15 @@ class FolderStore:
         os.replace(part.name, target)
 
     def get(self, session: Session, sha256: str) -> bytes:
-        return self.path(sha256).read_bytes()
+        with self.open(session, sha256) as file:
+            return file.read()
 
     def open(self, session: Session, sha256: str) -> BinaryIO:
-        return self.path(sha256).open("rb")
+        """:raises ContentMissing: the folder has no file *sha256* (lost, or removed by hand)."""
+        try:
+            return self.path(sha256).open("rb")
+        except FileNotFoundError as error:
+            raise ContentMissing(sha256) from error
 
     def exists(self, session: Session, sha256: str) -> bool:
         return has_row(session, sha256) and self.path(sha256).is_file()

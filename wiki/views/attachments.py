@@ -158,7 +158,13 @@ def file(slug: str, name: str):
     if attachment is None:
         abort(404)
     inline = attachment.media_type.startswith("image/")
-    content = attachments.open_content(attachment)
+    try:
+        content = attachments.open_content(attachment)
+    except attachments.ContentMissing:
+        current_app.logger.error("The stored file %s of %s/%s is missing.",
+                                 attachment.blob_sha256, page.slug, attachment.name)
+        abort(404, f"The contents of {attachment.name} are missing from the wiki's files; "
+                   "an administrator can put them back from a backup.")
     response = send_file(
         content, mimetype=attachment.media_type, as_attachment=not inline,
         download_name=attachment.name, conditional=False, etag=attachment.blob_sha256,
