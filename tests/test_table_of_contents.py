@@ -9,7 +9,8 @@ from sqlalchemy import select
 from tests.helpers import save_page
 from wiki.extensions import db
 from wiki.models import Page, Revision
-from wiki.services.rendering import contents_and_text, render
+from wiki.services.contents import contents_and_text
+from wiki.services.rendering import render
 
 OUTLINE = """\
 ## Install

@@ -10,6 +10,7 @@ from wiki.forms import ConfirmForm, PageForm, RenameForm, SectionForm, checks_it
 from wiki.models import Page, Revision
 from wiki.permissions import Action, can
 from wiki.services import diffing, links, page_templates, pages, reading, rendering, sections
+from wiki.services.contents import contents_and_text
 from wiki.services.slugs import slugify
 from wiki.views import form_status
 from wiki.web import caching, security
@@ -78,12 +79,13 @@ def render_article(page: Page, version: int | None) -> caching.KeptArticle:
         if revision.number != page.revision_number:
             require(Action.READ_HISTORY, page)
     context = dict(vars(reading.page_view(page, revision, visible())))  # its fields, by name
+    contents, text = contents_and_text(context["html"])
     # Jinja escaped everything in it as it rendered: it is HTML, to be shown as it is.
-    html = Markup(render_template("pages/article.html", **context))  # noqa: S704
+    html = Markup(render_template(  # noqa: S704
+        "pages/article.html", **{**context, "html": text}, contents=contents))
     return caching.keep_article(caching.KeptArticle(
         version, caching.page_validators(**context), page.title, page.slug,
-        rendering.has_diagram(context["html"]),
-        bool(rendering.contents_and_text(context["html"])[0]), html))
+        rendering.has_diagram(context["html"]), bool(contents), html))
 
 
 def missing_page(slug: str):

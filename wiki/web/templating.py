@@ -11,7 +11,7 @@ from flask import Flask, current_app, has_request_context, request, url_for
 from wiki.models import Page, as_utc
 from wiki.permissions import can
 from wiki.services import access, sections
-from wiki.services.rendering import contents_and_text, has_diagram, under_root
+from wiki.services.rendering import has_diagram, under_root
 from wiki.services.slugs import slugify
 from wiki.services.text import counted
 
@@ -21,8 +21,7 @@ def init_app(app: Flask) -> None:
                                  who_may=who_may, has_diagram=has_diagram)
     app.jinja_env.filters.update(isotime=isotime, exacttime=exacttime, ago=ago, from_now=from_now,
                                  counted=counted, under_script_root=under_script_root,
-                                 slug=slugify, section_edit_links=section_edit_links,
-                                 contents_and_text=contents_and_text)
+                                 slug=slugify, section_edit_links=section_edit_links)
     app.url_defaults(fingerprint_static)
     app.jinja_env.globals["url_for"] = url_for_remembering_site_links(app)
 
