@@ -1,6 +1,13 @@
-"""Helpers for tests that use the wiki the way a browser does: forms, tokens, saves."""
+"""Helpers for tests that use the wiki the way a browser does (forms, tokens, saves), and
+one that watches the SQL it runs."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from wiki.extensions import db
 
 PASSWORD = "correct horse battery staple"
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -37,3 +44,20 @@ def textarea(html: str, name: str = "body") -> str:
     match = re.search(rf'<textarea[^>]*name="{name}"[^>]*>\r?\n?(.*?)</textarea>', html, re.S)
     assert match, f"no textarea {name!r}"
     return html_module.unescape(match.group(1))
+
+
+@contextmanager
+def sql_statements(app) -> Iterator[list[str]]:
+    """The SQL statements *app* sends inside the block, as its engine sends them."""
+    seen: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import fsrs
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
-from tests.helpers import csrf_token, submit
+from tests.helpers import csrf_token, sql_statements, submit
 from wiki.extensions import db
 from wiki.models import Card, CardSchedule, ReviewLog, User
 from wiki.services import access, cards, pages
@@ -384,23 +384,6 @@ def test_cards_of_a_page_hidden_from_the_reader_are_never_shown_offered_or_count
 
 # --- work done ----------------------------------------------------------------------------
 
-def statements_sent(app, request) -> tuple[list[str], object]:
-    """The SQL statements that *request* (a callable) sends, and what it returned."""
-    statements = []
-
-    def record(connection, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        answer = request()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return statements, answer
-
-
 def reads_of(table: str, statements: list[str]) -> int:
     """The SELECTs whose FROM is *table* ("user" is quoted on PostgreSQL)."""
     return sum(bool(re.match(rf'SELECT\b.*\bFROM "?{table}"?(?!\w)', statement, re.S))
@@ -410,8 +393,9 @@ def reads_of(table: str, statements: list[str]) -> int:
 def grading_statements(app, browser, card_id: int) -> list[str]:
     """The SQL statements that grading *card_id* Good through the form sends."""
     shown = browser.get(f"/review/{card_id}?show=1").get_data(as_text=True)
-    statements, graded = statements_sent(app, lambda: browser.post(
-        f"/review/{card_id}", data={"csrf_token": csrf_token(shown), "rating": "3"}))
+    with sql_statements(app) as statements:
+        graded = browser.post(f"/review/{card_id}",
+                              data={"csrf_token": csrf_token(shown), "rating": "3"})
     assert graded.status_code == 303
     return statements
 
@@ -448,6 +432,7 @@ def test_the_next_due_card_comes_with_its_schedule(app, users, reader, deck):
     with app.app_context():
         user = db.session.get(User, users["reader"].id)
         cards.grade(user, deck["Capital of France"], 3, now=datetime.now(UTC) - timedelta(days=30))
-    statements, shown = statements_sent(app, lambda: reader.get("/review"))
+    with sql_statements(app) as statements:
+        shown = reader.get("/review")
     assert "Capital of France" in shown.get_data(as_text=True)
     assert reads_of("card_schedule", statements) == 0

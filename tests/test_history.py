@@ -4,9 +4,9 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from tests.helpers import save_page, submit
+from tests.helpers import save_page, sql_statements, submit
 from wiki.extensions import db
 from wiki.models import Page, Revision
 from wiki.services import pages
@@ -159,18 +159,8 @@ def test_recent_changes_paginate(client, many_revisions):
 
 def columns_read(app, client, url: str) -> set[str]:
     """The ``revision`` columns named by the queries that answering *url* ran."""
-    statements = []
-
-    def record(connection, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with sql_statements(app) as statements:
         assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     return set(re.findall(r"\brevision(?:_\d+)?\.(\w+)", " ".join(statements)))
 
 

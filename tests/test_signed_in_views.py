@@ -4,32 +4,12 @@ is unchanged, and still right: red links, access rules and the reader's own CSRF
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
-from tests.helpers import PASSWORD, csrf_token, save_page, submit
-from wiki.extensions import db
+from tests.helpers import PASSWORD, csrf_token, save_page, sql_statements, submit
 
 SIGN_OUT_FORM = re.compile(r'<form method="post" action="/logout".*?</form>', re.S)
-
-
-@contextmanager
-def statements(app):
-    """The SQL statements the app runs inside the block (as the engine sends them)."""
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def signed_in(app, username: str):
@@ -52,9 +32,9 @@ def page(app, editor):
 
 
 def test_a_signed_in_page_view_runs_few_statements(app, editor, page):
-    with statements(app) as first:
+    with sql_statements(app) as first:
         assert editor.get(page).status_code == 200
-    with statements(app) as again:
+    with sql_statements(app) as again:
         assert editor.get(page).status_code == 200
     # The account, the page with its revision and author, the rules, the two counts, the
     # sub-pages and the tags (and BEGIN); then, the article kept, only the account.
