@@ -124,3 +124,23 @@ def test_beside_the_text_the_summary_folds_the_contents_away(new_context, admin,
     expect(link).to_be_visible()
     page.locator(".page-toc summary").click()
     expect(link).to_be_hidden()
+
+
+FOOTNOTE_LINES = """() => {
+    const widths = [];
+    const rule = document.querySelector('.markdown hr.footnotes-sep');
+    const notes = document.querySelector('.markdown .footnotes');
+    const style = getComputedStyle(rule);
+    for (const side of ['borderTopWidth', 'borderBottomWidth']) widths.push(style[side]);
+    widths.push(getComputedStyle(notes).borderTopWidth);
+    return widths.filter(width => parseFloat(width) > 0).length;
+}"""
+
+
+def test_one_thin_line_sets_the_footnotes_apart(new_context, admin):
+    """The footnotes were under a double line (the rule's two inset borders, then the list's
+    own top border): one line is enough."""
+    page = new_context(admin).new_page()
+    create_page(page, "Footnoted", "A claim.[^1]\n\n[^1]: Its source.")
+    expect(page.locator(".markdown .footnotes")).to_contain_text("Its source.")
+    assert page.evaluate(FOOTNOTE_LINES) == 1
