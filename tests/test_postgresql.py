@@ -5,15 +5,21 @@ These run in the PostgreSQL pass (``WIKI_TEST_DATABASE_URL``); the rest of the s
 there too, with the same expectations as on SQLite.
 """
 
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from tests import databases
-from tests.conftest import migrate
+from tests.conftest import Auth, migrate
+from tests.helpers import save_page
 from wiki import create_app
 from wiki.extensions import db
 from wiki.models import Revision
@@ -146,3 +152,106 @@ def dispose(app) -> None:
     """Close the app's connections (its session gave its own back as the context ended)."""
     with app.app_context():
         db.engine.dispose()
+
+
+# --- the change counter, read on every page view a worker may answer from its cache ---------
+
+
+@contextmanager
+def exchanges(app) -> Iterator[Callable[[], tuple[int, int]]]:
+    """Count, inside the block, *app*'s round trips to PostgreSQL and the connections its
+    pool lends; the counter returned gives both so far. libpq writes each connection's
+    messages to a file of its own (tracing starts when the pool lends it), and every
+    exchange ends with the server's ReadyForQuery."""
+    with app.app_context():
+        engine = db.engine
+    traces: list[tuple[object, int, str]] = []  # connection, file descriptor, path
+    lent = 0
+
+    def trace(dbapi_connection, _record, _proxy) -> None:
+        nonlocal lent
+        lent += 1
+        if all(connection is not dbapi_connection for connection, *_ in traces):
+            descriptor, path = tempfile.mkstemp(suffix=".trace")
+            dbapi_connection.pgconn.trace(descriptor)
+            traces.append((dbapi_connection, descriptor, path))
+
+    def flush(*, again: bool) -> None:
+        for connection, descriptor, _path in traces:
+            if not connection.closed:
+                connection.pgconn.untrace()  # which flushes what it wrote
+                if again:
+                    connection.pgconn.trace(descriptor)
+
+    def counts() -> tuple[int, int]:
+        flush(again=True)
+        return sum(Path(path).read_bytes().count(b"ReadyForQuery")
+                   for *_, path in traces), lent
+
+    event.listen(engine, "checkout", trace)
+    try:
+        yield counts
+    finally:
+        event.remove(engine, "checkout", trace)
+        flush(again=False)
+        for _connection, descriptor, path in traces:
+            os.close(descriptor)
+            Path(path).unlink()
+
+
+@pytest.fixture
+def kept_page(app, editor):
+    """A page saved by the editor on a first host (*app*), and its address."""
+    save_page(editor, "routing", "Routing", "Routes map URLs to views.")
+    return app, "/wiki/routing"
+
+
+def test_a_kept_page_view_costs_one_round_trip_and_no_pooled_connection(kept_page):
+    """The change counter is read on a connection of the worker's own, in autocommit: no
+    BEGIN and ROLLBACK around it, no checkout from the pool."""
+    host, page = kept_page
+    visitor = host.test_client(use_cookies=False)
+    with exchanges(host) as counts:
+        first = visitor.get(page)
+        before = counts()
+        again = visitor.get(page)
+        after = counts()
+    assert first.status_code == again.status_code == 200 and again.data == first.data
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 0)
+
+
+def test_a_save_on_another_host_is_seen_after_the_connections_were_cut(kept_page, make_app):
+    """As after a restart of PostgreSQL: every backend ended, the first host's counter
+    connection and pooled ones with them. The next page view there reads the counter on a
+    new connection, sees the other host's save and renders the page on a fresh one: the
+    pool was emptied when the counter's connection was found cut."""
+    host, page = kept_page
+    visitor = host.test_client(use_cookies=False)
+    assert "Routes map" in visitor.get(page).get_data(as_text=True)  # kept by the first host
+    other = make_app("host-b").test_client()
+    Auth(other).login("editor")
+    save_page(other, "routing", "Routing", "Routes now lead elsewhere.")
+    assert "Routes now lead" in visitor.get(page).get_data(as_text=True)  # seen at once
+
+    save_page(other, "routing", "Routing", "Routes, after the restart.")
+    with host.app_context():
+        engine = db.engine
+    with engine.connect(), engine.connect(), engine.connect():
+        pass  # the pool keeps a few now, as a server's with threads would
+    end_every_other_backend(host)
+    after = visitor.get(page)
+    assert after.status_code == 200 and "Routes, after the restart." in after.get_data(
+        as_text=True)
+    assert "Routes, after the restart." in visitor.get(page).get_data(as_text=True)
+
+
+def end_every_other_backend(app) -> None:
+    with app.app_context():
+        url = db.engine.url
+    killer = create_engine(url, poolclass=NullPool)
+    with killer.connect() as connection:
+        ended = connection.scalars(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")).all()
+    killer.dispose()
+    assert ended and all(ended)
