@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
 
 from tests import databases
@@ -247,6 +247,43 @@ def test_a_file_uploaded_on_one_host_is_served_by_the_other_at_once(tmp_path,
             page = browser.get("/wiki/shared").text
             assert '<img src="/files/shared/flow.png" alt="flow">' in page
             assert 'href="/files/shared/talk.pdf"' in page
+
+
+@pytest.mark.slow
+def test_a_save_on_one_host_is_seen_by_the_other_at_once_even_after_a_restart(
+        tmp_path, postgresql_database):
+    """Host B's workers keep the page for anonymous readers and read the change counter on
+    connections of their own; a save on host A shows on B's next view. Then every backend
+    is ended, as a restart of PostgreSQL would: B's next views are still right and fail
+    nothing (its log gets no traceback), on new connections."""
+    with hosts(tmp_path, 2, DATABASE_URL=postgresql_database) as ([host_a, host_b], _logs):
+        create_page(host_a, "Shared", "First words.")
+        reader = Browser(host_b)  # never signs in: B's workers keep the page for it
+        for _ in range(2 * WORKERS):
+            assert "First words." in reader.get("/wiki/shared").text
+        for number, moment in enumerate(("Before", "After")):
+            editor = Browser(host_a)
+            editor.login()
+            form = editor.open_editor("shared")
+            assert editor.save("shared", {**form, "body": f"{moment} the restart."}).status \
+                == 200
+            if number:
+                end_every_backend(postgresql_database)
+            for _ in range(2 * WORKERS):
+                shown = reader.get("/wiki/shared")
+                assert shown.status == 200 and f"{moment} the restart." in shown.text
+
+
+def end_every_backend(database_url: str) -> None:
+    """End every connection to the database but the one asking."""
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            assert all(connection.scalars(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
