@@ -964,8 +964,10 @@ def measure_page_views(run: WikiRun, bases: list[str], manifest: generate.Manife
             "ceiling_app:app", RUN_DIR / f"ceiling-{number}.log", ceiling_env,
             ("--pythonpath", str(BENCH)))).base for number in range(len(bases))]
         before = measure(ceilings, "ceiling", views, plan)
-        run.measurements.append(
-            measure(bases, "page view", views, plan, warmup=plan.page_warmup_seconds))
+        # Each worker keeps the pages it rendered: as many more workers, as much more warm-up
+        # for each to have seen the same share of the sample.
+        warmup = plan.page_warmup_seconds * len(bases)
+        run.measurements.append(measure(bases, "page view", views, plan, warmup=warmup))
         after = measure(ceilings, "ceiling (again)", views, plan)
     run.ceiling_rps = [before.throughput.rps, after.throughput.rps]
     run.ceiling_latency = before.latency
