@@ -150,6 +150,19 @@ def listed(client, url: str) -> list[str]:
     return re.findall(r'<li><a href="/wiki/([^"]+)"', html.split('<ul class="page-list">')[1])
 
 
+def test_tag_counts_leave_out_deleted_pages(admin):
+    save_page(admin, "apple", "Apple", "x", tags="fruit, red")
+    save_page(admin, "berry", "Berry", "x", tags="fruit")
+    assert submit(admin, "/delete/apple").status_code == 303
+    tags = admin.get("/tags").get_data(as_text=True)
+    assert re.search(r'href="/tags/fruit">fruit</a> <span class="count">1</span>', tags)
+    assert 'href="/tags/red"' not in tags  # only a deleted page has it
+    assert submit(admin, "/revert/apple?rev=1").status_code == 303
+    tags = admin.get("/tags").get_data(as_text=True)
+    assert re.search(r'href="/tags/fruit">fruit</a> <span class="count">2</span>', tags)
+    assert re.search(r'href="/tags/red">red</a> <span class="count">1</span>', tags)
+
+
 def test_a_renamed_page_moves_in_its_tag_s_list_and_in_backlinks(editor, app):
     save_page(editor, "target", "Target", "x")
     for slug, title in [("apple", "Apple"), ("berry", "Berry"), ("cherry", "Cherry")]:

@@ -237,6 +237,23 @@ def test_lists_filtered_by_access_rules_still_use_indexes(context, name):
     assert plan.full_scans(may_walk) == [], "\n".join(plan.lines)
 
 
+DELETED_PAGES = "SCAN page USING INDEX ix_page_deleted_id"
+HIDDEN_PAGES = "SCAN page USING COVERING INDEX sqlite_autoindex_page_1"  # */drafts/**: a walk
+
+
+@pytest.mark.parametrize(("visible", "pages_read"), [
+    (access.EVERYTHING, [DELETED_PAGES]), (HIDING, [DELETED_PAGES, HIDDEN_PAGES])],
+    ids=["all", "a reader"])
+def test_tag_counts_read_the_tag_index_not_the_pages(context, visible, pages_read):
+    """Every tag's count is its stretch of the tag index, less the rows of the pages left
+    out, found by id (the deleted ones in their own index, the hidden ones in the slug
+    index, as recent changes finds them): no page is read for the rest."""
+    plan = explain(tags.tag_counts_query(visible))
+    assert "SCAN page_tag USING COVERING INDEX ix_page_tag_tag_id_page_slug" in plan.lines, \
+        plan.lines
+    assert [line for line in plan.lines if HOT_TABLES.match(line)] == pages_read, plan.lines
+
+
 # --- review cards: the next due card walks (user, due) -------------------------------------
 
 @pytest.mark.parametrize("scope", [Scope(), Scope(tag="web"), Scope(under="flask")],
