@@ -59,9 +59,10 @@ def fill(pages: int) -> None:
     every_other = range(3, pages + 1, 2)
     for start in range(0, len(every_other), CHUNK):
         chunk = every_other[start:start + CHUNK]
-        db.session.execute(insert(page_tags), [{"page_id": p, "tag_id": 1} for p in chunk])
-        db.session.execute(insert(Link), [{"from_page_id": p, "target_slug": "home"}
-                                          for p in chunk])
+        db.session.execute(insert(page_tags), [{"page_id": p, "tag_id": 1,
+                                                 "page_slug": slugs[p - 1]} for p in chunk])
+        db.session.execute(insert(Link), [{"from_page_id": p, "from_slug": slugs[p - 1],
+                                           "target_slug": "home"} for p in chunk])
     db.session.commit()
     accounts.create_user("bench", PASSWORD, Role.ADMIN)
 

@@ -698,6 +698,7 @@ def endpoints(manifest: generate.Manifest, pages: int) -> list[tuple[str, list[s
         ("search: rare word", [f"/search?q={manifest.rare_word}"]),
         ("search: phrase", ["/search?" + urlencode({"q": f'"{manifest.phrase}"'})]),
         ("page list", ["/pages"]),
+        ("tags, with counts", ["/tags"]),
         ("page list, middle page", [f"/pages?page={max(pages // 200, 1)}"]),
         ("history (500 revisions)", [f"/history/{history}"]),
         ("recent changes", ["/recent"]),
@@ -813,6 +814,25 @@ def database_facts(database_url: str) -> tuple[int, float]:
     return revisions, size / 1024 ** 2
 
 
+BIGGEST_TAG = "biggest tag's pages"
+MOST_LINKED = "most-linked page's backlinks"
+
+
+def longest_lists(database_url: str) -> list[tuple[str, str]]:
+    """(row name, path) of the lists of pages that grow longest with the wiki: the pages of
+    the tag most pages carry, and the backlinks of the page most pages link to."""
+    engine = sqlalchemy.create_engine(database_url)
+    with engine.connect() as connection:
+        tag = connection.execute(sqlalchemy.text(
+            "SELECT tag.name FROM tag JOIN page_tag ON page_tag.tag_id = tag.id "
+            "GROUP BY tag.name ORDER BY count(*) DESC, tag.name LIMIT 1")).scalar_one()
+        linked = connection.execute(sqlalchemy.text(
+            "SELECT target_slug FROM link JOIN page ON page.slug = link.target_slug "
+            "GROUP BY target_slug ORDER BY count(*) DESC, target_slug LIMIT 1")).scalar_one()
+    engine.dispose()
+    return [(BIGGEST_TAG, f"/tags/{quote(tag)}"), (MOST_LINKED, f"/backlinks/{quote(linked)}")]
+
+
 def noise_png(size: int, seed: int) -> bytes:
     """A PNG of random pixels, about *size* bytes: noise does not compress, so the file is
     as large as its pixels, the worst case for decoding and encoding it again."""
@@ -889,6 +909,9 @@ def run_wiki(size: int, plan: Plan, saves: int, page_views_only: bool = False,
                     run.measurements.append(measure(wiki.base, name, paths, plan))
                 run.measurements.append(measure_deep_list(wiki.base, "recent changes",
                                                           "/recent", plan))
+                for name, path in longest_lists(bench.database_url):
+                    run.measurements.append(measure(wiki.base, name, [path], plan))
+                    run.measurements.append(measure_deep_list(wiki.base, name, path, plan))
                 run.measurements.append(measure_saves(wiki.base, manifest, saves))
             if not page_views_only:
                 measure_files(run, wiki, manifest, plan)
@@ -1059,6 +1082,9 @@ def check_targets(runs: list[WikiRun], hostile_results: list[hostile.HostileResu
         ("search: phrase", 100, "p99"), ("save (sequential)", 30, "p50"),
         ("history (500 revisions)", 20, "p50"), ("recent changes", 20, "p50"),
         (deep_list_name(run, "recent changes"), 20, "p50"), ("page list", 20, "p50"),
+        (BIGGEST_TAG, 20, "p50"), (deep_list_name(run, BIGGEST_TAG), 20, "p50"),
+        (MOST_LINKED, 20, "p50"), (deep_list_name(run, MOST_LINKED), 20, "p50"),
+        ("tags, with counts", 20, "p50"),
         ("next due card", 10, "p50"), ("grade", 10, "p50")])
     after = max(max(r.worker_rss_mb, default=0) for r in runs)
     peak = max(r.worker_peak_rss_mb for r in runs)

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, select
 
 from tests.helpers import PASSWORD, submit
 from wiki.extensions import db
-from wiki.models import Page, Revision, User
+from wiki.models import Link, Page, Revision, Tag, User, page_tags
 from wiki.services import access, pages
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
@@ -200,6 +200,60 @@ def test_a_page_deep_in_the_page_list_costs_what_a_shallow_one_does(app, editor)
     shallow, deep = walk(editor, "/pages", 1), walk(editor, "/pages", 16)
     work = [steps_to_answer(app, editor, url) for url in (shallow, deep)]
     assert work[1] < work[0] * 1.2, work
+
+
+def tag_and_link(app, tag: str, target: str, slugs: list[str]) -> None:
+    """Tag the pages at *slugs* with *tag* and make each link to *target*, straight into
+    the tables (as a bulk import writes them)."""
+    with app.app_context():
+        ids = dict(db.session.execute(select(Page.slug, Page.id).where(Page.slug.in_(slugs))).all())
+        tag_id = db.session.scalar(insert(Tag).values(name=tag).returning(Tag.id))
+        db.session.execute(insert(page_tags), [
+            {"page_id": ids[slug], "tag_id": tag_id, "page_slug": slug} for slug in slugs])
+        db.session.execute(insert(Link), [
+            {"from_page_id": ids[slug], "from_slug": slug, "target_slug": target}
+            for slug in slugs])
+        db.session.commit()
+
+
+@pytest.fixture
+def big_and_small_lists(app):
+    """A tag on 1,600 pages and one on 400 of them; as many links to two pages."""
+    names = [f"note-{number:04}" for number in range(1_600)]
+    add_pages(app, names)
+    tag_and_link(app, "many", "popular", names)
+    tag_and_link(app, "few", "known", names[::4])
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize(("small", "big"), [("/tags/few", "/tags/many"),
+                                            ("/backlinks/known", "/backlinks/popular")])
+def test_the_first_page_of_a_tag_or_of_backlinks_costs_the_same_at_four_times_the_rows(
+        app, editor, big_and_small_lists, small, big):
+    """One window of rows is read from the list's index, however many pages the tag has
+    (or link to the page): not every one joined and sorted first."""
+    work = [steps_to_answer(app, editor, url) for url in (small, big)]
+    assert work[1] < work[0] * 1.2, work
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("start", ["/tags/many", "/backlinks/popular"])
+def test_a_page_deep_in_a_tag_or_in_backlinks_costs_what_a_shallow_one_does(
+        app, editor, big_and_small_lists, start):
+    shallow, deep = walk(editor, start, 1), walk(editor, start, 14)
+    work = [steps_to_answer(app, editor, url) for url in (shallow, deep)]
+    assert work[1] < work[0] * 1.2, work
+
+
+@pytest.mark.parametrize("start", ["/tags/many", "/backlinks/popular"])
+def test_a_tag_s_pages_and_backlinks_walked_by_key_list_each_page_once_in_order(
+        app, editor, big_and_small_lists, start):
+    seen, url = [], start
+    while url:
+        html = get(editor, url)
+        seen += re.findall(r'<li><a href="/wiki/([^"]+)"', html)
+        url = link(NEXT_LINK, html)
+    assert seen == [f"note-{number:04}" for number in range(1_600)]
 
 
 def test_the_access_rules_still_filter_a_page_walked_by_key(app, users):

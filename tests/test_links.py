@@ -5,8 +5,9 @@ from html.parser import HTMLParser
 
 import pytest
 from flask import url_for
+from flask_migrate import downgrade, upgrade
 from markdown_it import MarkdownIt
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 
 from tests.helpers import csrf_token, save_page, submit
 from wiki.extensions import db
@@ -141,6 +142,73 @@ def test_rename_turns_red_links_to_the_new_name_blue(editor):
     save_page(editor, "stale", "Stale", "x")
     submit(editor, "/rename/stale", {"title": "Fresh Name"})
     assert "wikilink-missing" not in editor.get("/wiki/wanting").get_data(as_text=True)
+
+
+def listed(client, url: str) -> list[str]:
+    """The pages a tag's page or a backlinks page lists, in its order."""
+    html = client.get(url).get_data(as_text=True)
+    return re.findall(r'<li><a href="/wiki/([^"]+)"', html.split('<ul class="page-list">')[1])
+
+
+def test_tag_counts_leave_out_deleted_pages(admin):
+    save_page(admin, "apple", "Apple", "x", tags="fruit, red")
+    save_page(admin, "berry", "Berry", "x", tags="fruit")
+    assert submit(admin, "/delete/apple").status_code == 303
+    tags = admin.get("/tags").get_data(as_text=True)
+    assert re.search(r'href="/tags/fruit">fruit</a> <span class="count">1</span>', tags)
+    assert 'href="/tags/red"' not in tags  # only a deleted page has it
+    assert submit(admin, "/revert/apple?rev=1").status_code == 303
+    tags = admin.get("/tags").get_data(as_text=True)
+    assert re.search(r'href="/tags/fruit">fruit</a> <span class="count">2</span>', tags)
+    assert re.search(r'href="/tags/red">red</a> <span class="count">1</span>', tags)
+
+
+def test_a_renamed_page_moves_in_its_tag_s_list_and_in_backlinks(editor, app):
+    save_page(editor, "target", "Target", "x")
+    for slug, title in [("apple", "Apple"), ("berry", "Berry"), ("cherry", "Cherry")]:
+        save_page(editor, slug, title, "See [[Target]].", tags="fruit")
+    assert listed(editor, "/tags/fruit") == listed(editor, "/backlinks/target") == [
+        "apple", "berry", "cherry"]
+    submit(editor, "/rename/apple", {"title": "Zucchini"})
+    assert listed(editor, "/tags/fruit") == listed(editor, "/backlinks/target") == [
+        "berry", "cherry", "zucchini"]
+    assert listed(editor, "/tags/fruit?after=cherry") == ["zucchini"]
+    assert listed(editor, "/backlinks/target?before=berry") == ["berry", "cherry", "zucchini"]
+    assert listed(editor, "/backlinks/target?after=berry") == ["cherry", "zucchini"]
+    submit(editor, "/rename/zucchini", {"title": "Avocado", "rewrite_links": "y"})
+    assert listed(editor, "/tags/fruit") == listed(editor, "/backlinks/target") == [
+        "avocado", "berry", "cherry"]
+
+
+def test_deleted_and_restored_pages_leave_and_rejoin_the_lists(admin, app):
+    save_page(admin, "target", "Target", "x")
+    for slug, title in [("apple", "Apple"), ("berry", "Berry")]:
+        save_page(admin, slug, title, "See [[Target]].", tags="fruit")
+    assert submit(admin, "/delete/apple").status_code == 303
+    assert listed(admin, "/tags/fruit") == listed(admin, "/backlinks/target") == ["berry"]
+    assert submit(admin, "/revert/apple?rev=1").status_code == 303
+    assert listed(admin, "/tags/fruit") == listed(admin, "/backlinks/target") == [
+        "apple", "berry"]
+
+
+def test_the_migration_copies_the_slugs_of_existing_tags_and_links(editor, app):
+    save_page(editor, "target", "Target", "x")
+    for slug, title in [("cherry", "Cherry"), ("apple", "Apple"), ("berry", "Berry")]:
+        save_page(editor, slug, title, "See [[Target]].", tags="fruit")
+    with app.app_context():
+        downgrade(revision="0014")
+        assert "page_slug" not in {c["name"] for c in inspect(db.engine).get_columns("page_tag")}
+        db.session.execute(text("INSERT INTO link (from_page_id, target_slug) "
+                                "SELECT id, 'target' FROM page WHERE slug = 'target'"))
+        db.session.commit()
+        upgrade()
+        copies = db.session.execute(text(
+            "SELECT page.slug, page_tag.page_slug, link.from_slug FROM page "
+            "JOIN page_tag ON page_tag.page_id = page.id "
+            "JOIN link ON link.from_page_id = page.id ORDER BY page.slug")).all()
+    assert copies == [(slug, slug, slug) for slug in ("apple", "berry", "cherry")]
+    assert listed(editor, "/tags/fruit") == listed(editor, "/backlinks/target") == [
+        "apple", "berry", "cherry"]  # not "target", which links to itself
 
 
 def test_changing_only_tags_saves_them_without_a_revision(editor, app):

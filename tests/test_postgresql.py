@@ -23,7 +23,7 @@ from tests.helpers import save_page
 from wiki import create_app
 from wiki.extensions import db
 from wiki.models import Revision
-from wiki.services import pages, search
+from wiki.services import links, pages, search, tags
 from wiki.services.search import postgresql as postgres_search
 
 pytestmark = pytest.mark.skipif(not databases.on_postgresql(),
@@ -72,6 +72,32 @@ def test_slugs_compare_by_code_point(app):
             "ORDER BY table_name")).all()
     assert collations == [("link", "target_slug", "C"), ("page", "slug", "C"),
                           ("redirect", "old_slug", "C")]
+
+
+def test_the_copies_of_slugs_that_lists_sort_by_compare_by_code_point_too(app):
+    """A tag's pages and a page's backlinks are sorted and walked by these copies: in the
+    order of the page list, and with the indexes in that order."""
+    with app.app_context():
+        collations = db.session.execute(text(
+            "SELECT table_name, column_name, collation_name FROM information_schema.columns "
+            "WHERE (table_name, column_name) IN (('page_tag', 'page_slug'), ('link', 'from_slug'))"
+            " ORDER BY table_name")).all()
+    assert collations == [("link", "from_slug", "C"), ("page_tag", "page_slug", "C")]
+
+
+@pytest.mark.parametrize(("list_query", "index"), [
+    (lambda: tags.tagged_pages_query("web"), "ix_page_tag_tag_id_page_slug"),
+    (lambda: links.backlinks_query("flask"), "ix_link_target_slug_from_slug"),
+    (lambda: tags.tagged_pages_query("web").where(tags.BY_TAGGED_ADDRESS.beyond(
+        ("flask",), greater=True)), "ix_page_tag_tag_id_page_slug"),
+    (lambda: links.backlinks_query("flask").where(links.BY_LINKING_ADDRESS.beyond(
+        ("flask",), greater=True)), "ix_link_target_slug_from_slug"),
+], ids=["tag pages", "backlinks", "tag pages further", "backlinks further"])
+def test_a_tag_s_pages_and_backlinks_are_read_in_index_order_not_sorted(app, list_query,
+                                                                       index):
+    found = plan(app, lambda: list_query().limit(101))
+    assert f"Index Scan using {index}" in found, found
+    assert "Sort" not in found, found
 
 
 def test_search_folds_accents_with_unaccent(app):

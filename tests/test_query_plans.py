@@ -97,8 +97,10 @@ def hot_queries(page: Page) -> dict[str, tuple[object, bool]]:
                                               False),
         "page list, a page further": (further(pages.page_list_query(), pages.BY_ADDRESS,
                                               ("flask",)), True),
-        "tag pages, a page further": (further(tags.tagged_pages_query("web"), pages.BY_ADDRESS,
-                                              ("flask",)), False),
+        "tag pages, a page further": (further(tags.tagged_pages_query("web"),
+                                              tags.BY_TAGGED_ADDRESS, ("flask",)), False),
+        "backlinks, a page further": (further(links.backlinks_query("flask"),
+                                              links.BY_LINKING_ADDRESS, ("flask",)), False),
     }
 
 
@@ -114,6 +116,7 @@ HOT_QUERIES = [
     "quick-jump titles, inside a word", "quick-jump titles, two letters",
     "search: the page a query names", "recent changes, a page further",
     "history of a page, a page further", "page list, a page further", "tag pages, a page further",
+    "backlinks, a page further",
 ]
 
 
@@ -142,6 +145,35 @@ def test_the_lists_walk_their_index_without_sorting(context):
     for name in ("recent changes", "page list"):
         plan = explain(hot_queries(context)[name][0])
         assert not any("TEMP B-TREE" in line for line in plan.lines), (name, plan.lines)
+
+
+# A tag's pages and a page's backlinks: thousands of pages may carry the tag or link there.
+TAG_INDEX = "SEARCH page_tag USING INDEX ix_page_tag_tag_id_page_slug"
+LINK_INDEX = "SEARCH link USING INDEX ix_link_target_slug_from_slug"
+
+
+@pytest.mark.parametrize(("name", "first_line"), [
+    ("tag pages", f"{TAG_INDEX} (tag_id=?)"),
+    ("tag pages, a page further", f"{TAG_INDEX} (tag_id=? AND page_slug>?)"),
+    ("backlinks", f"{LINK_INDEX} (target_slug=?)"),
+    ("backlinks, a page further", f"{LINK_INDEX} (target_slug=? AND from_slug>?)"),
+])
+def test_a_tag_s_pages_and_a_page_s_backlinks_walk_their_index_in_order(context, name,
+                                                                         first_line):
+    """The rows carry the listed pages' slugs, indexed after the tag (the link target): a
+    window of the list starts at its key in that index and reads one window of rows, each
+    with its page, instead of joining and sorting every page the tag or link has."""
+    plan = explain(hot_queries(context)[name][0])
+    assert plan.lines[0] == first_line, plan.lines
+    assert not any("TEMP B-TREE" in line for line in plan.lines), plan.lines
+    assert "SEARCH page USING INTEGER PRIMARY KEY (rowid=?)" in plan.lines, plan.lines
+
+
+@pytest.mark.parametrize("name", ["tag pages", "backlinks"])
+def test_a_reader_s_tag_pages_and_backlinks_walk_the_same_index(context, name):
+    plan = explain(hidden_from_a_reader(context)[name][0])
+    assert plan.lines[0].startswith((TAG_INDEX, LINK_INDEX)), plan.lines
+    assert not any("TEMP B-TREE" in line for line in plan.lines), plan.lines
 
 
 @pytest.mark.parametrize("name", ["recent changes", "history of a page"])
@@ -203,6 +235,23 @@ def test_lists_filtered_by_access_rules_still_use_indexes(context, name):
     statement, may_walk = hidden_from_a_reader(context)[name]
     plan = explain(statement)
     assert plan.full_scans(may_walk) == [], "\n".join(plan.lines)
+
+
+DELETED_PAGES = "SCAN page USING INDEX ix_page_deleted_id"
+HIDDEN_PAGES = "SCAN page USING COVERING INDEX sqlite_autoindex_page_1"  # */drafts/**: a walk
+
+
+@pytest.mark.parametrize(("visible", "pages_read"), [
+    (access.EVERYTHING, [DELETED_PAGES]), (HIDING, [DELETED_PAGES, HIDDEN_PAGES])],
+    ids=["all", "a reader"])
+def test_tag_counts_read_the_tag_index_not_the_pages(context, visible, pages_read):
+    """Every tag's count is its stretch of the tag index, less the rows of the pages left
+    out, found by id (the deleted ones in their own index, the hidden ones in the slug
+    index, as recent changes finds them): no page is read for the rest."""
+    plan = explain(tags.tag_counts_query(visible))
+    assert "SCAN page_tag USING COVERING INDEX ix_page_tag_tag_id_page_slug" in plan.lines, \
+        plan.lines
+    assert [line for line in plan.lines if HOT_TABLES.match(line)] == pages_read, plan.lines
 
 
 # --- review cards: the next due card walks (user, due) -------------------------------------

@@ -77,7 +77,12 @@ class LoginFailure(db.Model):
 page_tags = db.Table(
     "page_tag",
     db.Column("page_id", ForeignKey("page.id", ondelete="CASCADE"), primary_key=True),
-    db.Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True),
+    db.Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+    # The page's slug, copied here (wiki.services.tags keeps it right): a tag's pages A–Z
+    # are then a walk along the index below, one window at a time, where sorting by the
+    # page table's slug would join and sort every page the tag has first.
+    db.Column("page_slug", String(255), nullable=False),
+    Index("ix_page_tag_tag_id_page_slug", "tag_id", "page_slug"),
 )
 
 
@@ -96,8 +101,9 @@ class Page(db.Model):
     current_revision: Mapped[Revision | None] = relationship(
         foreign_keys=[current_revision_id], post_update=True
     )
+    # Read only: the rows are written by wiki.services.tags.set_tags, with the page's slug.
     tags: Mapped[list[Tag]] = relationship(
-        secondary=page_tags, order_by="Tag.name", back_populates="pages"
+        secondary=page_tags, order_by="Tag.name", back_populates="pages", viewonly=True
     )
 
     __table_args__ = (
@@ -144,7 +150,8 @@ class Tag(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
 
-    pages: Mapped[list[Page]] = relationship(secondary=page_tags, back_populates="tags")
+    pages: Mapped[list[Page]] = relationship(secondary=page_tags, back_populates="tags",
+                                             viewonly=True)
 
 
 class Link(db.Model):
@@ -153,10 +160,15 @@ class Link(db.Model):
     from_page_id: Mapped[int] = mapped_column(
         ForeignKey("page.id", ondelete="CASCADE"), primary_key=True
     )
-    target_slug: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+    target_slug: Mapped[str] = mapped_column(String(255), primary_key=True)
     # The title as the link wrote it (``[[Request Lifecycle]]``), for the wanted-pages list
     # and the page that creates it. None for links recorded before titles were kept.
     target_title: Mapped[str | None] = mapped_column(String(255))
+    # The linking page's slug, copied (wiki.services.links keeps it right), for the same
+    # reason as ``page_tag.page_slug``: a page's backlinks A–Z walk the index below.
+    from_slug: Mapped[str] = mapped_column(String(255))
+
+    __table_args__ = (Index("ix_link_target_slug_from_slug", "target_slug", "from_slug"),)
 
 
 class Redirect(db.Model):

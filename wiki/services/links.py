@@ -14,9 +14,12 @@ from wiki.extensions import db
 from wiki.models import Attachment, Link, Page, Redirect, Revision
 from wiki.services import rendering
 from wiki.services.access import EVERYTHING, Visibility
-from wiki.services.pages.queries import BY_ADDRESS
-from wiki.services.paging import Position, Slice, Window, keyset, window
+from wiki.services.paging import Ordering, Position, Slice, Window, keyset, window
 from wiki.services.slugs import HOME
+
+# A page's backlinks A–Z by the copy of the linking pages' slugs in ``link``, which
+# ix_link_target_slug_from_slug holds in order; the key is read off each page as its slug.
+BY_LINKING_ADDRESS = Ordering((Link.from_slug,), attributes=("slug",))
 
 
 def existing_slugs(session: Session, slugs: Iterable[str],
@@ -155,16 +158,24 @@ def as_seen(html: str, visible: Visibility) -> str:
 def set_links(session: Session, page: Page, targets: Mapping[str, str]) -> None:
     """Record *page*'s links: *targets* maps each target's slug to its title as written."""
     session.execute(delete(Link).where(Link.from_page_id == page.id))
-    session.add_all(Link(**row) for row in link_rows(page.id, targets))
+    session.add_all(Link(**row) for row in link_rows(page.id, page.slug, targets))
 
 
-def link_rows(page_id: int, targets: Mapping[str, str]) -> list[dict]:
-    """The ``link`` rows of the page *page_id* linking to *targets* (slug → title)."""
+def link_rows(page_id: int, page_slug: str, targets: Mapping[str, str]) -> list[dict]:
+    """The ``link`` rows of the page *page_id* (at *page_slug*) linking to *targets*
+    (slug → title)."""
     # A target longer than any page's address can never exist (and would not fit the
     # column on PostgreSQL): it stays a red link in the text, and is not recorded.
     longest = Link.target_slug.type.length
-    return [{"from_page_id": page_id, "target_slug": slug, "target_title": title[:longest]}
+    return [{"from_page_id": page_id, "from_slug": page_slug, "target_slug": slug,
+             "target_title": title[:longest]}
             for slug, title in targets.items() if len(slug) <= longest]
+
+
+def page_moved(session: Session, page: Page) -> None:
+    """Bring the copies of *page*'s slug in its links' rows up to date, after a rename."""
+    session.execute(update(Link).where(Link.from_page_id == page.id)
+                    .values(from_slug=page.slug))
 
 
 def relink_pages_linking_to(session: Session, slugs: Iterable[str], exclude_page_id: int) -> None:
@@ -223,13 +234,14 @@ def backlink_count_query(page: Page, visible: Visibility = EVERYTHING):
 
 
 def backlinks_query(slug: str, visible: Visibility = EVERYTHING):
-    """Live pages linking to *slug* (a page's links to itself left out)."""
+    """Live pages linking to *slug* (a page's links to itself left out), A–Z: a walk along
+    the target's stretch of ix_link_target_slug_from_slug, in order, one window at a time."""
     return (
         select(Page)
         .join(Link, Link.from_page_id == Page.id)
-        .where(Link.target_slug == slug, Page.deleted.is_(False), Page.slug != slug,
-               visible.slug_condition())
-        .order_by(*BY_ADDRESS.order())
+        .where(Link.target_slug == slug, Page.deleted.is_(False), Link.from_slug != slug,
+               visible.slug_condition(Link.from_slug))
+        .order_by(*BY_LINKING_ADDRESS.order())
     )
 
 
@@ -239,7 +251,7 @@ def backlinks(slug: str, position: Position, per_page: int,
 
     :raises paging.BadCursor: *position* is no address.
     """
-    return keyset(backlinks_query(slug, visible), BY_ADDRESS, position, per_page)
+    return keyset(backlinks_query(slug, visible), BY_LINKING_ADDRESS, position, per_page)
 
 
 def wanted_query(visible: Visibility = EVERYTHING):

@@ -100,9 +100,13 @@ class Ordering:
 
     columns: tuple[Any, ...]
     descending: bool = False
+    # The attributes of a row that hold its key, if not named as the columns are: a list
+    # of pages sorted by a copy of their slug kept in another table reads ``slug``.
+    attributes: tuple[str, ...] | None = None
 
     def key_of(self, row) -> tuple:
-        return tuple(getattr(row, column.key) for column in self.columns)
+        names = self.attributes or tuple(column.key for column in self.columns)
+        return tuple(getattr(row, name) for name in names)
 
     def format(self, key: tuple) -> str:
         return ",".join(_format_value(value) for value in key)

@@ -219,14 +219,15 @@ def _insert_tags(session: Session, ready: list[_Ready], page_ids: list[int]) -> 
     if missing:
         ids.update(session.execute(insert(Tag).returning(Tag.name, Tag.id),
                                    [{"name": name} for name in missing]).all())
-    session.execute(insert(page_tags), [{"page_id": page_id, "tag_id": ids[name]}
+    session.execute(insert(page_tags), [{"page_id": page_id, "tag_id": ids[name],
+                                         "page_slug": page.slug}
                                         for page, page_id in zip(ready, page_ids, strict=True)
                                         for name in page.tags])
 
 
 def _insert_links(session: Session, ready: list[_Ready], page_ids: list[int]) -> None:
     rows = [row for page, page_id in zip(ready, page_ids, strict=True)
-            for row in links.link_rows(page_id, page.rendered.link_titles)]
+            for row in links.link_rows(page_id, page.slug, page.rendered.link_titles)]
     if rows:
         session.execute(insert(Link), rows)
 

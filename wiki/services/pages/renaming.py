@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from wiki.extensions import db
 from wiki.models import Link, Page, Redirect, User
-from wiki.services import links, rendering
+from wiki.services import links, rendering, tags
 from wiki.services.pages.queries import get_page
 from wiki.services.pages.rules import PageError, Part, check_content, check_one_line_fields
 from wiki.services.pages.saving import (
@@ -95,6 +95,8 @@ def _move(session: Session, page: Page, new_slug: str) -> None:
     session.add(Redirect(old_slug=page.slug, page_id=page.id))
     page.slug = new_slug
     session.flush()
+    tags.page_moved(session, page)  # the lists of a tag's pages and of backlinks go by them
+    links.page_moved(session, page)
 
 
 def _linking_pages(page: Page, slug: str):

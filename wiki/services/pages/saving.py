@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from wiki.database import lost_to_another_writer, write_transaction
 from wiki.extensions import db
-from wiki.models import Page, Redirect, Revision, Tag, User, utcnow
-from wiki.services import cards, diffing, links, rendering, search
+from wiki.models import Page, Redirect, Revision, User, utcnow
+from wiki.services import cards, diffing, links, rendering, search, tags
 from wiki.services.pages.queries import get_any_page, get_revision
 from wiki.services.pages.rules import (
     PageDeleted,
@@ -293,8 +293,7 @@ def _set_tags(session: Session, page: Page, names: Sequence[str]) -> bool:
     """Give *page* exactly these tags; returns whether they changed."""
     if [tag.name for tag in page.tags] == sorted(names):
         return False
-    known = {tag.name: tag for tag in session.scalars(select(Tag).where(Tag.name.in_(names)))}
-    page.tags = [known.get(name) or Tag(name=name) for name in sorted(names)]
+    tags.set_tags(session, page, names)
     return True
 
 
