@@ -154,7 +154,7 @@ print(json.dumps([at_start, after_sign_in, loaded(), 'class="highlight"' in page
 
 def test_creating_the_app_sets_up_no_mapper(tmp_path):
     """Mappers are set up by the first query: a loader option built at import time (such as
-    ``joinedload``) would set them all up in create_app(), a tenth of its time."""
+    ``joinedload``) would set them all up in create_app(), a twentieth of its work."""
     configured = in_fresh_interpreter(f"""
 import json
 from wiki import create_app

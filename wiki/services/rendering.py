@@ -389,7 +389,7 @@ def _plain_text(tokens: Iterable[Token]) -> str:
 @functools.cache
 def _markdown() -> MarkdownIt:
     """The parser, built on first use: markdown-it-py, its plugins and the rules' Pygments
-    cost start-up a sixth of its time, and a worker serving stored pages never needs them."""
+    cost start-up a twentieth of its work, and a worker serving stored pages never needs them."""
     from markdown_it import MarkdownIt
     from mdit_py_plugins.dollarmath import dollarmath_plugin
     from mdit_py_plugins.dollarmath.index import math_inline_dollar
