@@ -85,10 +85,16 @@ def test_importing_the_package_has_no_side_effects(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+# The Markdown parser and what it renders with: loaded with the first page rendered.
+RENDERING_MODULES = ("markdown_it", "mdit_py_plugins", "pygments", "nh3", "latex2mathml",
+                     "xml.etree.ElementTree")
 # Imported where they are used, not by create_app(): each costs start-up time and every
-# worker's memory, and a worker that shows pages may never need them.
+# worker's memory, and a worker that shows pages may never need them. The CLI's commands
+# import their own services.
 DEFERRED_MODULES = ("alembic", "flask_migrate", "mako", "zxcvbn", "disarm", "PIL", "yaml",
-                    "fsrs", "latex2mathml")
+                    "fsrs", *RENDERING_MODULES, "merge3", "wiki.services.importing",
+                    "wiki.services.backup", "wiki.services.archives", "wiki.services.pruning",
+                    "wiki.services.pages.reindexing")
 
 
 def test_creating_the_app_leaves_heavy_libraries_unimported(tmp_path):
@@ -102,6 +108,62 @@ def test_creating_the_app_leaves_heavy_libraries_unimported(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True,
                           capture_output=True, text=True)
     assert json.loads(done.stdout) == []
+
+
+def in_fresh_interpreter(script: str) -> object:
+    """What *script* prints (as JSON), run in a new Python process from the project root."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.servers import PROJECT_ROOT
+
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+FORMULA_AND_CODE = "```python\nprint('hi')\n```\n\nArea $\\pi r^2$."
+
+
+def test_the_renderer_loads_with_the_first_page_saved(database_url, users, tmp_path):
+    """Not at start-up, nor on signing in: with the first page rendered, which it then
+    highlights and typesets as ever."""
+    instance = tmp_path / "fresh"
+    instance.mkdir()
+    loaded = in_fresh_interpreter(f"""
+import json, sys
+from tests.helpers import PASSWORD, save_page, submit
+from wiki import create_app
+
+app = create_app({{"TESTING": True, "INSTANCE_PATH": {str(instance)!r},
+                  "DATABASE_URL": {database_url!r}}})
+loaded = lambda: [name for name in {RENDERING_MODULES!r} if name in sys.modules]
+at_start = loaded()
+client = app.test_client()
+submit(client, "/login", {{"username": "editor", "password": PASSWORD}})
+after_sign_in = loaded()
+save_page(client, "Code", "Code", {FORMULA_AND_CODE!r})
+page = client.get("/wiki/code").get_data(as_text=True)
+print(json.dumps([at_start, after_sign_in, loaded(), 'class="highlight"' in page,
+                  "<math" in page]))
+""")
+    assert loaded == [[], [], list(RENDERING_MODULES), True, True]
+
+
+def test_creating_the_app_sets_up_no_mapper(tmp_path):
+    """Mappers are set up by the first query: a loader option built at import time (such as
+    ``joinedload``) would set them all up in create_app(), a twentieth of its work."""
+    configured = in_fresh_interpreter(f"""
+import json
+from wiki import create_app
+from wiki.models import Page
+
+create_app({{"INSTANCE_PATH": {str(tmp_path)!r}, "SECRET_KEY": "x"}})
+print(json.dumps(Page.__mapper__.configured))
+""")
+    assert configured is False
 
 
 def test_migrations_are_found_when_a_command_asks(app):

@@ -1,10 +1,17 @@
 """Command line: ``flask init``, ``flask user ...``, ``flask pages ...``, ``flask files ...``
-and ``flask cards ...``."""
+and ``flask cards ...``.
+
+A command's services are imported inside it: importing, backup, archives, pruning and
+reindexing are loaded only when their command runs, not with every app (a web worker).
+"""
+
+from __future__ import annotations
 
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app, url_for
@@ -14,11 +21,14 @@ from sqlalchemy import func, select
 from wiki.extensions import db
 from wiki.models import Page, Role
 from wiki.permissions import visibility
-from wiki.services import accounts, archives, backup, exporting, importing, pruning
+from wiki.services import accounts, exporting
 from wiki.services.access import EVERYTHING
 from wiki.services.cards import Scope
-from wiki.services.pages import normalise_tags, reindexing
+from wiki.services.pages import normalise_tags
 from wiki.services.text import counted
+
+if TYPE_CHECKING:
+    from wiki.services.importing import ImportReport
 
 user_cli = AppGroup("user", help="Manage accounts.")
 pages_cli = AppGroup("pages", help="Import and maintain pages.")
@@ -42,6 +52,8 @@ def init_app(app: Flask) -> None:
 def init_command() -> None:
     """Create or upgrade the database; fill an empty wiki with the shipped notes."""
     from flask_migrate import upgrade  # Alembic: loaded by the commands that migrate
+
+    from wiki.services import importing  # this command's services: see the top
 
     upgrade()
     if db.session.scalar(select(func.count(Page.id))):
@@ -155,6 +167,8 @@ def import_command(path: Path, split_sections: bool) -> None:
     <name>.history folder gives the page its revisions. Obsidian embeds (![[flow.png]])
     attach the file. Symbolic links are never followed: they are listed as skipped.
     """
+    from wiki.services import archives, importing  # this command's services: see the top
+
     report = importing.ImportReport()
     if path.is_file() and (path.suffix.lower() == ".zip" or zipfile.is_zipfile(path)):
         with tempfile.TemporaryDirectory(prefix="wiki-import-") as unpacked:
@@ -172,7 +186,9 @@ def import_command(path: Path, split_sections: bool) -> None:
         _show_import(report)
 
 
-def _import_folder(root: Path, split_sections: bool, report: importing.ImportReport) -> None:
+def _import_folder(root: Path, split_sections: bool, report: ImportReport) -> None:
+    from wiki.services import importing
+
     files = importing.markdown_files(root, report)
     vault = importing.VaultFiles(root)
     pending = importing.PendingPages(report, current_app.config["IMPORT_BATCH_PAGES"])
@@ -183,7 +199,7 @@ def _import_folder(root: Path, split_sections: bool, report: importing.ImportRep
         pending.flush()
 
 
-def _show_import(report: importing.ImportReport, shown=lambda text: text) -> None:
+def _show_import(report: ImportReport, shown=lambda text: text) -> None:
     """Say what the import did; *shown* turns a place unpacked from an archive into its name
     there."""
     for change in report.changes:
@@ -250,6 +266,8 @@ def _counting_pages(stream, bar):
 @pages_cli.command("reindex")
 def reindex_command() -> None:
     """Rebuild the search index and the links of every page."""
+    from wiki.services.pages import reindexing  # this command's service: see the top
+
     rebuild = reindexing.reindex()
     with click.progressbar(rebuild, label="Reindexing", show_pos=True,
                            item_show_func=lambda slug: slug or "") as bar:
@@ -295,6 +313,8 @@ def export_apkg_command(path: Path, slug: str | None, tag: str | None,
 @with_appcontext
 def backup_command(target: Path) -> None:
     """Copy the live SQLite database to TARGET; safe while the wiki is in use."""
+    from wiki.services import backup  # this command's service: see the top
+
     try:
         info = backup.backup_database(target)
     except backup.BackupError as error:
@@ -317,6 +337,8 @@ def backup_command(target: Path) -> None:
 @with_appcontext
 def restore_command(source: Path, yes: bool) -> None:
     """Replace the wiki's content with the backup SOURCE made by `flask backup`."""
+    from wiki.services import backup  # this command's service: see the top
+
     try:
         info = backup.inspect_backup(source)
         if not yes:
@@ -345,6 +367,8 @@ def restore_command(source: Path, yes: bool) -> None:
 def prune_command(yes: bool) -> None:
     """List the stored contents no attachment uses, live or deleted (and restorable), with
     their bytes; --yes removes them."""
+    from wiki.services import pruning  # this command's service: see the top
+
     unused = pruning.prune() if yes else pruning.unused_contents()
     if not unused:
         click.echo("Every stored content is used by an attachment; nothing to remove.")

@@ -5,10 +5,9 @@ the page view can put it beside the text."""
 import re
 from collections.abc import Iterable
 
-from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
 
-from wiki.services.markdown_rules import Heading
+from wiki.services.markdown_rules import Heading, escape_html
 
 TOC_MIN_HEADINGS = 3
 
@@ -24,7 +23,7 @@ def table_of_contents(headings: tuple[Heading, ...]) -> str:
     if len(headings) < TOC_MIN_HEADINGS:
         return ""
     top = min(heading.level for heading in headings)
-    entries = [(heading.level - top + 1, escapeHtml(heading.anchor), escapeHtml(heading.text))
+    entries = [(heading.level - top + 1, escape_html(heading.anchor), escape_html(heading.text))
                for heading in headings]
     return (
         '<nav class="toc" aria-label="Contents"><h2 class="toc__title">Contents</h2>'

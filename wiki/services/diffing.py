@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Literal
 
-from merge3 import Merge3
 from patiencediff import PatienceSequenceMatcher
 
 LineKind = Literal["equal", "delete", "insert"]
@@ -186,6 +185,8 @@ def merge(base: str, mine: str, theirs: str) -> MergeResult:
     newline does not clash with an edit of the last line; whether the result ends with one
     is then merged on its own (the side that changed it from *base* wins).
     """
+    from merge3 import Merge3  # with the first merge: a worker serving pages never merges
+
     base, mine, theirs = (_normalise_newlines(text) for text in (base, mine, theirs))
     merger = Merge3(
         *(_terminated_lines(text) for text in (base, mine, theirs)),

@@ -1,6 +1,8 @@
 """What pages were: their revisions, the changes each made, recent changes across the wiki
 and the deleted pages. Reading only: the pages service writes."""
 
+import functools
+
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import defer, selectinload
 
@@ -9,9 +11,14 @@ from wiki.models import Page, Revision, Tag, User, page_tags
 from wiki.services.access import EVERYTHING, Visibility
 from wiki.services.paging import START, Ordering, Position, Slice, keyset
 
-# Lists of revisions show no texts, which may be 1 MB each: they are not loaded (and a
-# template that reached for one would fail its tests rather than query once per row).
-WITHOUT_TEXTS = (defer(Revision.body, raiseload=True), defer(Revision.html, raiseload=True))
+
+@functools.cache
+def without_texts() -> tuple:
+    """Lists of revisions show no texts, which may be 1 MB each: they are not loaded (and a
+    template that reached for one would fail its tests rather than query once per row).
+    Built on first use: a loader option sets up every mapper, which start-up need not do."""
+    return defer(Revision.body, raiseload=True), defer(Revision.html, raiseload=True)
+
 
 # The orders the lists are walked in, by key (see wiki.services.paging.keyset).
 NEWEST_REVISION_FIRST = Ordering((Revision.number,), descending=True)
@@ -22,7 +29,7 @@ LAST_DELETED_FIRST = Ordering((Page.updated_at, Page.id), descending=True)
 def history_query(page: Page):
     """The revisions of *page*, newest first, with their authors, without their texts."""
     return (
-        select(Revision).options(selectinload(Revision.author), *WITHOUT_TEXTS)
+        select(Revision).options(selectinload(Revision.author), *without_texts())
         .where(Revision.page_id == page.id).order_by(Revision.number.desc())
     )
 
@@ -76,7 +83,7 @@ def recent_changes(position: Position, per_page: int, *, username: str = "",
 
     :raises paging.BadCursor: *position* is no time and revision id.
     """
-    query = recent_changes_query(username, hide_minor, visible).options(*WITHOUT_TEXTS)
+    query = recent_changes_query(username, hide_minor, visible).options(*without_texts())
     return keyset(query, NEWEST_CHANGE_FIRST, position, per_page)
 
 

@@ -3,29 +3,38 @@ within a budget, Mermaid diagrams left to the browser, math typeset as MathML wi
 budget, heading anchors, task lists, tables within a budget and aligned by class. Each runs
 in one pass, so no page within the size limit takes long to render."""
 
+from __future__ import annotations
+
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-
-from markdown_it.common.utils import escapeHtml
-from markdown_it.renderer import RendererHTML
-from markdown_it.rules_block import StateBlock
-from markdown_it.rules_block.table import table as table_rule
-from markdown_it.rules_core import StateCore
-from markdown_it.rules_inline import StateInline
-from markdown_it.token import Token
-from markdown_it.utils import EnvType, OptionsDict
-from pygments import format as format_tokens
-from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.token import Error
-from pygments.util import ClassNotFound
+from typing import TYPE_CHECKING
 
 from wiki.services.mathml import to_mathml
 from wiki.services.slugs import slugify
 
-InlineRule = Callable[[StateInline, bool], bool]
+# This module is imported at start-up (for Heading and escape_html) but its rules run only
+# inside the parser: markdown-it and Pygments are imported where used, with the first page
+# rendered (wiki.services.rendering builds the parser on first use).
+if TYPE_CHECKING:
+    from markdown_it.renderer import RendererHTML
+    from markdown_it.rules_block import StateBlock
+    from markdown_it.rules_core import StateCore
+    from markdown_it.rules_inline import StateInline
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexer import Lexer
+
+    InlineRule = Callable[[StateInline, bool], bool]
+
+
+def escape_html(text: str) -> str:
+    """markdown-it's escaping (``&``, ``<``, ``>`` and ``"``, not ``'``), without loading
+    markdown-it: the views and the table of contents escape this way too."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
+        '"', "&quot;")
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,11 @@ class Heading:
 
 # --- fenced code: Pygments for a named, known language, plain escaped text otherwise ----------
 
-_FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
+@functools.cache
+def _formatter() -> HtmlFormatter:
+    from pygments.formatters import HtmlFormatter  # with the first code highlighted
+
+    return HtmlFormatter(cssclass="highlight", wrapcode=True)
 
 # Some Pygments lexers backtrack badly: the systemd lexer takes cubic time on a long line of
 # blanks, scanning past line ends for a "=" and failing at every character. So highlighting
@@ -55,6 +68,9 @@ def render_fence(
     language = token.info.split(maxsplit=1)[0] if token.info.strip() else ""
     if language == DIAGRAM_LANGUAGE:
         return _diagram(token.content)
+    from pygments.lexers import get_lexer_by_name  # with the first fence: see the top
+    from pygments.util import ClassNotFound
+
     try:
         lexer = get_lexer_by_name(language) if language else None
     except ClassNotFound:
@@ -63,7 +79,7 @@ def render_fence(
         highlighted = _highlighted(token.content, lexer, env)
         if highlighted is not None:
             return highlighted
-    return f"<pre><code>{escapeHtml(token.content)}</code></pre>\n"
+    return f"<pre><code>{escape_html(token.content)}</code></pre>\n"
 
 
 def _highlighted(code: str, lexer: Lexer, env: EnvType) -> str | None:
@@ -72,12 +88,15 @@ def _highlighted(code: str, lexer: Lexer, env: EnvType) -> str | None:
     if len(code) > budget or max(map(len, code.split("\n"))) > MAX_HIGHLIGHTED_LINE:
         return None
     env["highlight_budget"] = budget - len(code)
+    from pygments import format as format_tokens  # with the first fence: see the top
+    from pygments.token import Error
+
     lexed = []
     for kind, text in lexer.get_tokens(code):
         if kind in Error:
             return None
         lexed.append((kind, text))
-    return format_tokens(lexed, _FORMATTER)
+    return format_tokens(lexed, _formatter())
 
 
 # --- diagrams: drawn in the browser, the source shown until then ----------------------------
@@ -92,7 +111,7 @@ def _diagram(source: str) -> str:
     """The diagram's source as code: what readers without JavaScript see, and what
     diagrams.js reads and replaces with the drawing (or shows with Mermaid's error)."""
     return (f'{DIAGRAM_OPENING}<pre class="diagram__source"><code class="language-mermaid">'
-            f"{escapeHtml(source)}</code></pre></div>\n")
+            f"{escape_html(source)}</code></pre></div>\n")
 
 
 # --- math: TeX typeset as MathML on the server, within a budget -------------------------------
@@ -162,10 +181,10 @@ def _math(tex: str, display: bool, block: bool, env: EnvType) -> str:
 
 def _math_source(tex: str, block: bool, error: str = "") -> str:
     """A formula as its TeX, marked as an error with its reason when there is one."""
-    code = f"<code>{escapeHtml(tex)}</code>"
+    code = f"<code>{escape_html(tex)}</code>"
     if not error:
         return f'<pre class="math-source">{code}</pre>' if block else code
-    message = f"TeX error: {escapeHtml(error)}"
+    message = f"TeX error: {escape_html(error)}"
     if block:
         return (f'<div class="math-error"><pre>{code}</pre>'
                 f'<div class="math-error__message">{message}</div></div>')
@@ -233,6 +252,8 @@ def task_lists(state: StateCore) -> None:
 
 
 def _make_task(inline: Token, checked: bool) -> None:
+    from markdown_it.token import Token  # loaded with the parser: see the top
+
     checkbox = Token("html_inline", "", 0)
     checked_attribute = ' checked="checked"' if checked else ""
     checkbox.content = (
@@ -263,6 +284,8 @@ def table_within_budget(state: StateBlock, start_line: int, end_line: int, silen
         return False
     tokens_before = len(state.tokens)
     cut_at = start_line + 2 + rows
+    from markdown_it.rules_block.table import table as table_rule  # loaded with the parser
+
     if not table_rule(state, start_line, min(end_line, cut_at), silent):
         return False
     if silent:

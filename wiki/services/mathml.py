@@ -8,10 +8,15 @@ as words; the renderer's sanitiser then drops every element and attribute not on
 allow-list (``href``, ``style``, ``class`` among them).
 """
 
+from __future__ import annotations
+
 import re
 from dataclasses import dataclass
 from html import escape
-from xml.etree.ElementTree import Element
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # latex2mathml's trees; xml.etree loads with the first formula
+    from xml.etree.ElementTree import Element
 
 # A formula longer than this is shown as its source: latex2mathml's work on one formula grows
 # faster than its length (a long run of primes or of "&" takes about its length squared).

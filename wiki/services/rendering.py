@@ -5,27 +5,27 @@ Raw HTML in the source is disabled at the parser, and nh3 cleans the result anyw
 allow-list below, so a bug in any plugin still cannot put script into a page.
 """
 
+from __future__ import annotations
+
+import functools
 import html as html_entities
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, unquote, urlencode
-
-import nh3
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
-from markdown_it.renderer import RendererHTML
-from markdown_it.rules_inline import StateInline
-from markdown_it.token import Token
-from markdown_it.utils import EnvType, OptionsDict
-from mdit_py_plugins.dollarmath import dollarmath_plugin
-from mdit_py_plugins.dollarmath.index import math_inline_dollar
-from mdit_py_plugins.footnote import footnote_plugin
 
 from wiki.services import markdown_rules as rules
 from wiki.services.contents import table_of_contents
-from wiki.services.markdown_rules import Heading, heading_anchor, inline_text
+from wiki.services.markdown_rules import Heading, escape_html, heading_anchor, inline_text
 from wiki.services.slugs import slugify
+
+if TYPE_CHECKING:  # markdown-it, its plugins and nh3 load with the first page rendered
+    from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererHTML
+    from markdown_it.rules_inline import StateInline
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
 
 # --- the sanitiser's allow-list ---------------------------------------------------------------
 
@@ -113,13 +113,14 @@ def render(
     *files* (when given) once whose page's attachments its bare file names are, and which
     exist. Without *files*, bare file names stay relative links."""
     env: EnvType = {}
-    tokens = _MD.parse(markdown, env)
+    md = _markdown()
+    tokens = md.parse(markdown, env)
     links = _link_targets(tokens)
     env["existing"] = existing(set(links)) if links else set()
     named = _bare_file_references(tokens)
     if named and files is not None:
         _point_at_attachments(named, files(set(named)))
-    html = _MD.renderer.render(tokens, _MD.options, env)
+    html = md.renderer.render(tokens, md.options, env)
     headings = tuple(env["headings"])
     return Rendered(
         html=table_of_contents(headings) + _sanitise(html),
@@ -148,7 +149,7 @@ class PlacedHeading:
 def top_level_headings(markdown: str) -> tuple[PlacedHeading, ...]:
     """The headings of *markdown* that stand at its top, in order, as the renderer finds them
     (ATX or setext, never a ``#`` line in code) and with the ids it gives them."""
-    tokens = _MD.parse(markdown, {})
+    tokens = _markdown().parse(markdown, {})
     return tuple(
         PlacedHeading(Heading(int(token.tag[1]), inline_text(inline.children or ()),
                               str(token.attrGet("id"))), *token.map)
@@ -166,7 +167,7 @@ def rewrite_wikilinks(markdown: str, old_slug: str, new_title: str) -> str:
     """
     lines = markdown.split("\n")
     in_code = set()
-    for token in _MD.parse(markdown, {}):
+    for token in _markdown().parse(markdown, {}):
         if token.type in {"fence", "code_block"} and token.map:
             in_code.update(range(*token.map))
 
@@ -184,6 +185,8 @@ def rewrite_wikilinks(markdown: str, old_slug: str, new_title: str) -> str:
 
 
 def _sanitise(html: str) -> str:
+    import nh3  # here, not at start-up: a worker that renders nothing never loads it
+
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -235,7 +238,7 @@ def _render_wikilink_open(
 ) -> str:
     slug, title, anchor = (tokens[idx].meta[key] for key in ("slug", "title", "anchor"))
     if not slug:  # [[#Section]]: a heading of this page
-        return f'<a class="wikilink" href="#{escapeHtml(anchor)}">'
+        return f'<a class="wikilink" href="#{escape_html(anchor)}">'
     return _wikilink_open_tag(slug, title, anchor, slug in env["existing"])
 
 
@@ -245,9 +248,9 @@ def _wikilink_open_tag(slug: str, title: str, anchor: str, exists: bool) -> str:
     path = quote(slug, safe="/")
     fragment = f"#{anchor}" if anchor else ""
     if exists:
-        return (f'<a class="wikilink" href="{PAGE_PATH}{path}{escapeHtml(fragment)}" '
-                f'title="{escapeHtml(title)}">')
-    href = escapeHtml(f"{EDIT_PATH}{path}?{urlencode({'title': title})}{fragment}")
+        return (f'<a class="wikilink" href="{PAGE_PATH}{path}{escape_html(fragment)}" '
+                f'title="{escape_html(title)}">')
+    href = escape_html(f"{EDIT_PATH}{path}?{urlencode({'title': title})}{fragment}")
     return f'<a class="wikilink wikilink-missing" href="{href}" title="create this page">'
 
 
@@ -304,7 +307,7 @@ def under_root(html: str, root: str) -> str:
     segments = root.strip("/")
     if not segments:
         return html
-    rooted = escapeHtml(quote("/" + segments, safe="/"))  # never "//host": not another site
+    rooted = escape_html(quote("/" + segments, safe="/"))  # never "//host": not another site
     for opening in _WIKILINK_OPENINGS:
         html = html.replace(opening, opening[:-1] + rooted + "/")
     for opening in _FILE_OPENINGS:
@@ -365,7 +368,7 @@ def _render_missing_image(
 ) -> str:
     token = tokens[idx]
     description = inline_text(token.children or ())
-    return f"<a{renderer.renderAttrs(token)}>{escapeHtml(description)}</a>"
+    return f"<a{renderer.renderAttrs(token)}>{escape_html(description)}</a>"
 
 
 # --- plain text for the search index ----------------------------------------------------------
@@ -380,10 +383,18 @@ def _plain_text(tokens: Iterable[Token]) -> str:
     return "\n".join(block.strip() for block in blocks if block.strip())
 
 
-# --- the parser, built once -------------------------------------------------------------------
+# --- the parser, built once, when first needed -----------------------------------------------
 
 
-def _build_markdown() -> MarkdownIt:
+@functools.cache
+def _markdown() -> MarkdownIt:
+    """The parser, built on first use: markdown-it-py, its plugins and the rules' Pygments
+    cost start-up a twentieth of its work, and a worker serving stored pages never needs them."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+    from mdit_py_plugins.dollarmath.index import math_inline_dollar
+    from mdit_py_plugins.footnote import footnote_plugin
+
     md = (
         MarkdownIt("commonmark", {"html": False, "linkify": False})
         .enable(["table", "strikethrough"])
@@ -408,6 +419,3 @@ def _build_markdown() -> MarkdownIt:
     md.add_render_rule("math_inline_double", rules.render_math_inline)
     md.add_render_rule("math_block", rules.render_math_block)
     return md
-
-
-_MD = _build_markdown()

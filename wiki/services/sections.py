@@ -7,8 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from markdown_it.common.utils import escapeHtml
-
+from wiki.services.markdown_rules import escape_html
 from wiki.services.rendering import top_level_headings
 
 
@@ -123,8 +122,8 @@ def with_edit_links(html: str, edit_url: Callable[[int], str]) -> str:
             return match.group(0)
         number += 1
         heading = html_entities.unescape(_TAG.sub("", inner))
-        label = escapeHtml(f"Edit section: {heading}")
+        label = escape_html(f"Edit section: {heading}")
         return (f'<div class="section-heading">{match.group(0)}<a class="section-edit" '
-                f'href="{escapeHtml(edit_url(number))}" aria-label="{label}">edit</a></div>')
+                f'href="{escape_html(edit_url(number))}" aria-label="{label}">edit</a></div>')
 
     return _BLOCK_OR_HEADING.sub(visit, html)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+import functools
+
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from wiki.extensions import db
@@ -12,23 +14,27 @@ from wiki.services.paging import Ordering, Position, Slice, keyset
 
 BY_ADDRESS = Ordering((Page.slug,))  # A–Z: the order lists of pages are walked in
 
-# Built once, the slug a parameter: every page view asks it, and building costs more than
-# SQLite takes to answer it.
-LIVE_PAGE = (
-    select(Page)
-    .options(joinedload(Page.current_revision).joinedload(Revision.author))
-    .where(Page.slug == bindparam("slug"), Page.deleted.is_(False))
-)
+
+@functools.cache
+def live_page_statement() -> Select:
+    """Built once, the slug a parameter: every page view asks it, and building costs more
+    than SQLite takes to answer it. Built on first use, not at import: its joinedload sets
+    up every mapper, a twentieth of create_app()'s work, which the first query does anyway."""
+    return (
+        select(Page)
+        .options(joinedload(Page.current_revision).joinedload(Revision.author))
+        .where(Page.slug == bindparam("slug"), Page.deleted.is_(False))
+    )
 
 
 def live_page_query(slug: str):
     """The live page at *slug*, its current revision and author loaded with it."""
-    return LIVE_PAGE.params(slug=slug)
+    return live_page_statement().params(slug=slug)
 
 
 def get_page(slug: str) -> Page | None:
     """The live page at *slug*, or None (deleted pages count as missing)."""
-    return db.session.scalar(LIVE_PAGE, {"slug": slug})
+    return db.session.scalar(live_page_statement(), {"slug": slug})
 
 
 def find_redirect(slug: str) -> Page | None:
