@@ -65,6 +65,7 @@ class _Ready:
     author_id: int | None
     rendered: rendering.Rendered
     assumed: frozenset[str]  # the link targets it was rendered as existing
+    cards: list[cards.Found]
 
 
 @dataclass
@@ -175,16 +176,17 @@ def _taken(session: Session, slugs: set[str]) -> _Taken:
 
 
 def render_new_pages(texts: Sequence[tuple[str, str]], batch: frozenset[str]
-                     ) -> list[tuple[rendering.Rendered, frozenset[str]]]:
+                     ) -> list[tuple[rendering.Rendered, frozenset[str], list[cards.Found]]]:
     """Each of *texts* (slug, Markdown) rendered as a new page of the batch whose addresses
     are *batch*: its links to those blue, all others red for now (:func:`_settle` corrects
     them in the transaction), with the link targets it took as existing. A new page has no
-    files yet. No database, no app: a process of a pool may run it."""
+    files yet. With each, the cards it holds. No database, no app: a process of a pool may
+    run it."""
     return [_render(slug, body, batch) for slug, body in texts]
 
 
 def _render(slug: str, body: str, batch: frozenset[str]
-            ) -> tuple[rendering.Rendered, frozenset[str]]:
+            ) -> tuple[rendering.Rendered, frozenset[str], list[cards.Found]]:
     assumed: set[str] = set()
 
     def existing(slugs: set[str]) -> set[str]:
@@ -193,12 +195,13 @@ def _render(slug: str, body: str, batch: frozenset[str]
 
     rendered = rendering.render(body, existing,
                                 lambda names: rendering.PageFiles(slug, frozenset()))
-    return rendered, frozenset(assumed)
+    return rendered, frozenset(assumed), cards.extract(body)
 
 
-def _ready(page: NewPage, rendered: rendering.Rendered, assumed: frozenset[str]) -> _Ready:
+def _ready(page: NewPage, rendered: rendering.Rendered, assumed: frozenset[str],
+           found: list[cards.Found]) -> _Ready:
     return _Ready(page.slug, page.title, page.body, page.summary, list(page.tags), page.when,
-                  page.author.id if page.author else None, rendered, assumed)
+                  page.author.id if page.author else None, rendered, assumed, found)
 
 
 @dataclass(frozen=True)
@@ -287,6 +290,6 @@ def _insert_cards(session: Session, ready: list[_Ready], page_ids: list[int]) ->
     rows = [{"page_id": page_id, "position": position, "kind": card.kind,
              "question": card.question, "answer": card.answer, "retired": False}
             for page, page_id in zip(ready, page_ids, strict=True)
-            for position, card in enumerate(cards.extract(page.body))]
+            for position, card in enumerate(page.cards)]
     if rows:
         session.execute(insert(Card), rows)
