@@ -1,7 +1,6 @@
 """Command line: ``flask init``, ``flask user ...``, ``flask pages ...``, ``flask files ...``
 and ``flask cards ...``."""
 
-import os
 import sys
 import tempfile
 import zipfile
@@ -180,7 +179,7 @@ def _import_folder(root: Path, split_sections: bool, report: importing.ImportRep
                    jobs: int | None) -> None:
     files = importing.markdown_files(root, report)
     vault = importing.VaultFiles(root)
-    jobs = (os.cpu_count() or 1) if jobs is None else jobs
+    jobs = importing.cores() if jobs is None else jobs
     with importing.rendering_processes(jobs) as renderer, \
             click.progressbar(files, label="Importing", show_pos=True,
                               item_show_func=lambda file: _relative(file, root)) as bar:

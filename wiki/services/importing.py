@@ -279,6 +279,13 @@ def rendering_processes(jobs: int) -> Iterator[Executor | None]:
         yield executor
 
 
+def cores() -> int:
+    """The cores this process may run on (fewer than the machine's, under taskset)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _started(_: int) -> None:
     """A task that makes the pool start its processes."""
 
