@@ -274,9 +274,12 @@ def rendering_processes(jobs: int) -> Iterator[Executor | None]:
         return
     db.session.remove()
     db.engine.dispose()
-    with ProcessPoolExecutor(jobs) as executor:
+    executor = ProcessPoolExecutor(jobs)
+    try:
         list(executor.map(_started, range(jobs)))  # forked all at once, now
         yield executor
+    finally:  # after a failure, the batch rendering meanwhile is not wanted
+        executor.shutdown(cancel_futures=True)
 
 
 def cores() -> int:
