@@ -71,8 +71,9 @@ def test_an_import_leaves_links_tags_cards_search_and_recent_changes_right(
     assert "Note 29" in recent.text and "Imported" in recent.text
 
 
-def import_work(app, folder: Path) -> tuple[int, int]:
-    """Import *folder* into *app*: (SQL statements run, transactions committed)."""
+def import_work(app, folder: Path, *options: str) -> tuple[int, int]:
+    """Import *folder* into *app* (with *options*): (SQL statements run, transactions
+    committed)."""
     with app.app_context():
         engine = db.engine
     statements, commits = [], []
@@ -86,7 +87,7 @@ def import_work(app, folder: Path) -> tuple[int, int]:
     event.listen(engine, "before_cursor_execute", count)
     event.listen(engine, "commit", committed)
     try:
-        result = app.test_cli_runner().invoke(args=["pages", "import", str(folder)])
+        result = app.test_cli_runner().invoke(args=["pages", "import", str(folder), *options])
     finally:
         event.remove(engine, "before_cursor_execute", count)
         event.remove(engine, "commit", committed)
@@ -206,3 +207,53 @@ def test_imported_titles_and_tags_rank_first_past_the_search_count(make_app, tmp
         found = search.search("quokka")
     assert found.more
     assert {hit.slug for hit in found.hits[:2]} == {"quokka-facts", "tagged"}
+
+
+def pages_as_read(app) -> dict[str, tuple]:
+    """:func:`current_pages` less the dates, and what a search and the backlinks find."""
+    with app.app_context():
+        found = search.search("quokka")
+        return {**{slug: page[:4] for slug, page in current_pages(app).items()},
+                "search": (found.total, sorted(hit.slug for hit in found.hits)),
+                "backlinks": [page.slug for page in
+                              links.backlinks("note-5", paging.START, 50).items]}
+
+
+def test_pages_rendered_in_other_processes_are_written_as_pages_rendered_here(
+        make_app, other_database_url, tmp_path):
+    """With --jobs, a batch is rendered in other processes while the one before is written:
+    the same pages, links (to pages of the batch before, and after), cards and search
+    entries, with the same statements, as rendering each batch in the writing process."""
+    folder = write_notes(tmp_path / "notes", NOTES)
+    here = make_app("here", IMPORT_BATCH_PAGES=BATCH)
+    elsewhere = make_app("elsewhere", DATABASE_URL=other_database_url, IMPORT_BATCH_PAGES=BATCH)
+    work_here = import_work(here, folder, "--jobs", "0")
+    work_elsewhere = import_work(elsewhere, folder, "--jobs", "2")
+    assert work_elsewhere == work_here
+    assert pages_as_read(elsewhere) == pages_as_read(here)
+    assert pages_as_read(here)["backlinks"] == ["note-4", "note-6"]
+
+
+@pytest.mark.parametrize("jobs", ["0", "1"])
+def test_a_page_read_again_in_the_next_batch_is_already_there(batched_app, tmp_path, jobs):
+    """The next batch is checked before the one before is written: its own copy of a page
+    of that batch is still found there, when written, and skipped; the first one read wins."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for number in range(BATCH - 1):
+        (folder / f"a-{number:02d}.md").write_text(f"# Filler {number}\n\nText.\n")
+    (folder / "b-first.md").write_text("# Twice\n\nThe first one read.\n")
+    (folder / "c-second.md").write_text("# Twice\n\nThe second one read, a batch later.\n")
+    result = batched_app.test_cli_runner().invoke(
+        args=["pages", "import", str(folder), "--jobs", jobs])
+    assert result.exit_code == 0, result.output
+    assert f"{BATCH} pages created, 1 already there." in result.output
+    with batched_app.app_context():
+        assert pages.get_page("twice").current_revision.body == "The first one read.\n"
+
+
+def test_jobs_must_be_a_count(batched_app, tmp_path):
+    result = batched_app.test_cli_runner().invoke(
+        args=["pages", "import", str(write_notes(tmp_path / "notes", 2)), "--jobs", "-1"])
+    assert result.exit_code == 2
+    assert "-1 is not in the range x>=0" in result.output

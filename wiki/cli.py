@@ -156,7 +156,10 @@ def activate(username: str) -> None:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--split-sections", is_flag=True,
               help="Make a page of each ## section, linked from a page for the file.")
-def import_command(path: Path, split_sections: bool) -> None:
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
+              help="Processes that render Markdown beside the one writing (0: render in it; "
+                   "default: one per core).")
+def import_command(path: Path, split_sections: bool, jobs: int | None) -> None:
     """Import a Markdown file, a folder of them (sub-folders become sub-pages), or a zip
     archive of such a folder (as /export.zip makes).
 
@@ -176,24 +179,28 @@ def import_command(path: Path, split_sections: bool) -> None:
                 archives.extract_archive(path, Path(unpacked))
             except archives.ArchiveRefused as error:
                 raise click.ClickException(f"Nothing imported from {path}: {error}.") from error
-            _import_folder(Path(unpacked), split_sections, report)
+            _import_folder(Path(unpacked), split_sections, report, jobs)
             _show_import(report, lambda text: text.replace(unpacked, str(path)))
     elif path.is_dir():
-        _import_folder(path, split_sections, report)
+        _import_folder(path, split_sections, report, jobs)
         _show_import(report)
     else:
         importing.import_file(path, path, split_sections, report)
         _show_import(report)
 
 
-def _import_folder(root: Path, split_sections: bool, report: ImportReport) -> None:
+def _import_folder(root: Path, split_sections: bool, report: ImportReport,
+                   jobs: int | None) -> None:
     from wiki.services import importing
 
     files = importing.markdown_files(root, report)
     vault = importing.VaultFiles(root)
-    pending = importing.PendingPages(report, current_app.config["IMPORT_BATCH_PAGES"])
-    with click.progressbar(files, label="Importing", show_pos=True,
-                           item_show_func=lambda file: _relative(file, root)) as bar:
+    jobs = importing.cores() if jobs is None else jobs
+    with importing.rendering_processes(jobs) as renderer, \
+            click.progressbar(files, label="Importing", show_pos=True,
+                              item_show_func=lambda file: _relative(file, root)) as bar:
+        pending = importing.PendingPages(report, current_app.config["IMPORT_BATCH_PAGES"],
+                                         renderer)
         for file in bar:
             importing.import_file(file, root, split_sections, report, vault, pending)
         pending.flush()

@@ -6,11 +6,15 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 
+from wiki.extensions import db
 from wiki.models import Page, as_utc
 from wiki.services import accounts, attachments, exporting, pages
 from wiki.services.slugs import slugify
@@ -204,14 +208,19 @@ def shown(title: str) -> str:
 
 class PendingPages:
     """New pages an import has read but not yet written, created *batch* at a time through
-    :func:`pages.create_pages`: a transaction per batch, long enough to be fast, short
-    enough that other writers wait a moment at most. Call :meth:`flush` at the end, and
-    before any page is written another way, so pages are written in the order read."""
+    :func:`pages.prepare_pages` and :func:`pages.write_prepared`: a transaction per batch,
+    long enough to be fast, short enough that other writers wait a moment at most. With
+    *renderer* (see :func:`rendering_processes`), a batch is rendered there while the one
+    before is written. Call :meth:`flush` at the end, and before any page is written another
+    way, so pages are written in the order read."""
 
-    def __init__(self, report: ImportReport, batch: int) -> None:
+    def __init__(self, report: ImportReport, batch: int,
+                 renderer: Executor | None = None) -> None:
         self.report = report
         self.batch = batch
+        self.renderer = renderer
         self.waiting: list[tuple[pages.NewPage, str]] = []  # each with its source, to report
+        self.in_flight: tuple[pages.PreparedPages, dict[int, str]] | None = None
 
     def add(self, documents: list[tuple[str, str, str]], source: str, *,
             tags: list[str] | None = None, when: datetime | None = None) -> None:
@@ -221,14 +230,27 @@ class PendingPages:
                                  tags=(tags or []) if index == 0 else (), when=when)
             self.waiting.append((page, source))
         if len(self.waiting) >= self.batch:
-            self.flush()
+            self._send()
 
     def flush(self) -> None:
+        self._send()
+        self._write_in_flight()
+
+    def _send(self) -> None:
+        """Start on the waiting pages (checked, rendering), then write the batch before."""
         waiting, self.waiting = self.waiting, []
-        if not waiting:
+        prepared = None
+        if waiting:
+            sources = {id(page): source for page, source in waiting}
+            prepared = pages.prepare_pages([page for page, _ in waiting], self.renderer), sources
+        self._write_in_flight()
+        self.in_flight = prepared
+
+    def _write_in_flight(self) -> None:
+        if self.in_flight is None:
             return
-        sources = {id(page): source for page, source in waiting}
-        outcome = pages.create_pages([page for page, _ in waiting])
+        (prepared, sources), self.in_flight = self.in_flight, None
+        outcome = pages.write_prepared(prepared)
         self.report.created += outcome.created
         self.report.skipped += outcome.existing
         for page, error in outcome.refused:
@@ -237,6 +259,38 @@ class PendingPages:
         for page in outcome.deleted:  # save says why not, as for any other import
             import_pages([(page.slug, page.title, page.body)], self.report,
                          source=sources[id(page)], tags=list(page.tags), when=page.when)
+
+
+@contextmanager
+def rendering_processes(jobs: int) -> Iterator[Executor | None]:
+    """*jobs* processes to render an import's Markdown in, beside this one, which alone
+    writes; None (render here) for none.
+
+    They are started before the import opens a connection, with none of this process's
+    left open, so no child holds a copy of one (they never touch the database anyway).
+    """
+    if jobs < 1:
+        yield None
+        return
+    db.session.remove()
+    db.engine.dispose()
+    executor = ProcessPoolExecutor(jobs)
+    try:
+        list(executor.map(_started, range(jobs)))  # forked all at once, now
+        yield executor
+    finally:  # after a failure, the batch rendering meanwhile is not wanted
+        executor.shutdown(cancel_futures=True)
+
+
+def cores() -> int:
+    """The cores this process may run on (fewer than the machine's, under taskset)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _started(_: int) -> None:
+    """A task that makes the pool start its processes."""
 
 
 def import_shipped_notes() -> ImportReport:

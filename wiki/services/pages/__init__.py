@@ -4,7 +4,13 @@ Saving a page writes, together or not at all: the new revision, its rendered HTM
 outgoing links, its tags, and the linking pages whose red links it turns blue.
 """
 
-from wiki.services.pages.bulk import NewPage, create_pages
+from wiki.services.pages.bulk import (
+    NewPage,
+    PreparedPages,
+    create_pages,
+    prepare_pages,
+    write_prepared,
+)
 from wiki.services.pages.queries import (
     BY_ADDRESS,
     find_redirect,
@@ -45,8 +51,9 @@ from wiki.services.slugs import HOME
 __all__ = [
     "BY_ADDRESS", "HOME", "MAX_SLUG_LENGTH", "MAX_TAG_LENGTH", "MAX_TAGS", "MAX_TITLE_LENGTH",
     "TITLE_MISSING", "TITLE_TOO_LONG", "EditConflict", "NewPage", "Outcome", "PageDeleted",
-    "PageEdit", "PageError", "Part", "SaveResult", "UnknownBase", "create_pages", "delete",
+    "PageEdit", "PageError", "Part", "PreparedPages", "SaveResult", "UnknownBase",
+    "create_pages", "delete",
     "find_redirect", "get_any_page", "get_page", "get_revision", "live_page_query",
-    "normalise_body", "normalise_tags", "page_list", "page_list_query", "rename", "revert",
-    "save", "title_from_slug",
+    "normalise_body", "normalise_tags", "page_list", "page_list_query", "prepare_pages",
+    "rename", "revert", "save", "title_from_slug", "write_prepared",
 ]

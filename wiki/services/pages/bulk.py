@@ -5,6 +5,7 @@ instead of a few dozen per page. Part of the pages service, which alone writes p
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,6 +26,7 @@ from wiki.services.pages.saving import write
 from wiki.services.slugs import HOME, slugify
 
 FIRST_SUMMARY = "Created"  # as saving.save names a page's first revision without a summary
+RENDER_CHUNK = 25  # pages a process of the pool renders at a time: a few tens of ms
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,16 @@ class _Ready:
     author_id: int | None
     rendered: rendering.Rendered
     assumed: frozenset[str]  # the link targets it was rendered as existing
+    cards: list[cards.Found]
+
+
+@dataclass
+class PreparedPages:
+    """A batch of :func:`prepare_pages`: checked, its new pages being rendered, not written."""
+
+    outcome: Created
+    fresh: dict[str, tuple[NewPage, NewPage]]  # by slug: the page normalised, and as given
+    renders: list[Future]  # of :func:`render_new_pages`, a chunk of *fresh* each; [] inline
 
 
 def create_pages(new_pages: Sequence[NewPage]) -> Created:
@@ -75,9 +87,19 @@ def create_pages(new_pages: Sequence[NewPage]) -> Created:
     caller's ``save`` says why not). A page the page rules refuse is in ``refused``.
     The Markdown is rendered before the transaction, so the writer lock is held to write.
     """
+    return write_prepared(prepare_pages(new_pages))
+
+
+def prepare_pages(new_pages: Sequence[NewPage], renderer: Executor | None = None
+                  ) -> PreparedPages:
+    """The first half of :func:`create_pages`: check *new_pages* and find which are new.
+    With *renderer* (a process pool), their Markdown is rendered there, meanwhile, while
+    this process goes on (writing the batch before, say); without, at :func:`write_prepared`.
+    Whatever is written meanwhile, :func:`write_prepared` checks the addresses again."""
     outcome = Created()
     wanted = _checked(new_pages, outcome)
     taken = _taken(db.session, {page.slug for page, _ in wanted})
+    db.session.rollback()  # a read: no snapshot held open while the pages render
     fresh: dict[str, tuple[NewPage, NewPage]] = {}
     for page, given in wanted:
         if page.slug in taken.deleted:
@@ -86,12 +108,31 @@ def create_pages(new_pages: Sequence[NewPage]) -> Created:
             outcome.existing.append(page.slug)
         else:
             fresh[page.slug] = page, given
-    ready = [_render(page, set(fresh)) for page, _ in fresh.values()]
-    if ready:
-        written = write(lambda session: _write(session, ready), "import pages")
-        outcome.existing += [slug for slug in fresh if slug in written.existing]
-        outcome.deleted += [fresh[slug][1] for slug in fresh if slug in written.deleted]
-        outcome.created += written.created
+    renders = []
+    if renderer is not None and fresh:
+        batch = frozenset(fresh)
+        texts = [(page.slug, page.body) for page, _ in fresh.values()]
+        renders = [renderer.submit(render_new_pages, texts[start:start + RENDER_CHUNK], batch)
+                   for start in range(0, len(texts), RENDER_CHUNK)]
+    return PreparedPages(outcome, fresh, renders)
+
+
+def write_prepared(prepared: PreparedPages) -> Created:
+    """The second half of :func:`create_pages`: write the batch *prepared*, in one
+    transaction, once its pages are rendered."""
+    outcome, fresh = prepared.outcome, prepared.fresh
+    if not fresh:
+        return outcome
+    if prepared.renders:
+        rendered = [each for chunk in prepared.renders for each in chunk.result()]
+    else:
+        rendered = render_new_pages([(page.slug, page.body) for page, _ in fresh.values()],
+                                    frozenset(fresh))
+    ready = [_ready(page, *each) for (page, _), each in zip(fresh.values(), rendered, strict=True)]
+    written = write(lambda session: _write(session, ready), "import pages")
+    outcome.existing += [slug for slug in fresh if slug in written.existing]
+    outcome.deleted += [fresh[slug][1] for slug in fresh if slug in written.deleted]
+    outcome.created += written.created
     return outcome
 
 
@@ -134,19 +175,33 @@ def _taken(session: Session, slugs: set[str]) -> _Taken:
     return _Taken(live, deleted)
 
 
-def _render(page: NewPage, batch: set[str]) -> _Ready:
-    """*page* rendered, its links to the pages of the batch blue and all others red for now
-    (:func:`_settle` corrects them in the transaction). A new page has no files yet."""
+def render_new_pages(texts: Sequence[tuple[str, str]], batch: frozenset[str]
+                     ) -> list[tuple[rendering.Rendered, frozenset[str], list[cards.Found]]]:
+    """Each of *texts* (slug, Markdown) rendered as a new page of the batch whose addresses
+    are *batch*: its links to those blue, all others red for now (:func:`_settle` corrects
+    them in the transaction), with the link targets it took as existing. A new page has no
+    files yet. With each, the cards it holds. No database, no app: a process of a pool may
+    run it."""
+    return [_render(slug, body, batch) for slug, body in texts]
+
+
+def _render(slug: str, body: str, batch: frozenset[str]
+            ) -> tuple[rendering.Rendered, frozenset[str], list[cards.Found]]:
     assumed: set[str] = set()
 
     def existing(slugs: set[str]) -> set[str]:
         assumed.update(slugs & batch)
         return assumed
 
-    rendered = rendering.render(page.body, existing,
-                                lambda names: rendering.PageFiles(page.slug, frozenset()))
+    rendered = rendering.render(body, existing,
+                                lambda names: rendering.PageFiles(slug, frozenset()))
+    return rendered, frozenset(assumed), cards.extract(body)
+
+
+def _ready(page: NewPage, rendered: rendering.Rendered, assumed: frozenset[str],
+           found: list[cards.Found]) -> _Ready:
     return _Ready(page.slug, page.title, page.body, page.summary, list(page.tags), page.when,
-                  page.author.id if page.author else None, rendered, frozenset(assumed))
+                  page.author.id if page.author else None, rendered, assumed, found)
 
 
 @dataclass(frozen=True)
@@ -236,6 +291,6 @@ def _insert_cards(session: Session, ready: list[_Ready], page_ids: list[int]) ->
     rows = [{"page_id": page_id, "position": position, "kind": card.kind,
              "question": card.question, "answer": card.answer, "retired": False}
             for page, page_id in zip(ready, page_ids, strict=True)
-            for position, card in enumerate(cards.extract(page.body))]
+            for position, card in enumerate(page.cards)]
     if rows:
         session.execute(insert(Card), rows)
