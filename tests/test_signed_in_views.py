@@ -98,3 +98,28 @@ def test_a_session_ended_elsewhere_is_not_shown_the_page(app, users, page):
     reader.get(page)
     assert submit(elsewhere, "/logout").status_code == 303  # signs out every session
     assert "Sign out" not in reader.get(page).get_data(as_text=True)
+
+
+def test_a_kept_article_is_shown_without_a_statement(app, editor, page):
+    editor.get(page)
+    with sql_statements(app) as again:
+        assert editor.get(page).status_code == 200
+    # The change counter (read on a connection of its own) keeps both the article and the
+    # account: the database sees no other statement.
+    assert again == []
+
+
+ACCOUNT_LINK = re.compile(r'<a href="/account">([^<]*)</a>')
+
+
+@pytest.mark.parametrize("change", [("/role", {"role": "editor"}), ("/deactivate", {})])
+def test_an_account_an_admin_changes_is_signed_out_at_its_next_page_view(app, users, page,
+                                                                         change):
+    reader, admin = signed_in(app, "reader"), signed_in(app, "admin")
+    for _ in range(2):  # the second with the account kept
+        assert ACCOUNT_LINK.findall(reader.get(page).get_data(as_text=True)) == ["Reader"]
+    account = f"/admin/users/{users['reader'].id}"
+    action, data = change
+    assert submit(admin, account + action, data, form_url=account).status_code == 303
+    shown = reader.get(page)
+    assert shown.status_code == 200 and not ACCOUNT_LINK.search(shown.get_data(as_text=True))

@@ -5,12 +5,16 @@ Bumping a user's session version (logout, password change, deactivation) makes e
 cookie issued before it worthless, on every device.
 """
 
-from flask import Flask, session
+from flask import Flask, current_app, session
 from flask_login import login_user, logout_user
+from sqlalchemy import inspect
 
 from wiki.extensions import db, login_manager
 from wiki.models import User
 from wiki.services import accounts
+from wiki.web import caching
+
+ACCOUNTS_KEPT = 10_000  # per worker; a few hundred bytes each
 
 
 def init_app(app: Flask) -> None:
@@ -28,10 +32,34 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    user = kept_account(int(user_id)) if caching.reads_kept_page() else None
+    if user is None:
+        user = db.session.get(User, int(user_id))
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
+
+
+def kept_account(user_id: int) -> User | None:
+    """The account, as this worker read it since the wiki last changed (every change to an
+    account bumps the change counter, as every write seen on pages does): a page view asks
+    the database only for the counter, which it reads anyway. A copy outside the session,
+    for the views that only show it (the page views): not one to change or to load more of.
+    None if the counter cannot be read or the account does not exist."""
+    version = caching.request_version()
+    if version is None:
+        return None
+    kept = current_app.extensions.setdefault("kept_accounts", {})
+    found = kept.get(user_id)
+    if found is None or found[0] != version:
+        user = db.session.get(User, user_id)  # read after the counter: at least as new
+        if user is None:
+            return None
+        if len(kept) >= ACCOUNTS_KEPT:
+            kept.clear()
+        found = kept[user_id] = (version, {column.key: getattr(user, column.key)
+                                           for column in inspect(User).column_attrs})
+    return User(**found[1])
 
 
 def sign_in(user: User, remember: bool = False) -> None:

@@ -20,7 +20,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TypeVar
 
-from flask import Flask, Response, current_app, make_response, request, session
+from flask import Flask, Response, current_app, g, make_response, request, session
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
@@ -149,7 +149,25 @@ def wiki_version() -> int | None:
     as the middleware does, so what is rendered after it is at least as new."""
     if _article_key() is None:
         return None
-    return read_version(db.engine)
+    return request_version()
+
+
+def request_version() -> int | None:
+    """The change counter as this request first read it (the account of a signed-in
+    reader is kept under it too: one read serves both)."""
+    if "wiki_version" not in g:
+        g.wiki_version = read_version(db.engine)
+    return g.wiki_version
+
+
+def reads_kept_page() -> bool:
+    """Whether this request is a GET or HEAD of a view marked :func:`keeps_page`."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    endpoints = current_app.extensions.get("kept_endpoints")
+    if endpoints is None:  # the route table is complete once requests are served
+        endpoints = current_app.extensions["kept_endpoints"] = kept_endpoints(current_app)
+    return request.endpoint in endpoints
 
 
 def kept_article(version: int | None) -> KeptArticle | None:
