@@ -10,6 +10,8 @@ wiki changes; the page itself (the article, without the layout) is kept for each
 from __future__ import annotations
 
 import hashlib
+import re
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -20,9 +22,10 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TypeVar
 
-from flask import Flask, Response, current_app, g, make_response, request, session
+from flask import Flask, Response, current_app, g, make_response, render_template, request, session
 from flask_login import current_user
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date, is_resource_modified, parse_date, quote_etag, unquote_etag
 from werkzeug.routing import MapAdapter
@@ -194,11 +197,95 @@ def _article_key() -> str | None:
 
 
 def _articles() -> PageCache:
-    cache = current_app.extensions.get("article_cache")
+    return _worker_cache("article_cache")
+
+
+def _worker_cache(name: str) -> PageCache:
+    cache = current_app.extensions.get(name)
     if cache is None:
-        cache = current_app.extensions["article_cache"] = PageCache(
+        cache = current_app.extensions[name] = PageCache(
             current_app.config["PAGE_CACHE_BYTES"] // 2, current_app.config["PAGE_CACHE_SECONDS"])
     return cache
+
+
+# --- the layout around a kept article -----------------------------------------------------
+
+# Rendered where the layout shows the reader's own bits, then cut out. Random per worker,
+# so no page (its title, say) can hold it and be cut in the wrong place.
+STAND_IN = f"wiki-reader-{secrets.token_hex(16)}-"
+READER_BITS = re.compile(re.escape(STAND_IN) + "(name|id|token)")
+
+
+class StandInReader:
+    """The reader as the layout sees them, their name and id replaced by stand-ins; the
+    rest (role, signed in or not) is theirs, so the layout shows what their role may do."""
+
+    username = STAND_IN + "name"
+    id = STAND_IN + "id"
+
+    def __init__(self, user) -> None:
+        self._user = user
+
+    def __getattr__(self, name: str):
+        return getattr(self._user, name)
+
+
+def csrf_token() -> str:
+    """The CSRF token forms carry (``csrf_token()`` in templates): the reader's own, or the
+    stand-in while a layout to keep is rendered."""
+    return g.get("csrf_stand_in") or generate_csrf()
+
+
+@dataclass(frozen=True)
+class KeptLayout:
+    """The page view around one kept article, cut where the reader's own bits go: the
+    static parts and, between them, which bit ("name", "id" or "token")."""
+
+    version: int
+    article: KeptArticle  # the very one it was rendered around
+    parts: tuple[str, ...]
+    body: str  # the page with the stand-ins (what PageCache measures)
+    made: float = 0.0
+
+    def for_reader(self, user) -> str:
+        bits = {"name": escape(user.username), "id": str(user.id)}
+        if "token" in self.parts[1::2]:
+            bits["token"] = escape(generate_csrf())
+        parts = list(self.parts)
+        parts[1::2] = [bits[name] for name in self.parts[1::2]]
+        return "".join(parts)
+
+
+def page_around(article: KeptArticle) -> str:
+    """The page view of *article* for this reader: for a signed-in one, the layout this
+    worker rendered around it for their role, their name, id and CSRF token put in (each
+    escaped); rendered afresh when there are messages to show (once) or nothing is kept."""
+    key = _article_key()
+    if key is None or article.version is None or "_flashes" in session:
+        return render_template("pages/view.html", article=article)
+    layouts = _worker_cache("layout_cache")
+    layout = layouts.get(key, article.version)
+    if layout is None or layout.article is not article:
+        layout = _layout_around(article)
+        if layout is None:
+            return render_template("pages/view.html", article=article)
+        layouts.put(key, layout)
+    return layout.for_reader(current_user._get_current_object())
+
+
+def _layout_around(article: KeptArticle) -> KeptLayout | None:
+    """The layout around *article*, rendered for a stand-in of this reader and cut at the
+    stand-ins; None if one shows anywhere else (changed by a filter, say)."""
+    g.csrf_stand_in = STAND_IN + "token"
+    try:
+        page = render_template("pages/view.html", article=article,
+                               current_user=StandInReader(current_user._get_current_object()))
+    finally:
+        g.pop("csrf_stand_in")
+    parts = tuple(READER_BITS.split(page))
+    if any(STAND_IN in part for part in parts[::2]):
+        return None
+    return KeptLayout(article.version, article, parts, page)
 
 
 # --- the per-worker cache -----------------------------------------------------------------
