@@ -43,8 +43,8 @@ def load_user(session_id: str) -> User | None:
 def kept_account(user_id: int) -> User | None:
     """The account, as this worker read it since the wiki last changed (every change to an
     account bumps the change counter, as every write seen on pages does): a page view asks
-    the database only for the counter, which it reads anyway. A copy outside the session,
-    for the views that only show it (the page views): not one to change or to load more of.
+    the database only for the counter, which it reads anyway. One copy outside any session,
+    shared by the worker's page views, which only show it: not one to change or load more of.
     None if the counter cannot be read or the account does not exist."""
     version = caching.request_version()
     if version is None:
@@ -57,9 +57,9 @@ def kept_account(user_id: int) -> User | None:
             return None
         if len(kept) >= ACCOUNTS_KEPT:
             kept.clear()
-        found = kept[user_id] = (version, {column.key: getattr(user, column.key)
-                                           for column in inspect(User).column_attrs})
-    return User(**found[1])
+        found = kept[user_id] = (version, User(**{column.key: getattr(user, column.key)
+                                                  for column in inspect(User).column_attrs}))
+    return found[1]
 
 
 def sign_in(user: User, remember: bool = False) -> None:

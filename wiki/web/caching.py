@@ -37,6 +37,8 @@ from wiki.services import access
 from wiki.web import timing
 
 TOKEN_BUCKET_SECONDS = 3600
+CSRF_TOKEN_SIGNED_SECONDS = 60  # how long one signed CSRF token is reused (see reader_csrf_token)
+CSRF_TOKENS_KEPT = 10_000  # sessions' tokens kept per worker
 WIKI_VERSION_SQL = "SELECT version FROM wiki_state WHERE id = 1"
 View = TypeVar("View", bound=Callable)
 
@@ -233,7 +235,23 @@ class StandInReader:
 def csrf_token() -> str:
     """The CSRF token forms carry (``csrf_token()`` in templates): the reader's own, or the
     stand-in while a layout to keep is rendered."""
-    return g.get("csrf_stand_in") or generate_csrf()
+    return g.get("csrf_stand_in") or reader_csrf_token()
+
+
+def reader_csrf_token() -> str:
+    """The CSRF token of this reader's session, as Flask-WTF makes it, but signed at most
+    once a minute per session and worker, not at every page: a token then lasts up to a
+    minute less than ``WTF_CSRF_TIME_LIMIT`` (an hour)."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    kept = current_app.extensions.setdefault("csrf_tokens", {})
+    found = kept.get(session.get(field))
+    if found is not None and time.monotonic() - found[1] < CSRF_TOKEN_SIGNED_SECONDS:
+        return found[0]
+    token = generate_csrf()  # makes the session's secret token first, if it has none
+    if len(kept) >= CSRF_TOKENS_KEPT:
+        kept.clear()
+    kept[session[field]] = (token, time.monotonic())
+    return token
 
 
 @dataclass(frozen=True)
@@ -250,7 +268,7 @@ class KeptLayout:
     def for_reader(self, user) -> str:
         bits = {"name": escape(user.username), "id": str(user.id)}
         if "token" in self.parts[1::2]:
-            bits["token"] = escape(generate_csrf())
+            bits["token"] = escape(reader_csrf_token())
         parts = list(self.parts)
         parts[1::2] = [bits[name] for name in self.parts[1::2]]
         return "".join(parts)
