@@ -177,3 +177,16 @@ def test_a_reader_who_signed_out_gets_the_layout_of_a_visitor(app, users, page):
     assert submit(reader, "/logout").status_code == 303
     html = reader.get(page).get_data(as_text=True)
     assert not ACCOUNT_LINK.search(html) and ">Sign in</a>" in html
+
+
+def test_a_tampered_session_cookie_is_refused_though_the_real_one_is_kept(app, users, page):
+    reader = signed_in(app, "reader")
+    for _ in range(2):  # the cookie's contents kept by now
+        assert ACCOUNT_LINK.search(reader.get(page).get_data(as_text=True))
+    cookie = reader.get_cookie("session").value
+    payload, _, signature = cookie.rpartition(".")
+    forged = payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
+    reader.set_cookie("session", forged)
+    assert not ACCOUNT_LINK.search(reader.get(page).get_data(as_text=True))
+    reader.set_cookie("session", cookie)
+    assert ACCOUNT_LINK.findall(reader.get(page).get_data(as_text=True)) == ["Reader"]

@@ -5,8 +5,12 @@ Bumping a user's session version (logout, password change, deactivation) makes e
 cookie issued before it worthless, on every device.
 """
 
-from flask import Flask, current_app, session
+import time
+
+from flask import Flask, Request, current_app, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import login_user, logout_user
+from itsdangerous import BadSignature
 from sqlalchemy import inspect
 
 from wiki.extensions import db, login_manager
@@ -15,6 +19,8 @@ from wiki.services import accounts
 from wiki.web import caching
 
 ACCOUNTS_KEPT = 10_000  # per worker; a few hundred bytes each
+SESSIONS_KEPT = 10_000  # session cookies read, per worker; under a kilobyte each
+PLAIN_VALUES = (str, int, float, bool, type(None))
 
 
 def init_app(app: Flask) -> None:
@@ -25,6 +31,37 @@ def init_app(app: Flask) -> None:
     login_manager.refresh_view = "account.login"
     login_manager.needs_refresh_message = "Sign in again to continue."
     login_manager.session_protection = "basic"
+    app.session_interface = KeptCookieSessionInterface()
+
+
+class KeptCookieSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with what each cookie holds kept per worker once its
+    signature checked out: a browser's next request with the same cookie (most of them) is
+    not verified and decoded again. It still expires when Flask would refuse it (its signing
+    time is kept with it). Only sessions of plain values are kept: Flask changes lists
+    (the messages to flash) in place, and those sessions last one request anyway."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, tuple[dict, float]] = {}
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie or not app.secret_key:
+            return super().open_session(app, request)
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        kept = self.kept.get(cookie)
+        if kept is not None and 0 <= time.time() - kept[1] <= max_age:
+            return self.session_class(kept[0])  # a copy: the kept one is never changed
+        try:
+            data, signed = self.get_signing_serializer(app).loads(
+                cookie, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        if all(isinstance(value, PLAIN_VALUES) for value in data.values()):
+            if len(self.kept) >= SESSIONS_KEPT:
+                self.kept.clear()
+            self.kept[cookie] = (dict(data), signed.timestamp())
+        return self.session_class(data)
 
 
 @login_manager.user_loader

@@ -241,11 +241,14 @@ def csrf_token() -> str:
 def reader_csrf_token() -> str:
     """The CSRF token of this reader's session, as Flask-WTF makes it, but signed at most
     once a minute per session and worker, not at every page: a token then lasts up to a
-    minute less than ``WTF_CSRF_TIME_LIMIT`` (an hour)."""
-    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    minute less than ``WTF_CSRF_TIME_LIMIT`` (an hour; a shorter limit, a shorter reuse)."""
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    limit = config.get("WTF_CSRF_TIME_LIMIT", 3600) or 3600  # None: tokens never expire
+    reused_for = min(CSRF_TOKEN_SIGNED_SECONDS, limit / 60)
     kept = current_app.extensions.setdefault("csrf_tokens", {})
     found = kept.get(session.get(field))
-    if found is not None and time.monotonic() - found[1] < CSRF_TOKEN_SIGNED_SECONDS:
+    if found is not None and time.monotonic() - found[1] < reused_for:
         return found[0]
     token = generate_csrf()  # makes the session's secret token first, if it has none
     if len(kept) >= CSRF_TOKENS_KEPT:
