@@ -4,7 +4,8 @@ A page view answers with validators (a weak ``ETag`` digesting everything it sho
 ``Last-Modified``), so a browser revalidates with a 304. A view marked :func:`keeps_page`
 also has its anonymous answers kept by :class:`PageCacheMiddleware` in each worker until the
 wiki changes; the page itself (the article, without the layout) is kept for each role by
-:func:`kept_article`, for signed-in readers. Why each choice: docs/architecture.md, "Page cache".
+:func:`kept_article`, for signed-in readers, and the layout around it by :func:`page_around`,
+with each reader's own bits put in. Why each choice: docs/architecture.md, "Page cache".
 """
 
 from __future__ import annotations
