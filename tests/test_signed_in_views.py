@@ -190,3 +190,11 @@ def test_a_tampered_session_cookie_is_refused_though_the_real_one_is_kept(app, u
     assert not ACCOUNT_LINK.search(reader.get(page).get_data(as_text=True))
     reader.set_cookie("session", cookie)
     assert ACCOUNT_LINK.findall(reader.get(page).get_data(as_text=True)) == ["Reader"]
+
+
+def test_the_session_signing_in_made_is_not_changed_by_page_views(app, users, page):
+    reader = signed_in(app, "reader")
+    for _ in range(2):
+        response = reader.get(page)
+        assert response.status_code == 200 and csrf_token(response.get_data(as_text=True))
+        assert response.headers.getlist("Set-Cookie") == []

@@ -7,9 +7,10 @@ cookie issued before it worthless, on every device.
 
 import time
 
-from flask import Flask, Request, current_app, session
+from flask import Flask, Request, current_app, g, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature
 from sqlalchemy import inspect
 
@@ -103,6 +104,11 @@ def sign_in(user: User, remember: bool = False) -> None:
     """Start a fresh session for *user*: nothing from the anonymous session carries over."""
     session.clear()
     login_user(user, remember=remember)
+    # The new session's CSRF secret, in the cookie sent now, so that the first page with a
+    # form does not change the session (and every request a client makes with the cookie
+    # it kept from signing in re-sign it). Any token made from the cleared session goes.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    generate_csrf()
 
 
 def sign_out(user: User) -> None:
