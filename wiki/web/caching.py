@@ -221,7 +221,9 @@ READER_BITS = re.compile(re.escape(STAND_IN) + "(name|id|token)")
 
 class StandInReader:
     """The reader as the layout sees them, their name and id replaced by stand-ins; the
-    rest (role, signed in or not) is theirs, so the layout shows what their role may do."""
+    rest (role, signed in or not) is theirs, so the layout shows what their role may do.
+    Their bits are put back HTML-escaped: the layout must show them only in HTML text and
+    attribute values (not, say, inside a script through ``tojson``)."""
 
     username = STAND_IN + "name"
     id = STAND_IN + "id"
