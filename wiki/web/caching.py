@@ -162,7 +162,11 @@ def request_version() -> int | None:
     """The change counter as this request first read it (the account of a signed-in
     reader is kept under it too: one read serves both)."""
     if "wiki_version" not in g:
+        started = time.perf_counter()
         g.wiki_version = read_version(db.engine)
+        if (this_request := timing.current()) is not None:  # a query, if not the ORM's
+            this_request.queries += 1
+            this_request.db_seconds += time.perf_counter() - started
     return g.wiki_version
 
 
