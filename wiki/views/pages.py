@@ -60,7 +60,7 @@ def view(slug: str):
             return missing_page(slug)
         article = render_article(page, version)
     response = caching.respond(caching.for_this_reader(article.validators),
-                               lambda: render_template("pages/view.html", article=article))
+                               lambda: caching.page_around(article))
     if article.diagram:  # on a 304 too: its headers count
         security.allow_diagram_styles(response)
     return response

@@ -4,7 +4,8 @@ A page view answers with validators (a weak ``ETag`` digesting everything it sho
 ``Last-Modified``), so a browser revalidates with a 304. A view marked :func:`keeps_page`
 also has its anonymous answers kept by :class:`PageCacheMiddleware` in each worker until the
 wiki changes; the page itself (the article, without the layout) is kept for each role by
-:func:`kept_article`, for signed-in readers. Why each choice: docs/architecture.md, "Page cache".
+:func:`kept_article`, for signed-in readers, and the layout around it by :func:`page_around`,
+with each reader's own bits put in. Why each choice: docs/architecture.md, "Page cache".
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -22,9 +25,10 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TypeVar
 
-from flask import Flask, Response, current_app, make_response, request, session
+from flask import Flask, Response, current_app, g, make_response, render_template, request, session
 from flask_login import current_user
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from sqlalchemy import Engine, event
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date, is_resource_modified, parse_date, quote_etag, unquote_etag
@@ -37,6 +41,8 @@ from wiki.services import access
 from wiki.web import timing
 
 TOKEN_BUCKET_SECONDS = 3600
+CSRF_TOKEN_SIGNED_SECONDS = 60  # how long one signed CSRF token is reused (see reader_csrf_token)
+CSRF_TOKENS_KEPT = 10_000  # sessions' tokens kept per worker
 WIKI_VERSION_SQL = "SELECT version FROM wiki_state WHERE id = 1"
 View = TypeVar("View", bound=Callable)
 
@@ -152,7 +158,29 @@ def wiki_version() -> int | None:
     as the middleware does, so what is rendered after it is at least as new."""
     if _article_key() is None:
         return None
-    return change_counter(current_app).read()
+    return request_version()
+
+
+def request_version() -> int | None:
+    """The change counter as this request first read it (the account of a signed-in
+    reader is kept under it too: one read serves both)."""
+    if "wiki_version" not in g:
+        started = time.perf_counter()
+        g.wiki_version = change_counter(current_app).read()
+        if (this_request := timing.current()) is not None:  # a query, if not the ORM's
+            this_request.queries += 1
+            this_request.db_seconds += time.perf_counter() - started
+    return g.wiki_version
+
+
+def reads_kept_page() -> bool:
+    """Whether this request is a GET or HEAD of a view marked :func:`keeps_page`."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    endpoints = current_app.extensions.get("kept_endpoints")
+    if endpoints is None:  # the route table is complete once requests are served
+        endpoints = current_app.extensions["kept_endpoints"] = kept_endpoints(current_app)
+    return request.endpoint in endpoints
 
 
 def kept_article(version: int | None) -> KeptArticle | None:
@@ -179,11 +207,116 @@ def _article_key() -> str | None:
 
 
 def _articles() -> PageCache:
-    cache = current_app.extensions.get("article_cache")
+    return _worker_cache("article_cache")
+
+
+def _worker_cache(name: str) -> PageCache:
+    cache = current_app.extensions.get(name)
     if cache is None:
-        cache = current_app.extensions["article_cache"] = PageCache(
+        cache = current_app.extensions[name] = PageCache(
             current_app.config["PAGE_CACHE_BYTES"] // 2, current_app.config["PAGE_CACHE_SECONDS"])
     return cache
+
+
+# --- the layout around a kept article -----------------------------------------------------
+
+# Rendered where the layout shows the reader's own bits, then cut out. Random per worker,
+# so no page (its title, say) can hold it and be cut in the wrong place.
+STAND_IN = f"wiki-reader-{secrets.token_hex(16)}-"
+READER_BITS = re.compile(re.escape(STAND_IN) + "(name|id|token)")
+
+
+class StandInReader:
+    """The reader as the layout sees them, their name and id replaced by stand-ins; the
+    rest (role, signed in or not) is theirs, so the layout shows what their role may do.
+    Their bits are put back HTML-escaped: the layout must show them only in HTML text and
+    attribute values (not, say, inside a script through ``tojson``)."""
+
+    username = STAND_IN + "name"
+    id = STAND_IN + "id"
+
+    def __init__(self, user) -> None:
+        self._user = user
+
+    def __getattr__(self, name: str):
+        return getattr(self._user, name)
+
+
+def csrf_token() -> str:
+    """The CSRF token forms carry (``csrf_token()`` in templates): the reader's own, or the
+    stand-in while a layout to keep is rendered."""
+    return g.get("csrf_stand_in") or reader_csrf_token()
+
+
+def reader_csrf_token() -> str:
+    """The CSRF token of this reader's session, as Flask-WTF makes it, but signed at most
+    once a minute per session and worker, not at every page: a token then lasts up to a
+    minute less than ``WTF_CSRF_TIME_LIMIT`` (an hour; a shorter limit, a shorter reuse)."""
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    limit = config.get("WTF_CSRF_TIME_LIMIT", 3600) or 3600  # None: tokens never expire
+    reused_for = min(CSRF_TOKEN_SIGNED_SECONDS, limit / 60)
+    kept = current_app.extensions.setdefault("csrf_tokens", {})
+    found = kept.get(session.get(field))
+    if found is not None and time.monotonic() - found[1] < reused_for:
+        return found[0]
+    token = generate_csrf()  # makes the session's secret token first, if it has none
+    if len(kept) >= CSRF_TOKENS_KEPT:
+        kept.clear()
+    kept[session[field]] = (token, time.monotonic())
+    return token
+
+
+@dataclass(frozen=True)
+class KeptLayout:
+    """The page view around one kept article, cut where the reader's own bits go: the
+    static parts and, between them, which bit ("name", "id" or "token")."""
+
+    version: int
+    article: KeptArticle  # the very one it was rendered around
+    parts: tuple[str, ...]
+    body: str  # the page with the stand-ins (what PageCache measures)
+    made: float = 0.0
+
+    def for_reader(self, user) -> str:
+        bits = {"name": escape(user.username), "id": str(user.id)}
+        if "token" in self.parts[1::2]:
+            bits["token"] = escape(reader_csrf_token())
+        parts = list(self.parts)
+        parts[1::2] = [bits[name] for name in self.parts[1::2]]
+        return "".join(parts)
+
+
+def page_around(article: KeptArticle) -> str:
+    """The page view of *article* for this reader: for a signed-in one, the layout this
+    worker rendered around it for their role, their name, id and CSRF token put in (each
+    escaped); rendered afresh when there are messages to show (once) or nothing is kept."""
+    key = _article_key()
+    if key is None or article.version is None or "_flashes" in session:
+        return render_template("pages/view.html", article=article)
+    layouts = _worker_cache("layout_cache")
+    layout = layouts.get(key, article.version)
+    if layout is None or layout.article is not article:
+        layout = _layout_around(article)
+        if layout is None:
+            return render_template("pages/view.html", article=article)
+        layouts.put(key, layout)
+    return layout.for_reader(current_user._get_current_object())
+
+
+def _layout_around(article: KeptArticle) -> KeptLayout | None:
+    """The layout around *article*, rendered for a stand-in of this reader and cut at the
+    stand-ins; None if one shows anywhere else (changed by a filter, say)."""
+    g.csrf_stand_in = STAND_IN + "token"
+    try:
+        page = render_template("pages/view.html", article=article,
+                               current_user=StandInReader(current_user._get_current_object()))
+    finally:
+        g.pop("csrf_stand_in")
+    parts = tuple(READER_BITS.split(page))
+    if any(STAND_IN in part for part in parts[::2]):
+        return None
+    return KeptLayout(article.version, article, parts, page)
 
 
 # --- the per-worker cache -----------------------------------------------------------------
