@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import selectinload
 
-from tests.helpers import PASSWORD, csrf_token, save_page, submit, textarea
+from tests.helpers import PASSWORD, csrf_token, save_page, sql_statements, submit, textarea
 from wiki.extensions import db
 from wiki.models import Page, Revision
 from wiki.services import pages
@@ -35,6 +35,22 @@ def test_create_from_new_page_action(editor, app):
     assert "<h1>Blueprints in Flask</h1>" in page
     assert "Text." in page
     assert 'href="/tags/flask">flask</a>' in page and 'href="/tags/structure">structure</a>' in page
+
+
+def test_a_first_page_view_asks_for_the_page_and_all_around_it_at_once(app, editor):
+    save_page(editor, "flask", "Flask", "A framework.", tags="web, python")
+    save_page(editor, "flask/views", "Flask/Views", "Functions of [[Flask]].")
+    save_page(editor, "flask/routing", "Flask/Routing", "Part of [[Flask]].")
+    save_page(editor, "flask/routing/rules", "Flask/Routing/Rules", "Two levels down.")
+    visitor = app.test_client(use_cookies=False)
+    with sql_statements(app) as seen:
+        html = visitor.get("/wiki/flask").get_data(as_text=True)
+    # BEGIN, the access rules, then one statement: the page, its revision and author, its
+    # backlink and card counts, its tags and its sub-pages.
+    assert len(seen) <= 3, seen
+    assert re.findall(r'<li><a href="/wiki/([^"]+)">', html) == ["flask/routing", "flask/views"]
+    assert "2 pages link here" in html and "by Editor" in html
+    assert 'href="/tags/python">python</a> <a class="tag" href="/tags/web">web</a>' in html
 
 
 def test_create_from_a_missing_page(editor, app):

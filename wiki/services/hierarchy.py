@@ -15,11 +15,11 @@ def children_query(page: Page, visible: Visibility = EVERYTHING):
     Sub-pages are the slugs between ``"flask/"`` and ``"flask0"`` (``"0"`` follows ``"/"``):
     a range the slug index answers, where ``LIKE 'flask/%'`` would scan every page.
     """
-    return _children_statement(visible).params(**_below(page.slug))
+    return children_statement(visible).params(**sub_page_range(page.slug))
 
 
 @lru_cache(maxsize=64)
-def _children_statement(visible: Visibility, limit: int | None = None):
+def children_statement(visible: Visibility, limit: int | None = None):
     """:func:`children_query` built once for readers who see what *visible* shows, the
     range a parameter (building a statement costs more than SQLite takes to answer it)."""
     return (
@@ -32,15 +32,16 @@ def _children_statement(visible: Visibility, limit: int | None = None):
     )
 
 
-def _below(slug: str) -> dict[str, str]:
-    below = slug + "/"
-    deeper = below.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%/%"
-    return {"below": below, "after": slug + "0", "deeper": deeper}
+def sub_page_range(slug: str) -> dict[str, str]:
+    """The parameters of :func:`children_statement` for the sub-pages of *slug*."""
+    prefix = slug + "/"
+    deeper = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%/%"
+    return {"below": prefix, "after": slug + "0", "deeper": deeper}
 
 
 def children(page: Page, limit: int, visible: Visibility = EVERYTHING) -> list[Page]:
     """The first *limit* sub-pages one level below *page* (that *visible* shows), A–Z."""
-    return list(db.session.scalars(_children_statement(visible, limit), _below(page.slug)))
+    return list(db.session.scalars(children_statement(visible, limit), sub_page_range(page.slug)))
 
 
 def breadcrumbs(slug: str, visible: Visibility = EVERYTHING) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from wiki.views import form_status
 from wiki.web import caching, security
 from wiki.web.access import require, shown, visible
 from wiki.web.arguments import whole_number
-from wiki.web.loaders import get_page_or_404, get_revision_or_404
+from wiki.web.loaders import abort_no_revision, get_page_or_404
 from wiki.web.pagination import requested_page, requested_position
 
 bp = Blueprint("pages", __name__)
@@ -55,10 +55,10 @@ def view(slug: str):
     version = caching.wiki_version()
     article = caching.kept_article(version)
     if article is None:
-        page = pages.get_page(slug)
-        if page is None or not shown(page):
+        seen = page_seen(slug)
+        if seen is None:
             return missing_page(slug)
-        article = render_article(page, version)
+        article = render_article(seen, version)
     response = caching.respond(caching.for_this_reader(article.validators),
                                lambda: render_template("pages/view.html", article=article))
     if article.diagram:  # on a 304 too: its headers count
@@ -66,26 +66,46 @@ def view(slug: str):
     return response
 
 
-def render_article(page: Page, version: int | None) -> caching.KeptArticle:
-    """*page* (the revision ``?rev=`` asks for) as the current user is shown it, kept for
-    the next reader of the same role.
+def page_seen(slug: str) -> reading.PageView | None:
+    """The page at *slug* as the current user is shown it, at the revision ``?rev=`` asks
+    for; None if there is no such page they may see. Rules decide by address: a page hidden
+    from the user is not even looked up.
 
-    :raises NotFound: no such revision. :raises Forbidden: an old revision, for a role that
-        may not read history.
+    :raises NotFound: the page has no such revision.
     """
-    revision = None
-    if "rev" in request.args:
-        revision = get_revision_or_404(page, whole_number(request.args["rev"]))
-        if revision.number != page.revision_number:
-            require(Action.READ_HISTORY, page)
-    context = dict(vars(reading.page_view(page, revision, visible())))  # its fields, by name
-    contents, text = contents_and_text(context["html"])
+    if not shown(slug):
+        return None
+    try:
+        return reading.page_view(slug, requested_revision(), visible())
+    except reading.NoSuchRevision as missing:
+        abort_no_revision(missing.page, missing.number)
+
+
+def requested_revision() -> int | None | reading.Current:
+    """The revision ``?rev=`` asks for: its number (None if it is no number), or the
+    current one if it asks for none."""
+    if "rev" not in request.args:
+        return reading.CURRENT
+    return whole_number(request.args["rev"])
+
+
+def render_article(view: reading.PageView, version: int | None) -> caching.KeptArticle:
+    """The page *view* as the current user is shown it, kept for the next reader of the
+    same role.
+
+    :raises Forbidden: an old revision, for a role that may not read history.
+    """
+    page, revision = view.page, view.revision
+    if revision.number != page.revision_number:
+        require(Action.READ_HISTORY, page.slug)
+    context = dict(vars(view))  # its fields, by name
+    contents, text = contents_and_text(view.html)
     # Jinja escaped everything in it as it rendered: it is HTML, to be shown as it is.
     html = Markup(render_template(  # noqa: S704
         "pages/article.html", **{**context, "html": text}, contents=contents))
     return caching.keep_article(caching.KeptArticle(
         version, caching.page_validators(**context), page.title, page.slug,
-        rendering.has_diagram(context["html"]), bool(contents), html))
+        rendering.has_diagram(view.html), bool(contents), html))
 
 
 def missing_page(slug: str):

@@ -29,8 +29,9 @@ from werkzeug.routing import MapAdapter
 from werkzeug.wsgi import get_path_info
 
 from wiki.extensions import db
-from wiki.models import Page, Revision, as_utc
+from wiki.models import as_utc
 from wiki.services import access
+from wiki.services.reading import Child, ShownPage, ShownRevision
 from wiki.web import timing
 
 TOKEN_BUCKET_SECONDS = 3600
@@ -62,8 +63,8 @@ class Validators:
         return cls(etag, last_modified) if etag and last_modified else None
 
 
-def page_validators(*, page: Page, revision: Revision, backlinks: int,
-                    breadcrumbs: Iterable[tuple[str, str]], children: Iterable[Page],
+def page_validators(*, page: ShownPage, revision: ShownRevision, backlinks: int,
+                    breadcrumbs: Iterable[tuple[str, str]], children: Iterable[Child],
                     html: str, cards: int = 0, tags: Iterable[str] = ()) -> Validators:
     """The validators of a page view showing *revision* of *page* (as *html*) with these
     surroundings, and the access rule that decides who may do what with it; the reader is
