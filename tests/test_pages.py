@@ -51,6 +51,11 @@ def test_a_first_page_view_asks_for_the_page_and_all_around_it_at_once(app, edit
     assert re.findall(r'<li><a href="/wiki/([^"]+)">', html) == ["flask/routing", "flask/views"]
     assert "2 pages link here" in html and "by Editor" in html
     assert 'href="/tags/python">python</a> <a class="tag" href="/tags/web">web</a>' in html
+    with sql_statements(app) as seen:
+        html = visitor.get("/wiki/flask/routing/rules").get_data(as_text=True)
+    assert len(seen) <= 3, seen  # its parents' titles too
+    assert re.findall(r'<li><a href="/wiki/([^"]+)">([^<]*)</a>', html)[:2] == [
+        ("flask", "Flask"), ("flask/routing", "Flask/Routing")]
 
 
 def test_create_from_a_missing_page(editor, app):

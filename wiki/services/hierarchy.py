@@ -44,16 +44,22 @@ def children(page: Page, limit: int, visible: Visibility = EVERYTHING) -> list[P
     return list(db.session.scalars(children_statement(visible, limit), sub_page_range(page.slug)))
 
 
-def breadcrumbs(slug: str, visible: Visibility = EVERYTHING) -> list[tuple[str, str]]:
-    """``(slug, title)`` of each parent of a sub-page, outermost first; missing parents (and
-    those *visible* hides) keep their last slug segment as title."""
+def parents(slug: str) -> list[str]:
+    """The slugs of the pages *slug* is under, outermost first (``a``, ``a/b`` for ``a/b/c``)."""
     parts = slug.split("/")[:-1]
-    parents = ["/".join(parts[: depth + 1]) for depth in range(len(parts))]
-    if not parents:
-        return []
-    rows = db.session.execute(
-        select(Page.slug, Page.title).where(Page.slug.in_(parents), Page.deleted.is_(False),
-                                            visible.slug_condition())
-    )
-    titles = {parent: title for parent, title in rows}
-    return [(parent, titles.get(parent, parent.rsplit("/", 1)[-1])) for parent in parents]
+    return ["/".join(parts[: depth + 1]) for depth in range(len(parts))]
+
+
+@lru_cache(maxsize=64)
+def parent_titles_statement(visible: Visibility):
+    """The live pages among the slugs ``parents`` (that *visible* shows): slug and title."""
+    return select(Page.slug, Page.title).where(
+        Page.slug.in_(bindparam("parents", expanding=True)), Page.deleted.is_(False),
+        visible.slug_condition())
+
+
+def breadcrumbs(parent_slugs: list[str], titles: dict[str, str]) -> list[tuple[str, str]]:
+    """``(slug, title)`` of each parent of a sub-page, outermost first, from the *titles* of
+    those found (:func:`parent_titles_statement`): a missing parent (or one the reader may not
+    see) keeps its last slug segment as title."""
+    return [(parent, titles.get(parent, parent.rsplit("/", 1)[-1])) for parent in parent_slugs]

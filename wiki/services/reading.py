@@ -93,9 +93,12 @@ def page_view(slug: str, number: int | None | Current = CURRENT,
 
     :raises NoSuchRevision: the page has no revision *number*.
     """
-    row = db.session.execute(
+    # On the session's connection, as Core: the ORM's handling of a statement (for objects
+    # this one does not load) would cost as much again as SQLite's answer.
+    parents = hierarchy.parents(slug)
+    row = db.session.connection().execute(
         page_view_statement(visible, number is not CURRENT),
-        {"slug": slug, "number": None if number is CURRENT else number,
+        {"slug": slug, "number": None if number is CURRENT else number, "parents": parents,
          **hierarchy.sub_page_range(slug)}).one_or_none()
     if row is None:
         return None
@@ -106,7 +109,7 @@ def page_view(slug: str, number: int | None | Current = CURRENT,
                              row.created_at, Author(row.username) if row.username else None)
     return PageView(
         page=page, revision=revision, backlinks=row.backlinks,
-        breadcrumbs=hierarchy.breadcrumbs(slug, visible),
+        breadcrumbs=hierarchy.breadcrumbs(parents, dict(row.parents or ())),
         children=sorted(Child(*pair) for pair in row.children or ()),
         html=links.as_seen(revision.html, visible), cards=row.cards,
         tags=tags.split_tag_names(row.tags),
@@ -133,14 +136,16 @@ def _json_pairs_on_postgresql(element, compiler, **kw):
 @lru_cache(maxsize=128)
 def page_view_statement(visible: Visibility, old_revision: bool):
     """The page at ``slug`` with its current revision (or revision ``number`` if
-    *old_revision*), its author, backlink and card counts, tags and first sub-pages, for
-    readers who see what *visible* shows: built once (building costs more than SQLite takes
-    to answer it). The sub-pages' range (``below``, ``after``, ``deeper``) is a parameter."""
+    *old_revision*), its author, backlink and card counts, tags, first sub-pages and the
+    titles of its ``parents`` (a list of slugs), for readers who see what *visible* shows:
+    built once (building costs more than SQLite takes to answer it). The sub-pages' range
+    (``below``, ``after``, ``deeper``) is a parameter too."""
     shown = aliased(Page, name="shown")
     revision = aliased(Revision, name="shown_revision")
     this_page = SimpleNamespace(id=shown.id, slug=shown.slug)
     sub_pages = (hierarchy.children_statement(visible, CHILDREN_SHOWN)
                  .with_only_columns(Page.slug, Page.title).subquery())
+    parents = hierarchy.parent_titles_statement(visible).subquery()
     which_revision = (and_(revision.page_id == shown.id, revision.number == bindparam("number"))
                       if old_revision else revision.id == shown.current_revision_id)
     return (
@@ -154,6 +159,8 @@ def page_view_statement(visible: Visibility, old_revision: bool):
             tags.tag_names_query(this_page).scalar_subquery().label("tags"),
             select(json_pairs(sub_pages.c.slug, sub_pages.c.title)).scalar_subquery()
             .label("children"),
+            select(json_pairs(parents.c.slug, parents.c.title)).scalar_subquery()
+            .label("parents"),
         )
         .select_from(shown)
         .outerjoin(revision, which_revision)
