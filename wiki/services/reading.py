@@ -19,8 +19,8 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from wiki.extensions import db
 from wiki.models import Page, Revision, User
-from wiki.services import cards, hierarchy, links, tags
-from wiki.services.access import EVERYTHING, Visibility
+from wiki.services import access, cards, hierarchy, links, tags
+from wiki.services.access import Visibility
 
 CHILDREN_SHOWN = 100
 
@@ -85,26 +85,30 @@ class NoSuchRevision(Exception):
 
 
 def page_view(slug: str, number: int | None | Current = CURRENT,
-              visible: Visibility = EVERYTHING) -> PageView | None:
+              rank: int = access.ADMIN_RANK) -> PageView | None:
     """The live page at *slug* as shown with its revision *number* (None: a number no
-    revision has) to a reader who sees what *visible* shows (other pages hidden from them
-    look missing); None if there is no such page. Whether the reader may see the page itself is the
-    caller's to check, by its address, before asking.
+    revision has) to a reader of role rank *rank*, by the access rules (other pages hidden
+    from them look missing); None if there is no such page or it is hidden from them.
+
+    One statement reads the page, all around it and the access rules; it is built with the
+    rules this worker read last, and run again in the rare request that reads others.
 
     :raises NoSuchRevision: the page has no revision *number*.
     """
-    # On the session's connection, as Core: the ORM's handling of a statement (for objects
-    # this one does not load) would cost as much again as SQLite's answer.
     parents = hierarchy.parents(slug)
-    row = db.session.connection().execute(
-        page_view_statement(visible, number is not CURRENT),
-        {"slug": slug, "number": None if number is CURRENT else number, "parents": parents,
-         **hierarchy.sub_page_range(slug)}).one_or_none()
-    if row is None:
+    parameters = {"slug": slug, "number": None if number is CURRENT else number,
+                  "parents": parents, **hierarchy.sub_page_range(slug)}
+    rules = access.rules_to_check()
+    row = _page_row(Visibility(rules, rank), number is not CURRENT, parameters)
+    if row is not None and (read := access.keep_rules_read(_rules_in(row))) != rules:
+        rules = read
+        row = _page_row(Visibility(rules, rank), number is not CURRENT, parameters)
+    visible = Visibility(rules, rank)
+    if row is None or not visible.shows(slug):
         return None
     page = ShownPage(row.id, slug, row.title, row.revision_number, row.updated_at)
     if row.revision_id is None:
-        raise NoSuchRevision(page, number)
+        raise NoSuchRevision(page, number if isinstance(number, int) else None)
     revision = ShownRevision(row.revision_id, row.number, row.revision_title, row.html,
                              row.created_at, Author(row.username) if row.username else None)
     return PageView(
@@ -116,28 +120,40 @@ def page_view(slug: str, number: int | None | Current = CURRENT,
     )
 
 
-class json_pairs(FunctionElement):  # noqa: N801 (an SQL function, named as one)
-    """SQL aggregate: the rows' two values as a JSON array of ``[a, b]`` pairs."""
+def _page_row(visible: Visibility, old_revision: bool, parameters: dict):
+    # On the session's connection, as Core: the ORM's handling of a statement (for objects
+    # this one does not load) would cost as much again as SQLite's answer.
+    return db.session.connection().execute(
+        page_view_statement(visible, old_revision), parameters).one_or_none()
+
+
+def _rules_in(row) -> access.Rules:
+    return access.Rules.of(access.Rule(*values) for values in row.rules or ())
+
+
+class json_rows(FunctionElement):  # noqa: N801 (an SQL function, named as one)
+    """SQL aggregate: the rows' values as a JSON array of arrays (``[[a, b], ...]``)."""
 
     type = JSON()
     inherit_cache = True
 
 
-@compiles(json_pairs, "sqlite")
-def _json_pairs_on_sqlite(element, compiler, **kw):
+@compiles(json_rows, "sqlite")
+def _json_rows_on_sqlite(element, compiler, **kw):
     return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
 
 
-@compiles(json_pairs, "postgresql")
-def _json_pairs_on_postgresql(element, compiler, **kw):
+@compiles(json_rows, "postgresql")
+def _json_rows_on_postgresql(element, compiler, **kw):
     return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
 
 
 @lru_cache(maxsize=128)
 def page_view_statement(visible: Visibility, old_revision: bool):
     """The page at ``slug`` with its current revision (or revision ``number`` if
-    *old_revision*), its author, backlink and card counts, tags, first sub-pages and the
-    titles of its ``parents`` (a list of slugs), for readers who see what *visible* shows:
+    *old_revision*), its author, backlink and card counts, tags, first sub-pages, the
+    titles of its ``parents`` (a list of slugs) and the access rules (to check those
+    *visible* was made with), for readers who see what *visible* shows:
     built once (building costs more than SQLite takes to answer it). The sub-pages' range
     (``below``, ``after``, ``deeper``) is a parameter too."""
     shown = aliased(Page, name="shown")
@@ -146,6 +162,7 @@ def page_view_statement(visible: Visibility, old_revision: bool):
     sub_pages = (hierarchy.children_statement(visible, CHILDREN_SHOWN)
                  .with_only_columns(Page.slug, Page.title).subquery())
     parents = hierarchy.parent_titles_statement(visible).subquery()
+    rules = access.STORED_RULES.subquery()
     which_revision = (and_(revision.page_id == shown.id, revision.number == bindparam("number"))
                       if old_revision else revision.id == shown.current_revision_id)
     return (
@@ -157,10 +174,11 @@ def page_view_statement(visible: Visibility, old_revision: bool):
             links.backlink_count_query(this_page, visible).scalar_subquery().label("backlinks"),
             cards.count_on_page_query(this_page).scalar_subquery().label("cards"),
             tags.tag_names_query(this_page).scalar_subquery().label("tags"),
-            select(json_pairs(sub_pages.c.slug, sub_pages.c.title)).scalar_subquery()
+            select(json_rows(sub_pages.c.slug, sub_pages.c.title)).scalar_subquery()
             .label("children"),
-            select(json_pairs(parents.c.slug, parents.c.title)).scalar_subquery()
+            select(json_rows(parents.c.slug, parents.c.title)).scalar_subquery()
             .label("parents"),
+            select(json_rows(*rules.c)).scalar_subquery().label("rules"),
         )
         .select_from(shown)
         .outerjoin(revision, which_revision)

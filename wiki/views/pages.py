@@ -8,13 +8,13 @@ from markupsafe import Markup
 
 from wiki.forms import ConfirmForm, PageForm, RenameForm, SectionForm, checks_its_own_csrf_token
 from wiki.models import Page, Revision
-from wiki.permissions import Action, can
+from wiki.permissions import Action, can, rank
 from wiki.services import diffing, links, page_templates, pages, reading, rendering, sections
 from wiki.services.contents import contents_and_text
 from wiki.services.slugs import slugify
 from wiki.views import form_status
 from wiki.web import caching, security
-from wiki.web.access import require, shown, visible
+from wiki.web.access import reader, require, shown, visible
 from wiki.web.arguments import whole_number
 from wiki.web.loaders import abort_no_revision, get_page_or_404
 from wiki.web.pagination import requested_page, requested_position
@@ -55,10 +55,10 @@ def view(slug: str):
     version = caching.wiki_version()
     article = caching.kept_article(version)
     if article is None:
-        seen = page_seen(slug)
-        if seen is None:
+        page = page_seen(slug)
+        if page is None:
             return missing_page(slug)
-        article = render_article(seen, version)
+        article = render_article(page, version)
     response = caching.respond(caching.for_this_reader(article.validators),
                                lambda: render_template("pages/view.html", article=article))
     if article.diagram:  # on a 304 too: its headers count
@@ -68,15 +68,12 @@ def view(slug: str):
 
 def page_seen(slug: str) -> reading.PageView | None:
     """The page at *slug* as the current user is shown it, at the revision ``?rev=`` asks
-    for; None if there is no such page they may see. Rules decide by address: a page hidden
-    from the user is not even looked up.
+    for; None if there is no such page they may see.
 
     :raises NotFound: the page has no such revision.
     """
-    if not shown(slug):
-        return None
     try:
-        return reading.page_view(slug, requested_revision(), visible())
+        return reading.page_view(slug, requested_revision(), rank(reader()))
     except reading.NoSuchRevision as missing:
         abort_no_revision(missing.page, missing.number)
 
