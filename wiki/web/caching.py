@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache, cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from flask import Flask, Response, current_app, make_response, request, session
 from flask_login import current_user
@@ -31,8 +31,10 @@ from werkzeug.wsgi import get_path_info
 from wiki.extensions import db
 from wiki.models import as_utc
 from wiki.services import access
-from wiki.services.reading import Child, ShownPage, ShownRevision
 from wiki.web import timing
+
+if TYPE_CHECKING:  # the page view's parts, for the validators' signature
+    from wiki.services.reading import Child, ShownPage, ShownRevision
 
 TOKEN_BUCKET_SECONDS = 3600
 WIKI_VERSION_SQL = "SELECT version FROM wiki_state WHERE id = 1"
