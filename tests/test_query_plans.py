@@ -74,13 +74,12 @@ def hot_queries(page: Page) -> dict[str, tuple[object, bool]]:
     return {
         "page by slug": (pages.live_page_query("flask"), False),
         "page view: the page and all around it": (
-            reading.page_view_statement(access.EVERYTHING, False).params(
-                slug="flask/routing/rules", parents=["flask", "flask/routing"],
+            reading.page_view_statement(access.EVERYTHING, False, 2).params(
+                slug="flask/routing/rules", parent_0="flask", parent_1="flask/routing",
                 **hierarchy.sub_page_range("flask/routing/rules")), False),
         "page view: an old revision and all around it": (
             reading.page_view_statement(access.EVERYTHING, True).params(
-                slug="flask", number=2, parents=[], **hierarchy.sub_page_range("flask")),
-            False),
+                slug="flask", number=2, **hierarchy.sub_page_range("flask")), False),
         "page view: backlink count": (links.backlink_count_query(page), False),
         "page view: sub-pages": (hierarchy.children_query(page).limit(reading.CHILDREN_SHOWN),
                                  False),

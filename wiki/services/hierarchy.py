@@ -51,11 +51,22 @@ def parents(slug: str) -> list[str]:
 
 
 @lru_cache(maxsize=64)
-def parent_titles_statement(visible: Visibility):
-    """The live pages among the slugs ``parents`` (that *visible* shows): slug and title."""
+def parent_titles_statement(visible: Visibility, depth: int):
+    """Slug and title of the live pages (that *visible* shows) among the *depth* slugs
+    ``parent_0``, ``parent_1``…: one parameter each, as an expanding list would have the
+    statement's text rewritten at every run."""
     return select(Page.slug, Page.title).where(
-        Page.slug.in_(bindparam("parents", expanding=True)), Page.deleted.is_(False),
-        visible.slug_condition())
+        Page.slug.in_([bindparam(name, type_=Page.slug.type) for name in parent_parameters(depth)]),
+        Page.deleted.is_(False), visible.slug_condition())
+
+
+def parent_parameters(depth: int) -> list[str]:
+    return [f"parent_{number}" for number in range(depth)]
+
+
+def parent_values(parent_slugs: list[str]) -> dict[str, str]:
+    """The parameters of :func:`parent_titles_statement` for *parent_slugs*."""
+    return {f"parent_{number}": slug for number, slug in enumerate(parent_slugs)}
 
 
 def breadcrumbs(parent_slugs: list[str], titles: dict[str, str]) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import lru_cache
 from types import SimpleNamespace
 
-from sqlalchemy import JSON, and_, bindparam, select
+from sqlalchemy import JSON, and_, bindparam, null, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
@@ -97,12 +97,14 @@ def page_view(slug: str, number: int | None | Current = CURRENT,
     """
     parents = hierarchy.parents(slug)
     parameters = {"slug": slug, "number": None if number is CURRENT else number,
-                  "parents": parents, **hierarchy.sub_page_range(slug)}
+                  **hierarchy.parent_values(parents),
+                  **hierarchy.sub_page_range(slug)}
+    form = (number is not CURRENT, len(parents))
     rules = access.rules_to_check()
-    row = _page_row(Visibility(rules, rank), number is not CURRENT, parameters)
+    row = _page_row(Visibility(rules, rank), form, parameters)
     if row is not None and (read := access.keep_rules_read(_rules_in(row))) != rules:
         rules = read
-        row = _page_row(Visibility(rules, rank), number is not CURRENT, parameters)
+        row = _page_row(Visibility(rules, rank), form, parameters)
     visible = Visibility(rules, rank)
     if row is None or not visible.shows(slug):
         return None
@@ -120,11 +122,11 @@ def page_view(slug: str, number: int | None | Current = CURRENT,
     )
 
 
-def _page_row(visible: Visibility, old_revision: bool, parameters: dict):
+def _page_row(visible: Visibility, form: tuple[bool, int], parameters: dict):
     # On the session's connection, as Core: the ORM's handling of a statement (for objects
     # this one does not load) would cost as much again as SQLite's answer.
     return db.session.connection().execute(
-        page_view_statement(visible, old_revision), parameters).one_or_none()
+        page_view_statement(visible, *form), parameters).one_or_none()
 
 
 def _rules_in(row) -> access.Rules:
@@ -149,19 +151,19 @@ def _json_rows_on_postgresql(element, compiler, **kw):
 
 
 @lru_cache(maxsize=128)
-def page_view_statement(visible: Visibility, old_revision: bool):
+def page_view_statement(visible: Visibility, old_revision: bool, depth: int = 0):
     """The page at ``slug`` with its current revision (or revision ``number`` if
     *old_revision*), its author, backlink and card counts, tags, first sub-pages, the
-    titles of its ``parents`` (a list of slugs) and the access rules (to check those
-    *visible* was made with), for readers who see what *visible* shows:
-    built once (building costs more than SQLite takes to answer it). The sub-pages' range
+    titles of its *depth* parents (``parent_0``… outermost first) and the access rules (to
+    check those *visible* was made with), for readers who see what *visible* shows: built
+    once (building costs more than SQLite takes to answer it). The sub-pages' range
     (``below``, ``after``, ``deeper``) is a parameter too."""
     shown = aliased(Page, name="shown")
     revision = aliased(Revision, name="shown_revision")
     this_page = SimpleNamespace(id=shown.id, slug=shown.slug)
     sub_pages = (hierarchy.children_statement(visible, CHILDREN_SHOWN)
                  .with_only_columns(Page.slug, Page.title).subquery())
-    parents = hierarchy.parent_titles_statement(visible).subquery()
+    parents = hierarchy.parent_titles_statement(visible, depth).subquery()
     rules = access.STORED_RULES.subquery()
     which_revision = (and_(revision.page_id == shown.id, revision.number == bindparam("number"))
                       if old_revision else revision.id == shown.current_revision_id)
@@ -176,8 +178,8 @@ def page_view_statement(visible: Visibility, old_revision: bool):
             tags.tag_names_query(this_page).scalar_subquery().label("tags"),
             select(json_rows(sub_pages.c.slug, sub_pages.c.title)).scalar_subquery()
             .label("children"),
-            select(json_rows(parents.c.slug, parents.c.title)).scalar_subquery()
-            .label("parents"),
+            (select(json_rows(parents.c.slug, parents.c.title)).scalar_subquery()
+             if depth else null()).label("parents"),
             select(json_rows(*rules.c)).scalar_subquery().label("rules"),
         )
         .select_from(shown)
