@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import selectinload
 
-from tests.helpers import PASSWORD, csrf_token, save_page, submit, textarea
+from tests.helpers import PASSWORD, csrf_token, save_page, sql_statements, submit, textarea
 from wiki.extensions import db
 from wiki.models import Page, Revision
 from wiki.services import pages
@@ -35,6 +35,46 @@ def test_create_from_new_page_action(editor, app):
     assert "<h1>Blueprints in Flask</h1>" in page
     assert "Text." in page
     assert 'href="/tags/flask">flask</a>' in page and 'href="/tags/structure">structure</a>' in page
+
+
+def test_a_first_page_view_asks_for_the_page_and_all_around_it_at_once(app, editor):
+    save_page(editor, "flask", "Flask", "A framework.", tags="web, python")
+    save_page(editor, "flask/views", "Flask/Views", "Functions of [[Flask]].")
+    save_page(editor, "flask/routing", "Flask/Routing", "Part of [[Flask]].")
+    save_page(editor, "flask/routing/rules", "Flask/Routing/Rules", "Two levels down.")
+    visitor = app.test_client(use_cookies=False)
+    with sql_statements(app) as seen:
+        html = visitor.get("/wiki/flask").get_data(as_text=True)
+    # BEGIN, then one statement: the page, its revision and author, its backlink and card
+    # counts, its tags, its sub-pages and the access rules.
+    assert len(seen) <= 2, seen
+    assert re.findall(r'<li><a href="/wiki/([^"]+)">', html) == ["flask/routing", "flask/views"]
+    assert "2 pages link here" in html and "by Editor" in html
+    assert 'href="/tags/python">python</a> <a class="tag" href="/tags/web">web</a>' in html
+    with sql_statements(app) as seen:
+        html = visitor.get("/wiki/flask/routing/rules").get_data(as_text=True)
+    assert len(seen) <= 2, seen  # its parents' titles too
+    assert re.findall(r'<li><a href="/wiki/([^"]+)">([^<]*)</a>', html)[:2] == [
+        ("flask", "Flask"), ("flask/routing", "Flask/Routing")]
+
+
+def test_a_first_page_view_reads_the_access_rules_as_they_are_now(app, users, editor):
+    """The page's statement is built with the rules the worker read last; the rules it
+    reads with the page decide, and when they differ it is run again with them."""
+    save_page(editor, "plans", "Plans", "Secret [[Ideas]].")
+    save_page(editor, "ideas", "Ideas", "Back to [[Plans]].")
+    visitor = app.test_client(use_cookies=False)
+    assert visitor.get("/wiki/ideas").status_code == 200  # the worker reads: no rules
+    admin = app.test_client()
+    submit(admin, "/login", {"username": "admin", "password": PASSWORD})
+    submit(admin, "/admin/access", {"pattern": "plans", "read_role": "reader",
+                                    "edit_role": "editor"})
+    with sql_statements(app) as seen:
+        hidden = visitor.get("/wiki/plans")
+        ideas = visitor.get("/wiki/ideas").get_data(as_text=True)
+    assert hidden.status_code == 404 and "Secret" not in hidden.get_data(as_text=True)
+    assert "0 pages link here" in ideas and "wikilink-missing" in ideas
+    assert len([statement for statement in seen if "access_rule" in statement]) <= 3, seen
 
 
 def test_create_from_a_missing_page(editor, app):

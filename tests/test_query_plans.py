@@ -73,6 +73,13 @@ def hot_queries(page: Page) -> dict[str, tuple[object, bool]]:
     """name → (statement as the view runs it, whether it may walk an index in order)."""
     return {
         "page by slug": (pages.live_page_query("flask"), False),
+        "page view: the page and all around it": (
+            reading.page_view_statement(access.EVERYTHING, False, 2).params(
+                slug="flask/routing/rules", parent_0="flask", parent_1="flask/routing",
+                **hierarchy.sub_page_range("flask/routing/rules")), False),
+        "page view: an old revision and all around it": (
+            reading.page_view_statement(access.EVERYTHING, True).params(
+                slug="flask", number=2, **hierarchy.sub_page_range("flask")), False),
         "page view: backlink count": (links.backlink_count_query(page), False),
         "page view: sub-pages": (hierarchy.children_query(page).limit(reading.CHILDREN_SHOWN),
                                  False),
@@ -110,7 +117,9 @@ def further(statement, ordering, key):
 
 
 HOT_QUERIES = [
-    "page by slug", "page view: backlink count", "page view: sub-pages", "history of a page",
+    "page by slug", "page view: the page and all around it",
+    "page view: an old revision and all around it", "page view: backlink count",
+    "page view: sub-pages", "history of a page",
     "recent changes", "recent changes, minor hidden", "recent changes by one user",
     "page list", "backlinks", "tag pages", "quick-jump titles", "quick-jump titles, two words",
     "quick-jump titles, inside a word", "quick-jump titles, two letters",

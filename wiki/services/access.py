@@ -177,7 +177,9 @@ STORED_RULES = select(AccessRule.pattern, AccessRule.read_role, AccessRule.edit_
 
 
 def load_rules(session: Session) -> Rules:
-    return Rules.of(Rule(*row) for row in session.execute(STORED_RULES))
+    # As Core on the session's connection: every request asks, and the ORM's handling of a
+    # statement that loads no objects costs more than the query.
+    return Rules.of(Rule(*row) for row in session.connection().execute(STORED_RULES))
 
 
 def current_rules() -> Rules:
@@ -186,8 +188,26 @@ def current_rules() -> Rules:
     the rules as they are (one query on a table of a few rows); see docs/architecture.md."""
     info = db.session.info
     if _SESSION_KEY not in info:
-        info[_SESSION_KEY] = load_rules(db.session)
+        keep_rules_read(load_rules(db.session))
     return info[_SESSION_KEY]
+
+
+_rules_last_read = Rules()  # by this worker, in any request
+
+
+def rules_to_check() -> Rules:
+    """The rules for a statement that reads the rules as well (a page view's, see
+    ``reading.page_view``): those this request read already, else those this worker read
+    last, which the statement's answer then confirms (or not: it is run again)."""
+    return db.session.info.get(_SESSION_KEY, _rules_last_read)
+
+
+def keep_rules_read(rules: Rules) -> Rules:
+    """Keep *rules*, read from the database in this request, as its rules (unless it had
+    read them already: a request holds to the rules it first read)."""
+    global _rules_last_read
+    _rules_last_read = rules
+    return db.session.info.setdefault(_SESSION_KEY, rules)
 
 
 def visibility(rank: int) -> Visibility:

@@ -8,15 +8,15 @@ from markupsafe import Markup
 
 from wiki.forms import ConfirmForm, PageForm, RenameForm, SectionForm, checks_its_own_csrf_token
 from wiki.models import Page, Revision
-from wiki.permissions import Action, can
+from wiki.permissions import Action, can, rank
 from wiki.services import diffing, links, page_templates, pages, reading, rendering, sections
 from wiki.services.contents import contents_and_text
 from wiki.services.slugs import slugify
 from wiki.views import form_status
 from wiki.web import caching, security
-from wiki.web.access import require, shown, visible
+from wiki.web.access import reader, require, shown, visible
 from wiki.web.arguments import whole_number
-from wiki.web.loaders import get_page_or_404, get_revision_or_404
+from wiki.web.loaders import abort_no_revision, get_page_or_404
 from wiki.web.pagination import requested_page, requested_position
 
 bp = Blueprint("pages", __name__)
@@ -55,8 +55,8 @@ def view(slug: str):
     version = caching.wiki_version()
     article = caching.kept_article(version)
     if article is None:
-        page = pages.get_page(slug)
-        if page is None or not shown(page):
+        page = page_seen(slug)
+        if page is None:
             return missing_page(slug)
         article = render_article(page, version)
     response = caching.respond(caching.for_this_reader(article.validators),
@@ -66,26 +66,43 @@ def view(slug: str):
     return response
 
 
-def render_article(page: Page, version: int | None) -> caching.KeptArticle:
-    """*page* (the revision ``?rev=`` asks for) as the current user is shown it, kept for
-    the next reader of the same role.
+def page_seen(slug: str) -> reading.PageView | None:
+    """The page at *slug* as the current user is shown it, at the revision ``?rev=`` asks
+    for; None if there is no such page they may see.
 
-    :raises NotFound: no such revision. :raises Forbidden: an old revision, for a role that
-        may not read history.
+    :raises NotFound: the page has no such revision.
     """
-    revision = None
-    if "rev" in request.args:
-        revision = get_revision_or_404(page, whole_number(request.args["rev"]))
-        if revision.number != page.revision_number:
-            require(Action.READ_HISTORY, page)
-    context = dict(vars(reading.page_view(page, revision, visible())))  # its fields, by name
-    contents, text = contents_and_text(context["html"])
+    try:
+        return reading.page_view(slug, requested_revision(), rank(reader()))
+    except reading.NoSuchRevision as missing:
+        abort_no_revision(missing.page, missing.number)
+
+
+def requested_revision() -> int | None | reading.Current:
+    """The revision ``?rev=`` asks for: its number (None if it is no number), or the
+    current one if it asks for none."""
+    if "rev" not in request.args:
+        return reading.CURRENT
+    return whole_number(request.args["rev"])
+
+
+def render_article(view: reading.PageView, version: int | None) -> caching.KeptArticle:
+    """The page *view* as the current user is shown it, kept for the next reader of the
+    same role.
+
+    :raises Forbidden: an old revision, for a role that may not read history.
+    """
+    page, revision = view.page, view.revision
+    if revision.number != page.revision_number:
+        require(Action.READ_HISTORY, page.slug)
+    context = dict(vars(view))  # its fields, by name
+    contents, text = contents_and_text(view.html)
     # Jinja escaped everything in it as it rendered: it is HTML, to be shown as it is.
     html = Markup(render_template(  # noqa: S704
         "pages/article.html", **{**context, "html": text}, contents=contents))
     return caching.keep_article(caching.KeptArticle(
         version, caching.page_validators(**context), page.title, page.slug,
-        rendering.has_diagram(context["html"]), bool(contents), html))
+        rendering.has_diagram(view.html), bool(contents), html))
 
 
 def missing_page(slug: str):

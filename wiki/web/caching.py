@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache, cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from flask import Flask, Response, current_app, g, make_response, render_template, request, session
 from flask_login import current_user
@@ -36,9 +36,12 @@ from werkzeug.routing import MapAdapter
 from werkzeug.wsgi import get_path_info
 
 from wiki.extensions import db
-from wiki.models import Page, Revision, as_utc
+from wiki.models import as_utc
 from wiki.services import access
 from wiki.web import timing
+
+if TYPE_CHECKING:  # the page view's parts, for the validators' signature
+    from wiki.services.reading import Child, ShownPage, ShownRevision
 
 TOKEN_BUCKET_SECONDS = 3600
 CSRF_TOKEN_SIGNED_SECONDS = 60  # how long one signed CSRF token is reused (see reader_csrf_token)
@@ -71,8 +74,8 @@ class Validators:
         return cls(etag, last_modified) if etag and last_modified else None
 
 
-def page_validators(*, page: Page, revision: Revision, backlinks: int,
-                    breadcrumbs: Iterable[tuple[str, str]], children: Iterable[Page],
+def page_validators(*, page: ShownPage, revision: ShownRevision, backlinks: int,
+                    breadcrumbs: Iterable[tuple[str, str]], children: Iterable[Child],
                     html: str, cards: int = 0, tags: Iterable[str] = ()) -> Validators:
     """The validators of a page view showing *revision* of *page* (as *html*) with these
     surroundings, and the access rule that decides who may do what with it; the reader is

@@ -1,11 +1,14 @@
 """Load what a URL names or answer 404: the views' one way to find a page or a revision."""
 
+from typing import NoReturn
+
 from flask import abort
 from flask_login import current_user
 
 from wiki.models import Card, Page, Revision, User
 from wiki.permissions import Action, can
 from wiki.services import accounts, cards, pages
+from wiki.services.reading import ShownPage
 from wiki.web.access import require
 from wiki.web.arguments import DATABASE_INT_MAX
 
@@ -55,9 +58,14 @@ def get_revision_or_404(page: Page, number: int | None) -> Revision:
     """
     revision = pages.get_revision(page, number) if number is not None else None
     if revision is None:
-        abort(404, f"“{page.title}” has no revision {number if number is not None else ''}. "
-                   f"It has revisions 1 to {page.revision_number}.")
+        abort_no_revision(page, number)
     return revision
+
+
+def abort_no_revision(page: Page | ShownPage, number: int | None) -> NoReturn:
+    """:raises NotFound: with a message naming the revisions *page* does have."""
+    abort(404, f"“{page.title}” has no revision {number if number is not None else ''}. "
+               f"It has revisions 1 to {page.revision_number}.")
 
 
 def get_user_or_404(user_id: int) -> User:
