@@ -997,17 +997,20 @@ def measure_page_views(run: WikiRun, bases: list[str], manifest: generate.Manife
     if first_views:
         first = [f"{path}?v={number}" for number in range(20) for path in views]
         run.measurements.append(measure(bases, "page view, first time", first, plan))
-    run.measurements.append(signed_in_view(bases, manifest, plan))
+    run.measurements.append(signed_in_view(bases, manifest, plan, warmup))
 
 
-def signed_in_view(base: str | list[str], manifest: generate.Manifest, plan: Plan
-                   ) -> Measurement:
-    """Page views by a signed-in editor (on several hosts: the same session on each)."""
+def signed_in_view(base: str | list[str], manifest: generate.Manifest, plan: Plan,
+                   warmup: float) -> Measurement:
+    """Page views by a signed-in editor (on several hosts: the same session on each),
+    warmed up as long as the anonymous ones: each worker keeps the articles (and their
+    layout) per role, as a server up for a while has them."""
     browser = Browser(base if isinstance(base, str) else base[0])
     browser.login(manifest.user, manifest.password)
     cookies = browser.cookie_header()
     browser.close()
-    return measure(base, "page view, signed in", page_views(manifest), plan, cookies)
+    return measure(base, "page view, signed in", page_views(manifest), plan, cookies,
+                   warmup=warmup)
 
 
 # --- importing ----------------------------------------------------------------------------
@@ -1289,7 +1292,9 @@ def markdown(report: Report) -> str:
         "cookies, measured warm: each worker keeps the page views it sent anonymous readers "
         "(`wiki/web/caching.py`) and the warm-up lets it see most of the sample, as on a server "
         "up for a while. *Page view, first time* asks for pages no worker has kept (rendered "
-        "each time), *signed in* for pages never kept. Saves go one after another through "
+        "each time); *signed in* by an editor's session, warmed up the same way (each worker "
+        "keeps the article and its layout per role, and puts in the reader's own name and "
+        "CSRF token). Saves go one after another through "
         "the edit form. *Recent changes, page N* is the list's page N (1,000, or its last), "
         "reached by following its \"Older\" links. `queries`: statements per request, from "
         "`Server-Timing` (BEGIN included). Endpoints under 100 req/s get a latency run three "
@@ -1388,7 +1393,8 @@ def review_rows(database: str, size: int, plan: Plan) -> list[str]:
     print(f"Review cards on {DATABASES[database]}, {size:,} pages", file=sys.stderr)
     with bench_wiki(database, size) as wiki, Server(
             "wsgi:app", RUN_DIR / f"wiki-{size}-reviews-{database}.log", wiki.env) as server:
-        baseline = signed_in_view(server.base, wiki.manifest, plan)  # how busy the machine is
+        baseline = signed_in_view(server.base, wiki.manifest, plan,
+                                  plan.page_warmup_seconds)  # how busy the machine is
         measurements = measure_reviews(server.base, wiki.database_url, wiki.manifest, plan)
         statement = due_query_statement(wiki.database_url, wiki.manifest)
     lines = [
