@@ -729,6 +729,8 @@
     }
 
     function show(found) {
+      // A later answer (typing went on) keeps the option the reader has arrowed to.
+      const chosen = active >= 0 && matches[active] ? matches[active].url : null;
       matches = found;
       list.replaceChildren(...found.map((match, index) => {
         const option = element('li', { id: `site-search-title-${index}`, role: 'option',
@@ -742,6 +744,8 @@
       status.textContent = count ? `${count} page${count === 1 ? '' : 's'} match.` : '';
       list.hidden = count === 0;
       input.setAttribute('aria-expanded', String(count > 0));
+      const kept = chosen ? found.findIndex((match) => match.url === chosen) : -1;
+      if (kept >= 0) setActive(kept);
     }
 
     async function lookUp() {
