@@ -10,9 +10,7 @@ with each reader's own bits put in. Why each choice: docs/architecture.md, "Page
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import re
 import secrets
 import threading
@@ -29,16 +27,15 @@ from flask import Flask, Response, current_app, g, make_response, render_templat
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import Engine, event
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date, is_resource_modified, parse_date, quote_etag, unquote_etag
 from werkzeug.routing import MapAdapter
 from werkzeug.wsgi import get_path_info
 
-from wiki.extensions import db
 from wiki.models import as_utc
 from wiki.services import access
 from wiki.web import timing
+from wiki.web.counter import change_counter
 
 if TYPE_CHECKING:  # the page view's parts, for the validators' signature
     from wiki.services.reading import Child, ShownPage, ShownRevision
@@ -46,7 +43,6 @@ if TYPE_CHECKING:  # the page view's parts, for the validators' signature
 TOKEN_BUCKET_SECONDS = 3600
 CSRF_TOKEN_SIGNED_SECONDS = 60  # how long one signed CSRF token is reused (see reader_csrf_token)
 CSRF_TOKENS_KEPT = 10_000  # sessions' tokens kept per worker
-WIKI_VERSION_SQL = "SELECT version FROM wiki_state WHERE id = 1"
 View = TypeVar("View", bound=Callable)
 
 
@@ -418,98 +414,6 @@ class PageCacheMiddleware:
                             if name.lower() not in UNKEPT_HEADERS)
             self.cache.put(key, CachedPage(version, validators, headers, content))
         return [content]
-
-
-def change_counter(app: Flask) -> ChangeCounter:
-    """The reader of *app*'s change counter (one per app, made on first use)."""
-    counter = app.extensions.get("change_counter")
-    if counter is None:
-        with app.app_context():
-            counter = app.extensions["change_counter"] = ChangeCounter(db.engine)
-    return counter
-
-
-class ChangeCounter:
-    """Reads the wiki's change counter: one primary-key lookup, outside any transaction, on
-    every anonymous page view (and signed-in one), so that a save on another host is seen
-    at once. Read before the page's queries, it can only be older than what they see: a
-    page is at worst kept under an older version than it shows. None if it cannot be read
-    (a cache must never fail a request: Flask will report the problem).
-
-    On PostgreSQL each process reads it on a connection of its own, kept open in
-    autocommit: one round trip, where a pooled connection costs the pool's checkout and
-    return and, around the statement, a BEGIN and a ROLLBACK (three round trips). A
-    connection found cut (the server restarted, the backend was ended) is opened again at
-    once, after the pool is emptied: its connections were most likely cut as well, and
-    the request about to use one would fail. SQLite reads in the process, never begins a
-    transaction for it, and so uses the pool.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.own_connection = engine.dialect.name == "postgresql"
-        self._connection = None  # psycopg's, taken from the pool and detached
-        self._owner_pid = 0  # the process that opened it: a forked child opens its own
-        self._lock = threading.RLock()  # `flask run` serves requests in threads
-        if self.own_connection:
-            event.listen(engine, "engine_disposed", self._on_dispose)
-
-    def read(self) -> int | None:
-        if not self.own_connection:
-            return _read_pooled(self.engine)
-        with self._lock:
-            try:
-                return self._read_own()
-            except Exception:
-                if not self._cut():
-                    return None  # the database answered (no such table?), or none did
-            self._forget()
-            self.engine.dispose()  # the pool's connections were likely cut as well
-            try:
-                return self._read_own()
-            except Exception:
-                return None
-
-    def _read_own(self) -> int | None:
-        if self._connection is None or self._owner_pid != os.getpid():
-            pooled = self.engine.raw_connection()  # with the engine's connect events
-            connection = pooled.driver_connection
-            pooled.detach()  # ours now: the pool neither lends it nor resets it
-            connection.autocommit = True
-            self._connection, self._owner_pid = connection, os.getpid()
-        row = self._connection.execute(WIKI_VERSION_SQL).fetchone()
-        return row[0] if row else None
-
-    def _cut(self) -> bool:
-        """Whether the connection was open, and is no longer usable."""
-        return self._connection is not None and self._connection.closed
-
-    def _forget(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None and self._owner_pid == os.getpid():
-            with contextlib.suppress(Exception):  # cut already: nothing left to close
-                connection.close()
-
-    def _on_dispose(self, _engine: Engine) -> None:
-        with self._lock:
-            self._forget()
-
-
-def _read_pooled(engine: Engine) -> int | None:
-    """The change counter, on a pooled connection (SQLite's driver begins no transaction
-    for a SELECT, and rolling back none is free)."""
-    try:
-        connection = engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            cursor.execute(WIKI_VERSION_SQL)
-            row = cursor.fetchone()
-            cursor.close()
-        finally:
-            connection.close()  # back to the pool
-    except Exception:  # a cache must never fail a request: Flask will report the problem
-        return None
-    return row[0] if row else None
 
 
 def page_key(environ) -> str:
