@@ -6,7 +6,7 @@ from wiki.extensions import db
 from wiki.models import Page
 from wiki.services.access import EVERYTHING, Visibility
 from wiki.services.pages import get_page
-from wiki.services.tags import tagged_pages_query
+from wiki.services.tags import tag_id, tagged_pages_query
 
 TEMPLATE_TAG = "template"
 TEMPLATES_OFFERED = 50  # a longer list stops being a choice; the tag's page lists them all
@@ -26,7 +26,7 @@ class NotATemplate(LookupError):
 def templates(visible: Visibility = EVERYTHING, limit: int = TEMPLATES_OFFERED) -> list[Page]:
     """The live pages tagged ``template`` that *visible* shows, A–Z by address, at most
     *limit*."""
-    return list(db.session.scalars(tagged_pages_query(TEMPLATE_TAG, visible).limit(limit)))
+    return list(db.session.scalars(tagged_pages_query(tag_id(TEMPLATE_TAG), visible).limit(limit)))
 
 
 def template(slug: str) -> Template:
