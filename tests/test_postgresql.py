@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, event, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -22,7 +22,7 @@ from tests.conftest import Auth, migrate
 from tests.helpers import save_page
 from wiki import create_app
 from wiki.extensions import db
-from wiki.models import Revision
+from wiki.models import Page, Revision
 from wiki.services import links, pages, search, tags
 from wiki.services.search import postgresql as postgres_search
 
@@ -63,6 +63,21 @@ def test_quick_jump_lookups_can_use_the_trigram_index(app, typed):
         return search.backend().titles_containing(typed).order_by(None)
 
     assert "ix_page_search_title_key" in plan(app, lookup)
+
+
+@pytest.mark.parametrize("typed", ["rout", "flask rou", "lask"])
+def test_quick_jump_looks_up_its_candidates_not_every_page(app, typed):
+    """The titles quick-jump offers are read by the ids its index lookups found: an OR of
+    one IN per kind of match read every page (78 ms a keystroke at 100,000 pages)."""
+    with app.app_context():  # enough pages, and the planner told so, for the choice to show
+        db.session.execute(insert(Page), [{"slug": f"note-{number}", "title": f"Note {number}"}
+                                          for number in range(3_000)])
+        db.session.commit()
+        db.session.execute(text("ANALYZE page"))
+        db.session.commit()
+    found = plan(app, lambda: search.titles_query(typed))
+    assert "Seq Scan on page " not in found, found
+    assert "Index Scan using pk_page on page" in found, found
 
 
 def test_slugs_compare_by_code_point(app):

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
 from wiki.extensions import db
@@ -193,9 +193,12 @@ def titles_query(text: str, limit: int = 10, visible: Visibility = EVERYTHING):
             candidates.append(ids.limit(QUICK_JUMP_CANDIDATES))
     if not candidates:
         return None
+    # One IN of all the candidates, not an OR of one IN each: PostgreSQL answers an OR of
+    # subqueries by reading every page (50 ms and more at 100,000 pages), the IN by
+    # looking up each candidate. Each kind is a subquery, since it has its own LIMIT.
+    every_candidate = union_all(*(select(*ids.subquery().c) for ids in candidates))
     return select(Page.slug, Page.title).where(
-        Page.deleted.is_(False), or_(*(Page.id.in_(ids) for ids in candidates)),
-        visible.slug_condition(),
+        Page.deleted.is_(False), Page.id.in_(every_candidate), visible.slug_condition(),
     )
 
 
