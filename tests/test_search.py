@@ -294,6 +294,23 @@ def test_past_the_count_the_results_say_more(make_app):
     assert len(slugs) == 10 == len(set(slugs)) and chunks[3] == []
 
 
+def test_past_the_count_a_word_on_a_few_old_pages_still_counts_and_lists_them_all(make_app):
+    """A word on one page in eight, the newest of them older than the newest pages: its
+    matches are found all the same (on PostgreSQL, looked for everywhere once the newest
+    ids hold too few), newest first past the ranked ones, each once."""
+    app = make_app(**BOUNDED)
+    with app.app_context():
+        for number in range(120):
+            body = "a sparse word" if number % 8 == 0 and number < 100 else "filler text"
+            pages.save(pages.PageEdit(None, f"Entry {number:03}", body), None)
+        results = search.search("sparse", per_page=4)
+        assert (results.total, results.more) == (10, True)
+        chunks = [search.search("sparse", page=n, per_page=4).hits for n in (1, 2, 3)]
+    slugs = [hit.slug for chunk in chunks for hit in chunk]
+    assert len(slugs) == 10 == len(set(slugs))
+    assert set(slugs) == {f"entry-{number:03}" for number in range(24, 100, 8)}
+
+
 def test_past_the_count_the_api_says_more(make_app):
     app = make_app(**BOUNDED)
     save_entries(app, 11, "common")

@@ -50,6 +50,7 @@ _PG_LESS_THAN = "\x01"
 _PG_SNIPPET = (f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, MaxFragments=1, "
                f"MaxWords={SNIPPET_TOKENS}, MinWords=16, ShortWord=0")
 _PG_HIGHLIGHT_ALL = f"HighlightAll=true, StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}"
+_PG_NEWEST_SPAN = 4  # ids looked through per match wanted: a word on a quarter of the pages
 _PG_SHOWN_WHOLE = 200  # characters of a text short enough to be its own snippet
 _LETTERS = re.compile(r"[^\W_]+")
 
@@ -88,15 +89,15 @@ class PostgresSearch(SearchBackend):
     def find(self, session, query, offset, limit, visible=EVERYTHING, bounds=DEFAULT_BOUNDS):
         """Count and rank in the index alone; highlight one page of hits only.
 
-        One read of the newest matches, up to ``bounds.counted + 1``, both counts them and
-        gives the candidates; ``ts_rank`` then reads the ``tsvector`` of those alone (reading
-        one is what costs: it is stored compressed, apart from the row).
+        The newest matches, up to ``bounds.counted + 1`` (:func:`_pg_newest_matches`), both
+        count them and give the candidates; ``ts_rank`` then reads the ``tsvector`` of
+        those alone (reading one is what costs: it is stored compressed, apart from the row).
         """
         wanted = _pg_wanted(query)
         matching = _pg_matching(query, wanted)
         if not visible.hides_nothing:
             matching.append(visible.page_id_condition(_pg_index.c.page_id))
-        newest = _pg_newest(session, matching, bounds.counted + 1)
+        newest = _pg_newest_matches(session, matching, bounds.counted + 1)
         rank = (sa.literal(0.0) if wanted is None
                 else func.ts_rank(_PG_RANK_WEIGHTS, _pg_index.c.document, wanted))
         if len(newest) <= bounds.counted:
@@ -125,6 +126,22 @@ class PostgresSearch(SearchBackend):
         # extension it reads the table, and the answer is the same.
         contains = _pg_index.c.title_key.contains(key, autoescape=True)
         return select(_pg_index.c.page_id).where(contains).order_by(_pg_index.c.page_id.desc())
+
+
+def _pg_newest_matches(session, matching: list, most: int) -> list[int]:
+    """The ids of the newest *most* pages matching the query, newest first.
+
+    Looked for first among the newest ``_PG_NEWEST_SPAN * most`` ids: there a common word's
+    index entries are intersected with the range of ids, and only its pages in the range
+    are visited (5 ms for a word on half of 100,000 pages, against 24 ms visiting each of
+    its pages to keep the newest). Found there, they are the newest anywhere; a rarer word,
+    which has fewer pages to visit, is then looked for everywhere."""
+    last = session.scalar(select(func.max(_pg_index.c.page_id)))
+    if last is None:
+        return []
+    found = _pg_newest(session, [*matching, _pg_index.c.page_id > last - _PG_NEWEST_SPAN * most],
+                       most)
+    return found if len(found) == most else _pg_newest(session, matching, most)
 
 
 def _pg_newest(session, conditions: list, most: int) -> list[int]:
