@@ -230,8 +230,8 @@ def _numbered(statement: Select, ordering: Ordering, page: int, per_page: int,
                           forward_arg=forward_arg, back_arg=back_arg)
         ordered = ordered.where(ordering.beyond(tuple(before_page),
                                                 greater=not ordering.descending))
-    rows = list(db.session.scalars(ordered.limit(per_page + 1)))
-    return _slice(ordering, rows[:per_page], has_prev=page > 1, has_next=len(rows) > per_page,
+    found = window(ordered, 1, per_page)  # the page's rows start right after that key
+    return _slice(ordering, found.items, has_prev=page > 1, has_next=found.has_next,
                   forward_arg=forward_arg, back_arg=back_arg)
 
 
