@@ -170,10 +170,12 @@ def register_commands(app: Flask) -> None:
 
 
 def register_middleware(app: Flask) -> None:
-    from wiki.web import caching
+    from wiki.web import caching, signed_in
 
-    # Innermost first: anonymous page views answered from the worker's cache, then ProxyFix.
+    # Innermost first: anonymous page views answered from the worker's cache, signed-in ones
+    # as Flask last answered them, then ProxyFix.
     app.wsgi_app = caching.PageCacheMiddleware(app.wsgi_app, app)  # type: ignore[method-assign]
+    signed_in.init_app(app)
     proxies = int(app.config["PROXY_FIX"])
     if proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -51,7 +51,7 @@ class KeptCookieSessionInterface(SecureCookieSessionInterface):
             return super().open_session(app, request)
         max_age = int(app.permanent_session_lifetime.total_seconds())
         kept = self.kept.get(cookie)
-        if kept is not None and 0 <= time.time() - kept[1] <= max_age:
+        if kept is not None and still_valid(app, kept[1]):
             return self.session_class(kept[0])  # a copy: the kept one is never changed
         try:
             data, signed = self.get_signing_serializer(app).loads(
@@ -63,6 +63,17 @@ class KeptCookieSessionInterface(SecureCookieSessionInterface):
                 self.kept.clear()
             self.kept[cookie] = (dict(data), signed.timestamp())
         return self.session_class(data)
+
+    def signed_at(self, app: Flask, request: Request) -> float | None:
+        """When the session cookie of *request* was signed, if this worker keeps what it
+        holds (None for one it does not: not signed in, or not of plain values)."""
+        kept = self.kept.get(request.cookies.get(self.get_cookie_name(app), ""))
+        return None if kept is None else kept[1]
+
+
+def still_valid(app: Flask, signed_at: float) -> bool:
+    """Whether a session cookie signed at *signed_at* is one Flask would still accept."""
+    return 0 <= time.time() - signed_at <= int(app.permanent_session_lifetime.total_seconds())
 
 
 @login_manager.user_loader

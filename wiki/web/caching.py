@@ -90,19 +90,24 @@ def page_validators(*, page: ShownPage, revision: ShownRevision, backlinks: int,
 
 
 def for_this_reader(validators: Validators) -> Validators:
-    """*validators* of what a page shows, made those of the page this reader gets: with who
-    they are and the deployment's templates and static files."""
+    """*validators* of what a page shows, made those of the page this reader gets."""
+    user = current_user._get_current_object()  # one look-up, not one per attribute
+    viewer = signed_in_viewer(user) if user.is_authenticated else ("anonymous",)
+    return for_viewer(validators, viewer, current_app)
+
+
+def for_viewer(validators: Validators, viewer: tuple, app: Flask) -> Validators:
+    """*validators* of what a page shows, made those of the page *viewer* gets from *app*:
+    with who they are and the deployment's templates and static files."""
     digest = hashlib.blake2b(validators.etag.encode(), digest_size=16)
-    digest.update(repr((_viewer(), deployment_digest(current_app.template_folder,
-                                                     current_app.static_folder))).encode())
+    digest.update(repr((viewer, deployment_digest(app.template_folder,
+                                                  app.static_folder))).encode())
     return Validators(digest.hexdigest(), validators.last_modified)
 
 
-def _viewer() -> tuple:
-    """What the page shows differently to this reader."""
-    user = current_user._get_current_object()  # one look-up, not one per attribute
-    if not user.is_authenticated:
-        return ("anonymous",)
+def signed_in_viewer(user) -> tuple:
+    """What the page shows differently to *user*, a signed-in reader (their CSRF token
+    changes within the hour)."""
     return (user.id, user.session_version, user.role, user.username,
             int(time.time() // TOKEN_BUCKET_SECONDS))
 
@@ -251,19 +256,31 @@ def reader_csrf_token() -> str:
     """The CSRF token of this reader's session, as Flask-WTF makes it, but signed at most
     once a minute per session and worker, not at every page: a token then lasts up to a
     minute less than ``WTF_CSRF_TIME_LIMIT`` (an hour; a shorter limit, a shorter reuse)."""
-    config = current_app.config
-    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    limit = config.get("WTF_CSRF_TIME_LIMIT", 3600) or 3600  # None: tokens never expire
-    reused_for = min(CSRF_TOKEN_SIGNED_SECONDS, limit / 60)
-    kept = current_app.extensions.setdefault("csrf_tokens", {})
-    found = kept.get(session.get(field))
-    if found is not None and time.monotonic() - found[1] < reused_for:
-        return found[0]
+    field = csrf_field(current_app)
+    found = kept_csrf_token(current_app, session.get(field))
+    if found is not None:
+        return found
     token = generate_csrf()  # makes the session's secret token first, if it has none
+    kept = current_app.extensions.setdefault("csrf_tokens", {})
     if len(kept) >= CSRF_TOKENS_KEPT:
         kept.clear()
     kept[session[field]] = (token, time.monotonic())
     return token
+
+
+def kept_csrf_token(app: Flask, secret: str | None) -> str | None:
+    """The token this worker signed for the session with CSRF *secret*, if still reused."""
+    limit = app.config.get("WTF_CSRF_TIME_LIMIT", 3600) or 3600  # None: tokens never expire
+    found = app.extensions.get("csrf_tokens", {}).get(secret)
+    if found is not None and time.monotonic() - found[1] < min(CSRF_TOKEN_SIGNED_SECONDS,
+                                                               limit / 60):
+        return found[0]
+    return None
+
+
+def csrf_field(app: Flask) -> str:
+    """The session key of the CSRF secret, and the form field of the token."""
+    return app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
 
 @dataclass(frozen=True)
@@ -277,10 +294,18 @@ class KeptLayout:
     body: str  # the page with the stand-ins (what PageCache measures)
     made: float = 0.0
 
+    @cached_property
+    def needs_token(self) -> bool:
+        return "token" in self.parts[1::2]
+
     def for_reader(self, user) -> str:
+        return self.filled(user, reader_csrf_token() if self.needs_token else None)
+
+    def filled(self, user, token: str | None) -> str:
+        """The page for *user*, with their CSRF *token* (if the page has a form)."""
         bits = {"name": escape(user.username), "id": str(user.id)}
-        if "token" in self.parts[1::2]:
-            bits["token"] = escape(reader_csrf_token())
+        if token is not None:
+            bits["token"] = escape(token)
         parts = list(self.parts)
         parts[1::2] = [bits[name] for name in self.parts[1::2]]
         return "".join(parts)
@@ -300,6 +325,7 @@ def page_around(article: KeptArticle) -> str:
         if layout is None:
             return render_template("pages/view.html", article=article)
         layouts.put(key, layout)
+    g.kept_layout = layout  # what wiki.web.signed_in keeps for the reader's next view
     return layout.for_reader(current_user._get_current_object())
 
 
