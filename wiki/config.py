@@ -49,7 +49,8 @@ SEARCH_COUNTED = 1_000
 SEARCH_CANDIDATES = 500
 
 # Page views kept by each worker for anonymous readers (see wiki/web/caching.py); 0 keeps none.
-PAGE_CACHE_BYTES = 8 * 1024 * 1024  # about 1,000 pages; a worker's memory grows by twice that
+PAGE_CACHE_BYTES = 8 * 1024 * 1024  # about 1,000 pages; a worker's memory grows by up to
+# about 2.75 times that: these, and signed-in readers' layouts (1.5x) and articles (0.25x)
 PAGE_CACHE_SECONDS = 60
 
 # Sessions and cookies. Set WIKI_SESSION_COOKIE_SECURE=true behind HTTPS.

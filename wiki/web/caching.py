@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache, cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from flask import Flask, Response, current_app, g, make_response, render_template, request, session
 from flask_login import current_user
@@ -155,6 +155,10 @@ class KeptArticle:
     body: Markup  # the article's HTML, as pages/article.html made it
     made: float = 0.0  # time.monotonic() when it was kept; set by PageCache.put
 
+    @property
+    def size(self) -> int:  # what PageCache counts
+        return len(self.body)
+
 
 def wiki_version() -> int | None:
     """The wiki's change counter for a signed-in reader's page view (None for others: the
@@ -201,24 +205,35 @@ def keep_article(article: KeptArticle) -> KeptArticle:
 
 
 def _article_key() -> str | None:
-    """What an article depends on: the URL as asked (path, query and the prefix its links
-    start with) and the reader's role, which decides the actions and the pages they see.
-    None for a reader who is not signed in."""
+    """What an article and its layout depend on: the URL as asked (the anonymous page
+    cache's key: the prefix its links start with, the path and query) and the reader's
+    role, which decides the actions and the pages they see. None for a reader who is not
+    signed in."""
     user = current_user._get_current_object()
     if not (user.is_authenticated and user.is_active):
         return None
-    return "\n".join((request.script_root, request.full_path, user.role))
+    return role_page_key(request.environ, user.role)
+
+
+def role_page_key(environ, role: str) -> str:
+    return page_key(environ) + "\n" + role
 
 
 def _articles() -> PageCache:
-    return _worker_cache("article_cache")
+    return _worker_cache(current_app, "article_cache", 4)
 
 
-def _worker_cache(name: str) -> PageCache:
-    cache = current_app.extensions.get(name)
+def layouts(app: Flask) -> PageCache:
+    """The layouts *app* keeps in this worker: nearly all a signed-in page view needs."""
+    return _worker_cache(app, "layout_cache", 2 / 3)
+
+
+def _worker_cache(app: Flask, name: str, share: float) -> PageCache:
+    """The cache *name* of this worker, of ``PAGE_CACHE_BYTES / share``."""
+    cache = app.extensions.get(name)
     if cache is None:
-        cache = current_app.extensions[name] = PageCache(
-            current_app.config["PAGE_CACHE_BYTES"] // 2, current_app.config["PAGE_CACHE_SECONDS"])
+        cache = app.extensions[name] = PageCache(int(app.config["PAGE_CACHE_BYTES"] / share),
+                                                 app.config["PAGE_CACHE_SECONDS"])
     return cache
 
 
@@ -289,9 +304,12 @@ class KeptLayout:
     static parts and, between them, which bit ("name", "id" or "token")."""
 
     version: int
-    article: KeptArticle  # the very one it was rendered around
+    validators: Validators  # of the article it was rendered around
     parts: tuple[str, ...]
-    body: str  # the page with the stand-ins (what PageCache measures)
+    size: int  # of the page with the stand-ins (what PageCache counts)
+    # The headers Flask sent with it, less those made per reader and per response: set
+    # once it was sent (wiki.web.signed_in answers with the layout from then on).
+    headers: tuple[tuple[str, str], ...] | None = None
     made: float = 0.0
 
     @cached_property
@@ -318,13 +336,13 @@ def page_around(article: KeptArticle) -> str:
     key = _article_key()
     if key is None or article.version is None or "_flashes" in session:
         return render_template("pages/view.html", article=article)
-    layouts = _worker_cache("layout_cache")
-    layout = layouts.get(key, article.version)
-    if layout is None or layout.article is not article:
+    kept = layouts(current_app)
+    layout = kept.get(key, article.version)
+    if layout is None or layout.validators != article.validators:
         layout = _layout_around(article)
         if layout is None:
             return render_template("pages/view.html", article=article)
-        layouts.put(key, layout)
+        kept.put(key, layout)
     g.kept_layout = layout  # what wiki.web.signed_in keeps for the reader's next view
     return layout.for_reader(current_user._get_current_object())
 
@@ -341,7 +359,7 @@ def _layout_around(article: KeptArticle) -> KeptLayout | None:
     parts = tuple(READER_BITS.split(page))
     if any(STAND_IN in part for part in parts[::2]):
         return None
-    return KeptLayout(article.version, article, parts, page)
+    return KeptLayout(article.version, article.validators, parts, len(page))
 
 
 # --- the per-worker cache -----------------------------------------------------------------
@@ -470,6 +488,10 @@ class CachedPage:
     body: bytes
     made: float = 0.0  # time.monotonic() when it was kept; set by PageCache.put
 
+    @property
+    def size(self) -> int:
+        return len(self.body)
+
     def send(self, environ, start_response, server_timing: str):
         extra = [("Server-Timing", server_timing)]
         if not is_resource_modified(environ, self.validators.etag,
@@ -482,16 +504,29 @@ class CachedPage:
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [self.body]
 
 
-class PageCache:
+class Kept(Protocol):
+    """What a PageCache keeps: a page, an article or a layout."""
+
+    version: int | None  # the wiki's change counter when it was rendered
+    made: float  # time.monotonic() when it was kept
+
+    @property
+    def size(self) -> int: ...  # in characters or bytes: what the cache counts
+
+
+K = TypeVar("K", bound=Kept)
+
+
+class PageCache(Generic[K]):
     """Rendered pages by URL, least recently used dropped first, bounded in bytes."""
 
     def __init__(self, max_size: int, max_age: float) -> None:
         self.max_size, self.max_age = max_size, max_age
         self.size = 0
-        self._entries: OrderedDict[str, CachedPage] = OrderedDict()
+        self._entries: OrderedDict[str, K] = OrderedDict()
         self._lock = threading.Lock()  # `flask run` serves requests in threads
 
-    def get(self, key: str, version: int | None) -> CachedPage | None:
+    def get(self, key: str, version: int | None) -> K | None:
         """The page kept under *key*, if it was rendered at *version* and is young enough."""
         with self._lock:
             entry = self._entries.get(key)
@@ -503,13 +538,13 @@ class PageCache:
             self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: str, entry: CachedPage) -> None:
-        if len(entry.body) > self.max_size // 4:
+    def put(self, key: str, entry: K) -> None:
+        if entry.size > self.max_size // 4:
             return  # one huge page would push out dozens of others
         with self._lock:
             self._drop(key)
             self._entries[key] = replace(entry, made=time.monotonic())
-            self.size += len(entry.body)
+            self.size += entry.size
             while self.size > self.max_size:
                 self._drop(next(iter(self._entries)))
 
@@ -518,7 +553,7 @@ class PageCache:
 
     def _drop(self, key: str) -> None:
         if (entry := self._entries.pop(key, None)) is not None:
-            self.size -= len(entry.body)
+            self.size -= entry.size
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -10,8 +10,8 @@ and answers the next such request itself:
   the session, signed and checked by Flask), the client's address (``X-Forwarded-For``
   too) and ``User-Agent`` (session protection). Kept when Flask signed them in, showed
   them a kept layout and neither changed their session nor set a cookie;
-- a **page**, by its address and the reader's role: the layout Flask filled, and the
-  headers it sent with it.
+- a **page**: the layout Flask filled, kept by address and role
+  (:func:`wiki.web.caching.layouts`), with the headers Flask sent with it.
 
 Each is good while the wiki's change counter has not moved (every change to an account
 moves it, as every save does), and the reader's while their session has not expired and
@@ -23,7 +23,7 @@ and is remembered again.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from flask import Flask, Response, current_app, g, request, session
@@ -35,11 +35,11 @@ from wiki.web.auth import still_valid
 from wiki.web.caching import (
     CachedPage,
     KeptLayout,
-    PageCache,
     csrf_field,
     for_viewer,
     kept_csrf_token,
-    page_key,
+    layouts,
+    role_page_key,
     signed_in_viewer,
 )
 from wiki.web.counter import change_counter
@@ -66,17 +66,6 @@ class Reader:
     user: Account
     csrf_secret: str | None  # in their session: names the CSRF token they are given
     signed_at: float  # when their session cookie was signed: it expires as Flask's would
-
-
-@dataclass(frozen=True)
-class SignedInPage:
-    """A page view's layout for a role, with the headers Flask sent with it."""
-
-    version: int
-    layout: KeptLayout
-    headers: tuple[tuple[str, str], ...]  # less those made for each reader or response
-    body: str  # what PageCache measures
-    made: float = 0.0
 
 
 def init_app(app: Flask) -> None:
@@ -111,8 +100,6 @@ class SignedInPageMiddleware:
         self.app = app
         self.counter = change_counter(app)
         self.readers: dict[tuple[str, ...], Reader] = {}
-        self.pages = app.extensions["signed_in_pages"] = PageCache(
-            app.config["PAGE_CACHE_BYTES"] // 2, app.config["PAGE_CACHE_SECONDS"])
 
     def __call__(self, environ, start_response):
         if not _read_with_cookies(environ):
@@ -130,16 +117,15 @@ class SignedInPageMiddleware:
         version = self.counter.read()
         if version is None or version != reader.version:
             return None
-        page = self.pages.get(_page_key(environ, reader), version)
-        token = None
-        if page is not None and page.layout.needs_token:
-            token = kept_csrf_token(self.app, reader.csrf_secret)
-        if page is None or (token is None and page.layout.needs_token):
+        layout = layouts(self.app).get(role_page_key(environ, reader.user.role), version)
+        if layout is None or layout.headers is None:
             return None
-        body = page.layout.filled(reader.user, token).encode()
-        validators = for_viewer(page.layout.article.validators, signed_in_viewer(reader.user),
-                                self.app)
-        headers = (*page.headers, ("ETag", quote_etag(validators.etag, weak=True)),
+        token = kept_csrf_token(self.app, reader.csrf_secret) if layout.needs_token else None
+        if token is None and layout.needs_token:
+            return None
+        body = layout.filled(reader.user, token).encode()
+        validators = for_viewer(layout.validators, signed_in_viewer(reader.user), self.app)
+        headers = (*layout.headers, ("ETag", quote_etag(validators.etag, weak=True)),
                    ("Content-Length", str(len(body))))
         db_seconds = time.perf_counter() - started
         return CachedPage(version, validators, headers, body).send(
@@ -163,20 +149,17 @@ class SignedInPageMiddleware:
         if len(self.readers) >= READERS_KEPT:
             self.readers.clear()
         self.readers[reader_key(environ)] = reader
-        kept = tuple((name, value) for name, value in headers
-                     if name.lower() not in PER_READER_HEADERS)
-        self.pages.put(_page_key(environ, reader),
-                       SignedInPage(layout.version, layout, kept, layout.body))
+        if layout.headers is None:  # the first time it is sent: kept with its headers
+            kept = tuple((name, value) for name, value in headers
+                         if name.lower() not in PER_READER_HEADERS)
+            layouts(self.app).put(role_page_key(environ, reader.user.role),
+                                  replace(layout, headers=kept))
 
 
 def reader_key(environ) -> tuple[str, ...]:
     """Everything in the request that Flask-Login knows a reader by."""
     return tuple(environ.get(name, "") for name in (
         "HTTP_COOKIE", "REMOTE_ADDR", "HTTP_X_FORWARDED_FOR", "HTTP_USER_AGENT"))
-
-
-def _page_key(environ, reader: Reader) -> str:
-    return page_key(environ) + "\n" + reader.user.role
 
 
 def _read_with_cookies(environ) -> bool:
