@@ -301,12 +301,14 @@ def csrf_field(app: Flask) -> str:
 @dataclass(frozen=True)
 class KeptLayout:
     """The page view around one kept article, cut where the reader's own bits go: the
-    static parts and, between them, which bit ("name", "id" or "token")."""
+    static pieces (UTF-8: a page with one "—" in it would take two bytes a character as a
+    str) and, between them, which bit ("name", "id" or "token")."""
 
     version: int
     validators: Validators  # of the article it was rendered around
-    parts: tuple[str, ...]
-    size: int  # of the page with the stand-ins (what PageCache counts)
+    pieces: tuple[bytes, ...]
+    bits: tuple[str, ...]  # one fewer than the pieces
+    size: int  # the pieces' bytes (what PageCache counts)
     # The headers Flask sent with it, less those made per reader and per response: set
     # once it was sent (wiki.web.signed_in answers with the layout from then on).
     headers: tuple[tuple[str, str], ...] | None = None
@@ -314,19 +316,19 @@ class KeptLayout:
 
     @cached_property
     def needs_token(self) -> bool:
-        return "token" in self.parts[1::2]
+        return "token" in self.bits
 
     def for_reader(self, user) -> str:
-        return self.filled(user, reader_csrf_token() if self.needs_token else None)
+        return self.filled(user, reader_csrf_token() if self.needs_token else None).decode()
 
-    def filled(self, user, token: str | None) -> str:
+    def filled(self, user, token: str | None) -> bytes:
         """The page for *user*, with their CSRF *token* (if the page has a form)."""
-        bits = {"name": escape(user.username), "id": str(user.id)}
-        if token is not None:
-            bits["token"] = escape(token)
-        parts = list(self.parts)
-        parts[1::2] = [bits[name] for name in self.parts[1::2]]
-        return "".join(parts)
+        values = {"name": escape(user.username).encode(), "id": str(user.id).encode(),
+                  "token": escape(token or "").encode()}
+        page = [self.pieces[0]]
+        for bit, piece in zip(self.bits, self.pieces[1:], strict=True):
+            page += (values[bit], piece)
+        return b"".join(page)
 
 
 def page_around(article: KeptArticle) -> str:
@@ -356,10 +358,12 @@ def _layout_around(article: KeptArticle) -> KeptLayout | None:
                                current_user=StandInReader(current_user._get_current_object()))
     finally:
         g.pop("csrf_stand_in")
-    parts = tuple(READER_BITS.split(page))
+    parts = READER_BITS.split(page)
     if any(STAND_IN in part for part in parts[::2]):
         return None
-    return KeptLayout(article.version, article.validators, parts, len(page))
+    pieces = tuple(part.encode() for part in parts[::2])
+    return KeptLayout(article.version, article.validators, pieces, tuple(parts[1::2]),
+                      sum(map(len, pieces)))
 
 
 # --- the per-worker cache -----------------------------------------------------------------

@@ -123,7 +123,7 @@ class SignedInPageMiddleware:
         token = kept_csrf_token(self.app, reader.csrf_secret) if layout.needs_token else None
         if token is None and layout.needs_token:
             return None
-        body = layout.filled(reader.user, token).encode()
+        body = layout.filled(reader.user, token)
         validators = for_viewer(layout.validators, signed_in_viewer(reader.user), self.app)
         headers = (*layout.headers, ("ETag", quote_etag(validators.etag, weak=True)),
                    ("Content-Length", str(len(body))))
