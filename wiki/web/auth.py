@@ -47,8 +47,10 @@ class KeptCookieSessionInterface(SecureCookieSessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         cookie = request.cookies.get(self.get_cookie_name(app))
-        if not cookie or not app.secret_key:
+        if not app.secret_key:
             return super().open_session(app, request)
+        if not cookie:  # Flask would make its signer first, for nothing
+            return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
         kept = self.kept.get(cookie)
         if kept is not None and still_valid(app, kept[1]):
