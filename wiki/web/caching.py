@@ -219,20 +219,20 @@ def role_page_key(environ, role: str) -> str:
     return page_key(environ) + "\n" + role
 
 
-def _articles() -> PageCache:
-    return _worker_cache(current_app, "article_cache", 4)
+def _articles() -> PageCache[KeptArticle]:
+    return _worker_cache(current_app, "article_cache", 0.25)
 
 
-def layouts(app: Flask) -> PageCache:
+def layouts(app: Flask) -> PageCache[KeptLayout]:
     """The layouts *app* keeps in this worker: nearly all a signed-in page view needs."""
-    return _worker_cache(app, "layout_cache", 2 / 3)
+    return _worker_cache(app, "layout_cache", 1.5)
 
 
-def _worker_cache(app: Flask, name: str, share: float) -> PageCache:
-    """The cache *name* of this worker, of ``PAGE_CACHE_BYTES / share``."""
+def _worker_cache(app: Flask, name: str, fraction: float) -> PageCache:
+    """The cache *name* of this worker, of *fraction* times ``PAGE_CACHE_BYTES``."""
     cache = app.extensions.get(name)
     if cache is None:
-        cache = app.extensions[name] = PageCache(int(app.config["PAGE_CACHE_BYTES"] / share),
+        cache = app.extensions[name] = PageCache(int(app.config["PAGE_CACHE_BYTES"] * fraction),
                                                  app.config["PAGE_CACHE_SECONDS"])
     return cache
 
