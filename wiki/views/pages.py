@@ -13,7 +13,7 @@ from wiki.services import diffing, links, page_templates, pages, reading, render
 from wiki.services.contents import contents_and_text
 from wiki.services.slugs import slugify
 from wiki.views import form_status
-from wiki.web import caching, security
+from wiki.web import caching, security, signed_in
 from wiki.web.access import reader, require, shown, visible
 from wiki.web.arguments import whole_number
 from wiki.web.loaders import abort_no_revision, get_page_or_404
@@ -60,7 +60,7 @@ def view(slug: str):
             return missing_page(slug)
         article = render_article(page, version)
     response = caching.respond(caching.for_this_reader(article.validators),
-                               lambda: caching.page_around(article))
+                               lambda: signed_in.page_around(article))
     if article.diagram:  # on a 304 too: its headers count
         security.allow_diagram_styles(response)
     return response

@@ -4,15 +4,14 @@ A page view answers with validators (a weak ``ETag`` digesting everything it sho
 ``Last-Modified``), so a browser revalidates with a 304. A view marked :func:`keeps_page`
 also has its anonymous answers kept by :class:`PageCacheMiddleware` in each worker until the
 wiki changes; the page itself (the article, without the layout) is kept for each role by
-:func:`kept_article`, for signed-in readers, and the layout around it by :func:`page_around`,
-with each reader's own bits put in. Why each choice: docs/architecture.md, "Page cache".
+:func:`kept_article`, for signed-in readers, and the layout around it by
+:func:`wiki.web.signed_in.page_around`, with each reader's own bits put in. Why each
+choice: docs/architecture.md, "Page cache".
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -23,10 +22,9 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-from flask import Flask, Response, current_app, g, make_response, render_template, request, session
+from flask import Flask, Response, current_app, g, make_response, request, session
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date, is_resource_modified, parse_date, quote_etag, unquote_etag
 from werkzeug.routing import MapAdapter
@@ -41,8 +39,6 @@ if TYPE_CHECKING:  # the page view's parts, for the validators' signature
     from wiki.services.reading import Child, ShownPage, ShownRevision
 
 TOKEN_BUCKET_SECONDS = 3600
-CSRF_TOKEN_SIGNED_SECONDS = 60  # how long one signed CSRF token is reused (see reader_csrf_token)
-CSRF_TOKENS_KEPT = 10_000  # sessions' tokens kept per worker
 View = TypeVar("View", bound=Callable)
 
 
@@ -164,7 +160,7 @@ def wiki_version() -> int | None:
     """The wiki's change counter for a signed-in reader's page view (None for others: the
     middleware keeps the pages of anonymous readers). Read before the page's own queries,
     as the middleware does, so what is rendered after it is at least as new."""
-    if _article_key() is None:
+    if article_key() is None:
         return None
     return request_version()
 
@@ -194,17 +190,17 @@ def reads_kept_page() -> bool:
 def kept_article(version: int | None) -> KeptArticle | None:
     """The article this request shows, if this worker rendered it for a signed-in reader of
     the same role since the wiki last changed (and at most ``PAGE_CACHE_SECONDS`` ago)."""
-    key = _article_key()
+    key = article_key()
     return _articles().get(key, version) if key and version is not None else None
 
 
 def keep_article(article: KeptArticle) -> KeptArticle:
-    if (key := _article_key()) and article.version is not None:
+    if (key := article_key()) and article.version is not None:
         _articles().put(key, article)
     return article
 
 
-def _article_key() -> str | None:
+def article_key() -> str | None:
     """What an article and its layout depend on: the URL as asked (the anonymous page
     cache's key: the prefix its links start with, the path and query) and the reader's
     role, which decides the actions and the pages they see. None for a reader who is not
@@ -220,150 +216,16 @@ def role_page_key(environ, role: str) -> str:
 
 
 def _articles() -> PageCache[KeptArticle]:
-    return _worker_cache(current_app, "article_cache", 0.25)
+    return worker_cache(current_app, "article_cache", 0.25)
 
 
-def layouts(app: Flask) -> PageCache[KeptLayout]:
-    """The layouts *app* keeps in this worker: nearly all a signed-in page view needs."""
-    return _worker_cache(app, "layout_cache", 1.5)
-
-
-def _worker_cache(app: Flask, name: str, fraction: float) -> PageCache:
+def worker_cache(app: Flask, name: str, fraction: float) -> PageCache:
     """The cache *name* of this worker, of *fraction* times ``PAGE_CACHE_BYTES``."""
     cache = app.extensions.get(name)
     if cache is None:
         cache = app.extensions[name] = PageCache(int(app.config["PAGE_CACHE_BYTES"] * fraction),
                                                  app.config["PAGE_CACHE_SECONDS"])
     return cache
-
-
-# --- the layout around a kept article -----------------------------------------------------
-
-# Rendered where the layout shows the reader's own bits, then cut out. Random per worker,
-# so no page (its title, say) can hold it and be cut in the wrong place.
-STAND_IN = f"wiki-reader-{secrets.token_hex(16)}-"
-READER_BITS = re.compile(re.escape(STAND_IN) + "(name|id|token)")
-
-
-class StandInReader:
-    """The reader as the layout sees them, their name and id replaced by stand-ins; the
-    rest (role, signed in or not) is theirs, so the layout shows what their role may do.
-    Their bits are put back HTML-escaped: the layout must show them only in HTML text and
-    attribute values (not, say, inside a script through ``tojson``)."""
-
-    username = STAND_IN + "name"
-    id = STAND_IN + "id"
-
-    def __init__(self, user) -> None:
-        self._user = user
-
-    def __getattr__(self, name: str):
-        return getattr(self._user, name)
-
-
-def csrf_token() -> str:
-    """The CSRF token forms carry (``csrf_token()`` in templates): the reader's own, or the
-    stand-in while a layout to keep is rendered."""
-    return g.get("csrf_stand_in") or reader_csrf_token()
-
-
-def reader_csrf_token() -> str:
-    """The CSRF token of this reader's session, as Flask-WTF makes it, but signed at most
-    once a minute per session and worker, not at every page: a token then lasts up to a
-    minute less than ``WTF_CSRF_TIME_LIMIT`` (an hour; a shorter limit, a shorter reuse)."""
-    field = csrf_field(current_app)
-    found = kept_csrf_token(current_app, session.get(field))
-    if found is not None:
-        return found
-    token = generate_csrf()  # makes the session's secret token first, if it has none
-    kept = current_app.extensions.setdefault("csrf_tokens", {})
-    if len(kept) >= CSRF_TOKENS_KEPT:
-        kept.clear()
-    kept[session[field]] = (token, time.monotonic())
-    return token
-
-
-def kept_csrf_token(app: Flask, secret: str | None) -> str | None:
-    """The token this worker signed for the session with CSRF *secret*, if still reused."""
-    limit = app.config.get("WTF_CSRF_TIME_LIMIT", 3600) or 3600  # None: tokens never expire
-    found = app.extensions.get("csrf_tokens", {}).get(secret)
-    if found is not None and time.monotonic() - found[1] < min(CSRF_TOKEN_SIGNED_SECONDS,
-                                                               limit / 60):
-        return found[0]
-    return None
-
-
-def csrf_field(app: Flask) -> str:
-    """The session key of the CSRF secret, and the form field of the token."""
-    return app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-
-
-@dataclass(frozen=True)
-class KeptLayout:
-    """The page view around one kept article, cut where the reader's own bits go: the
-    static pieces (UTF-8: a page with one "—" in it would take two bytes a character as a
-    str) and, between them, which bit ("name", "id" or "token")."""
-
-    version: int
-    validators: Validators  # of the article it was rendered around
-    pieces: tuple[bytes, ...]
-    bits: tuple[str, ...]  # one fewer than the pieces
-    size: int  # the pieces' bytes (what PageCache counts)
-    # The headers Flask sent with it, less those made per reader and per response: set
-    # once it was sent (wiki.web.signed_in answers with the layout from then on).
-    headers: tuple[tuple[str, str], ...] | None = None
-    made: float = 0.0
-
-    @cached_property
-    def needs_token(self) -> bool:
-        return "token" in self.bits
-
-    def for_reader(self, user) -> str:
-        return self.filled(user, reader_csrf_token() if self.needs_token else None).decode()
-
-    def filled(self, user, token: str | None) -> bytes:
-        """The page for *user*, with their CSRF *token* (if the page has a form)."""
-        values = {"name": escape(user.username).encode(), "id": str(user.id).encode(),
-                  "token": escape(token or "").encode()}
-        page = [self.pieces[0]]
-        for bit, piece in zip(self.bits, self.pieces[1:], strict=True):
-            page += (values[bit], piece)
-        return b"".join(page)
-
-
-def page_around(article: KeptArticle) -> str:
-    """The page view of *article* for this reader: for a signed-in one, the layout this
-    worker rendered around it for their role, their name, id and CSRF token put in (each
-    escaped); rendered afresh when there are messages to show (once) or nothing is kept."""
-    key = _article_key()
-    if key is None or article.version is None or "_flashes" in session:
-        return render_template("pages/view.html", article=article)
-    kept = layouts(current_app)
-    layout = kept.get(key, article.version)
-    if layout is None or layout.validators != article.validators:
-        layout = _layout_around(article)
-        if layout is None:
-            return render_template("pages/view.html", article=article)
-        kept.put(key, layout)
-    g.kept_layout = layout  # what wiki.web.signed_in keeps for the reader's next view
-    return layout.for_reader(current_user._get_current_object())
-
-
-def _layout_around(article: KeptArticle) -> KeptLayout | None:
-    """The layout around *article*, rendered for a stand-in of this reader and cut at the
-    stand-ins; None if one shows anywhere else (changed by a filter, say)."""
-    g.csrf_stand_in = STAND_IN + "token"
-    try:
-        page = render_template("pages/view.html", article=article,
-                               current_user=StandInReader(current_user._get_current_object()))
-    finally:
-        g.pop("csrf_stand_in")
-    parts = READER_BITS.split(page)
-    if any(STAND_IN in part for part in parts[::2]):
-        return None
-    pieces = tuple(part.encode() for part in parts[::2])
-    return KeptLayout(article.version, article.validators, pieces, tuple(parts[1::2]),
-                      sum(map(len, pieces)))
 
 
 # --- the per-worker cache -----------------------------------------------------------------
@@ -441,12 +303,7 @@ class PageCacheMiddleware:
         return self.counter.read()
 
     def _render_and_keep(self, key, version, environ, start_response):
-        sent = {}
-
-        def remember(status, headers, exc_info=None):
-            sent.update(status=status, headers=headers)
-            return start_response(status, headers, exc_info)
-
+        sent, remember = recording(start_response)
         body = self.wsgi_app(environ, remember)
         validators = Validators.sent_in(sent.get("headers", ()))
         if (validators is None or version is None or environ["REQUEST_METHOD"] != "GET"
@@ -477,11 +334,26 @@ def page_key(environ) -> str:
 
 
 def _anonymous_read(environ) -> bool:
-    """A GET or HEAD without cookies or credentials: every such reader gets the same page.
-    One asking for a range of bytes (of an attached file) is left to the view."""
+    """A plain read without cookies: every such reader gets the same page."""
+    return plain_read(environ) and not environ.get("HTTP_COOKIE")
+
+
+def plain_read(environ) -> bool:
+    """A GET or HEAD without an ``Authorization`` header, for all of a page (one asking for
+    a range of bytes, of an attached file, is left to the view)."""
     return (environ.get("REQUEST_METHOD") in ("GET", "HEAD")
-            and not environ.get("HTTP_COOKIE") and not environ.get("HTTP_AUTHORIZATION")
-            and not environ.get("HTTP_RANGE"))
+            and not environ.get("HTTP_AUTHORIZATION") and not environ.get("HTTP_RANGE"))
+
+
+def recording(start_response) -> tuple[dict, Callable]:
+    """*start_response*, noting the status and headers sent in the dict returned with it."""
+    sent: dict = {}
+
+    def remember(status, headers, exc_info=None):
+        sent.update(status=status, headers=headers)
+        return start_response(status, headers, exc_info)
+
+    return sent, remember
 
 
 @dataclass(frozen=True)

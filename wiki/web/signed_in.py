@@ -1,7 +1,9 @@
-"""Page views for signed-in readers answered before Flask, the way Flask answered them.
+"""Page views for signed-in readers: the layout kept around an article, and the views
+answered before Flask, the way Flask answered them.
 
-Once a worker keeps a page's article and layout for a role (wiki.web.caching), what a
-signed-in reader's view costs is the request around it: Flask's contexts, the session,
+Each worker keeps a page's article for a role (wiki.web.caching) and, here, the layout
+around it, cut where the reader's own name, id and CSRF token go (:func:`page_around`).
+Then what a signed-in reader's view costs is the request around it: Flask's contexts, the session,
 Flask-Login's checks, the rate limiter's and CSRF's hooks. They decide the same thing for
 the same request each time, so :class:`SignedInPageMiddleware` remembers what they decided
 and answers the next such request itself:
@@ -10,12 +12,12 @@ and answers the next such request itself:
   the session, signed and checked by Flask), the client's address (``X-Forwarded-For``
   too) and ``User-Agent`` (session protection). Kept when Flask signed them in, showed
   them a kept layout and neither changed their session nor set a cookie;
-- a **page**: the layout Flask filled, kept by address and role
-  (:func:`wiki.web.caching.layouts`), with the headers Flask sent with it.
+- a **page**: the layout Flask filled, kept by address and role (:func:`layouts`), with
+  the headers Flask sent with it.
 
 Each is good while the wiki's change counter has not moved (every change to an account
 moves it, as every save does), and the reader's while their session has not expired and
-their CSRF token is still reused (:func:`wiki.web.caching.kept_csrf_token`). Anything else
+their CSRF token is still reused (:func:`kept_csrf_token`). Anything else
 (a message to flash, a different browser, a change anywhere) goes to Flask, which answers
 and is remembered again.
 """
@@ -23,31 +25,178 @@ and is remembered again.
 from __future__ import annotations
 
 import hashlib
+import re
+import secrets
 import time
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import NamedTuple
 
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, current_app, g, render_template, request, session
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 from werkzeug.http import quote_etag
 
 from wiki.web import timing
 from wiki.web.auth import still_valid
 from wiki.web.caching import (
     CachedPage,
-    KeptLayout,
-    csrf_field,
+    KeptArticle,
+    PageCache,
+    Validators,
+    article_key,
     for_viewer,
-    kept_csrf_token,
-    layouts,
+    plain_read,
+    recording,
     role_page_key,
     signed_in_viewer,
+    worker_cache,
 )
 from wiki.web.counter import change_counter
 
+CSRF_TOKEN_SIGNED_SECONDS = 60  # how long one signed CSRF token is reused (see reader_csrf_token)
+CSRF_TOKENS_KEPT = 10_000  # sessions' tokens kept per worker
 READERS_KEPT = 10_000  # per worker; a few hundred bytes each
 SEEN = "wiki.signed_in_view"  # in the WSGI environ: the reader and page Flask just showed
 PER_READER_HEADERS = {"set-cookie", "server-timing", "date", "etag", "content-length"}
+
+
+# --- the layout around a kept article -----------------------------------------------------
+
+# Rendered where the layout shows the reader's own bits, then cut out. Random per worker,
+# so no page (its title, say) can hold it and be cut in the wrong place.
+STAND_IN = f"wiki-reader-{secrets.token_hex(16)}-"
+READER_BITS = re.compile(re.escape(STAND_IN) + "(name|id|token)")
+
+
+class StandInReader:
+    """The reader as the layout sees them, their name and id replaced by stand-ins; the
+    rest (role, signed in or not) is theirs, so the layout shows what their role may do.
+    Their bits are put back HTML-escaped: the layout must show them only in HTML text and
+    attribute values (not, say, inside a script through ``tojson``)."""
+
+    username = STAND_IN + "name"
+    id = STAND_IN + "id"
+
+    def __init__(self, user) -> None:
+        self._user = user
+
+    def __getattr__(self, name: str):
+        return getattr(self._user, name)
+
+
+def csrf_token() -> str:
+    """The CSRF token forms carry (``csrf_token()`` in templates): the reader's own, or the
+    stand-in while a layout to keep is rendered."""
+    return g.get("csrf_stand_in") or reader_csrf_token()
+
+
+def reader_csrf_token() -> str:
+    """The CSRF token of this reader's session, as Flask-WTF makes it, but signed at most
+    once a minute per session and worker, not at every page: a token then lasts up to a
+    minute less than ``WTF_CSRF_TIME_LIMIT`` (an hour; a shorter limit, a shorter reuse)."""
+    field = csrf_field(current_app)
+    found = kept_csrf_token(current_app, session.get(field))
+    if found is not None:
+        return found
+    token = generate_csrf()  # makes the session's secret token first, if it has none
+    kept = current_app.extensions.setdefault("csrf_tokens", {})
+    if len(kept) >= CSRF_TOKENS_KEPT:
+        kept.clear()
+    kept[session[field]] = (token, time.monotonic())
+    return token
+
+
+def kept_csrf_token(app: Flask, secret: str | None) -> str | None:
+    """The token this worker signed for the session with CSRF *secret*, if still reused."""
+    limit = app.config.get("WTF_CSRF_TIME_LIMIT", 3600) or 3600  # None: tokens never expire
+    found = app.extensions.get("csrf_tokens", {}).get(secret)
+    if found is not None and time.monotonic() - found[1] < min(CSRF_TOKEN_SIGNED_SECONDS,
+                                                               limit / 60):
+        return found[0]
+    return None
+
+
+def csrf_field(app: Flask) -> str:
+    """The session key of the CSRF secret, and the form field of the token."""
+    return app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+
+@dataclass(frozen=True)
+class KeptLayout:
+    """The page view around one kept article, cut where the reader's own bits go: the
+    static pieces (UTF-8: a page with one "—" in it would take two bytes a character as a
+    str) and, between them, which bit ("name", "id" or "token")."""
+
+    version: int
+    validators: Validators  # of the article it was rendered around
+    pieces: tuple[bytes, ...]
+    bits: tuple[str, ...]  # one fewer than the pieces
+    size: int  # the pieces' bytes (what PageCache counts)
+    # The headers Flask sent with it, less those made per reader and per response: set
+    # once it was sent (wiki.web.signed_in answers with the layout from then on).
+    headers: tuple[tuple[str, str], ...] | None = None
+    made: float = 0.0
+
+    @cached_property
+    def needs_token(self) -> bool:
+        return "token" in self.bits
+
+    def for_reader(self, user) -> str:
+        return self.filled(user, reader_csrf_token() if self.needs_token else None).decode()
+
+    def filled(self, user, token: str | None) -> bytes:
+        """The page for *user*, with their CSRF *token* (if the page has a form)."""
+        values = {"name": escape(user.username).encode(), "id": str(user.id).encode(),
+                  "token": escape(token or "").encode()}
+        page = [self.pieces[0]]
+        for bit, piece in zip(self.bits, self.pieces[1:], strict=True):
+            page += (values[bit], piece)
+        return b"".join(page)
+
+
+def page_around(article: KeptArticle) -> str:
+    """The page view of *article* for this reader: for a signed-in one, the layout this
+    worker rendered around it for their role, their name, id and CSRF token put in (each
+    escaped); rendered afresh when there are messages to show (once) or nothing is kept."""
+    key = article_key()
+    if key is None or article.version is None or "_flashes" in session:
+        return render_template("pages/view.html", article=article)
+    kept = layouts(current_app)
+    layout = kept.get(key, article.version)
+    if layout is None or layout.validators != article.validators:
+        layout = _layout_around(article)
+        if layout is None:
+            return render_template("pages/view.html", article=article)
+        kept.put(key, layout)
+    g.kept_layout = layout  # what wiki.web.signed_in keeps for the reader's next view
+    return layout.for_reader(current_user._get_current_object())
+
+
+def _layout_around(article: KeptArticle) -> KeptLayout | None:
+    """The layout around *article*, rendered for a stand-in of this reader and cut at the
+    stand-ins; None if one shows anywhere else (changed by a filter, say)."""
+    g.csrf_stand_in = STAND_IN + "token"
+    try:
+        page = render_template("pages/view.html", article=article,
+                               current_user=StandInReader(current_user._get_current_object()))
+    finally:
+        g.pop("csrf_stand_in")
+    parts = READER_BITS.split(page)
+    if any(STAND_IN in part for part in parts[::2]):
+        return None
+    pieces = tuple(part.encode() for part in parts[::2])
+    return KeptLayout(article.version, article.validators, pieces, tuple(parts[1::2]),
+                      sum(map(len, pieces)))
+
+
+def layouts(app: Flask) -> PageCache[KeptLayout]:
+    """The layouts *app* keeps in this worker: nearly all a signed-in page view needs."""
+    return worker_cache(app, "layout_cache", 1.5)
+
+
+# --- answering before Flask --------------------------------------------------------------
 
 
 class Account(NamedTuple):
@@ -133,12 +282,7 @@ class SignedInPageMiddleware:
             environ, start_response, timing.RequestTiming(started, 1, db_seconds).header())
 
     def _through_flask(self, environ, start_response):
-        sent = {}
-
-        def remember(status, headers, exc_info=None):
-            sent.update(status=status, headers=headers)
-            return start_response(status, headers, exc_info)
-
+        sent, remember = recording(start_response)
         body = self.wsgi_app(environ, remember)
         seen = environ.get(SEEN)
         if seen is not None and not any(name.lower() == "set-cookie"
@@ -166,6 +310,4 @@ def reader_key(environ) -> bytes:
 
 
 def _read_with_cookies(environ) -> bool:
-    """A GET or HEAD with cookies and without other credentials or a range of bytes."""
-    return (environ.get("REQUEST_METHOD") in ("GET", "HEAD") and bool(environ.get("HTTP_COOKIE"))
-            and not environ.get("HTTP_AUTHORIZATION") and not environ.get("HTTP_RANGE"))
+    return plain_read(environ) and bool(environ.get("HTTP_COOKIE"))

@@ -14,7 +14,7 @@ from wiki.services import access, sections
 from wiki.services.rendering import has_diagram, under_root
 from wiki.services.slugs import slugify
 from wiki.services.text import counted
-from wiki.web import caching
+from wiki.web import signed_in
 
 
 def init_app(app: Flask) -> None:
@@ -25,7 +25,7 @@ def init_app(app: Flask) -> None:
                                  slug=slugify, section_edit_links=section_edit_links)
     app.url_defaults(fingerprint_static)
     app.jinja_env.globals["url_for"] = url_for_remembering_site_links(app)
-    app.jinja_env.globals["csrf_token"] = caching.csrf_token  # for layouts kept per role
+    app.jinja_env.globals["csrf_token"] = signed_in.csrf_token  # for layouts kept per role
 
 
 SITE_LINKS_KEPT = 1000  # script roots come from a header behind a proxy: bound what is kept
