@@ -54,6 +54,22 @@ def test_search_is_answered_by_the_gin_index(app):
     assert "ix_page_search_document" in plan(app, lambda: statement)
 
 
+def test_search_vectors_are_kept_in_their_rows(app, editor):
+    """A common word's matches are checked row by row: a tsvector the toaster moved out of
+    its row costs a TOAST lookup each (migration 0016). The text goes out before it does."""
+    save_page(editor, "long", "Long", " ".join(f"word{number}" for number in range(400)))
+    with app.app_context():
+        options, storage = db.session.execute(text(
+            "SELECT reloptions, attstorage FROM pg_class "
+            "JOIN pg_attribute ON attrelid = pg_class.oid "
+            "WHERE relname = 'page_search' AND attname = 'document'")).one()
+        clustered = db.session.scalar(text(
+            "SELECT indisclustered FROM pg_index WHERE indexrelid = 'pk_page_search'::regclass"))
+        found = [hit.slug for hit in search.search("word399").hits]
+    assert "toast_tuple_target=4080" in options
+    assert (storage, clustered, found) == ("m", True, ["long"])
+
+
 @pytest.mark.parametrize("typed", [" flask rou", "lask", " fl"])
 def test_quick_jump_lookups_can_use_the_trigram_index(app, typed):
     """The condition quick-jump puts on title keys is one the GIN index answers. (Which of
