@@ -145,11 +145,13 @@ def _pg_newest_matches(session, matching: list, most: int) -> list[int]:
 
 
 def _pg_newest(session, conditions: list, most: int) -> list[int]:
-    """The ids of the newest *most* pages meeting *conditions*, newest first."""
-    return list(session.scalars(
-        select(_pg_index.c.page_id).where(*conditions)
-        .order_by(_pg_index.c.page_id.desc()).limit(most)
-    ))
+    """The ids of the newest *most* pages meeting *conditions*, newest first: as one array,
+    which the driver reads at once (a thousand rows, fetched one by one, cost 1 ms more)."""
+    newest = (select(_pg_index.c.page_id).where(*conditions)
+              .order_by(_pg_index.c.page_id.desc()).limit(most).subquery())
+    ids = func.array_agg(postgresql.aggregate_order_by(newest.c.page_id,
+                                                        newest.c.page_id.desc()))
+    return session.scalar(select(ids)) or []
 
 
 def _pg_ranked(session, rank, page_ids: list[int], offset: int, limit: int) -> list[int]:
