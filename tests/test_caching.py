@@ -14,7 +14,8 @@ from sqlalchemy import text
 from tests.helpers import save_page
 from wiki.extensions import db
 from wiki.web import caching
-from wiki.web.caching import CachedPage, PageCache, Validators
+from wiki.web.caching import CachedPage, PageCache
+from wiki.web.validators import Validators, respond
 
 
 @pytest.fixture
@@ -252,7 +253,7 @@ def renders(app):
 
     def numbered(name: str):
         validators = Validators(name, datetime(2026, 1, 1, tzinfo=UTC))
-        return caching.respond(validators, lambda: f"{name} rendered {next(made)}")
+        return respond(validators, lambda: f"{name} rendered {next(made)}")
 
     @caching.keeps_page
     def note(name: str):

@@ -13,7 +13,7 @@ from wiki.services import diffing, links, page_templates, pages, reading, render
 from wiki.services.contents import contents_and_text
 from wiki.services.slugs import slugify
 from wiki.views import form_status
-from wiki.web import caching, security, signed_in
+from wiki.web import caching, security, signed_in, validators
 from wiki.web.access import reader, require, shown, visible
 from wiki.web.arguments import whole_number
 from wiki.web.loaders import abort_no_revision, get_page_or_404
@@ -59,8 +59,8 @@ def view(slug: str):
         if page is None:
             return missing_page(slug)
         article = render_article(page, version)
-    response = caching.respond(caching.for_this_reader(article.validators),
-                               lambda: signed_in.page_around(article))
+    response = validators.respond(validators.for_this_reader(article.validators),
+                                  lambda: signed_in.page_around(article))
     if article.diagram:  # on a 304 too: its headers count
         security.allow_diagram_styles(response)
     return response
@@ -101,7 +101,7 @@ def render_article(view: reading.PageView, version: int | None) -> caching.KeptA
     html = Markup(render_template(  # noqa: S704
         "pages/article.html", **{**context, "html": text}, contents=contents))
     return caching.keep_article(caching.KeptArticle(
-        version, caching.page_validators(**context), page.title, page.slug,
+        version, validators.page_validators(**context), page.title, page.slug,
         rendering.has_diagram(view.html), bool(contents), html))
 
 

@@ -44,16 +44,14 @@ from wiki.web.caching import (
     CachedPage,
     KeptArticle,
     PageCache,
-    Validators,
     article_key,
-    for_viewer,
     plain_read,
     recording,
     role_page_key,
-    signed_in_viewer,
     worker_cache,
 )
 from wiki.web.counter import change_counter
+from wiki.web.validators import Validators, for_viewer, signed_in_viewer
 
 CSRF_TOKEN_SIGNED_SECONDS = 60  # how long one signed CSRF token is reused (see reader_csrf_token)
 CSRF_TOKENS_KEPT = 10_000  # sessions' tokens kept per worker
